@@ -1,0 +1,346 @@
+"""Runs disentanglement_lib 1.5, unedited, on TensorFlow 2.15 and gin-config 0.5.
+
+disentanglement_lib (dlib) 1.5 was written for TensorFlow 1.14. On Python 3.11 the
+newest TensorFlow that still ships `tf.estimator` is 2.15, reached through
+`tensorflow.compat.v1`. What dlib needs beyond that is patched here, and only here:
+
+=============================================  =============================================
+dlib uses                                      replaced by
+=============================================  =============================================
+`tensorflow.contrib.tpu` (TPUEstimator,        `tf.compat.v1.estimator.tpu` from
+RunConfig, TPUConfig, TPUEstimatorSpec)        tensorflow-estimator 2.15 (same classes).
+`tensorflow.contrib.framework`                 `assign_from_checkpoint_fn` below, built on
+`.assign_from_checkpoint_fn`                   `tf.compat.v1.train.Saver` (contrib is gone).
+`gin.configurable(whitelist=, blacklist=)`     gin 0.5's `allowlist=` / `denylist=`.
+`visualize_util.save_image/save_animation`     float images converted to uint8 before
+                                               Pillow/imageio see them (Pillow >= 10
+                                               refuses float arrays and `mode=`).
+=============================================  =============================================
+
+How it becomes active
+---------------------
+Installing mine_plugin drops `mine_plugin_compat.pth` into site-packages. At start-up
+Python runs its one line, which calls `install()`: that puts a finder on
+`sys.meta_path` and imports nothing else -- TensorFlow is not loaded into programs
+that never import dlib. The finder acts only on the dlib modules named in
+`_BEFORE_EXEC` / `_AFTER_EXEC`; when one of them is imported (by dlib's console
+scripts such as `dlib_train`, by dlib's tests, or by user code), the matching patch
+runs just before or just after the module body. Importing `mine_plugin` calls
+`install()` as well, so the layer is active even without the `.pth` file (for
+example with `python -S`) as long as mine_plugin is imported before dlib.
+
+The same hook is the plugin's one registration point with dlib: after dlib's
+`named_data` loads, `dataset.name` also resolves the names in `PLUGIN_DATASETS`; after
+dlib's `architectures` and `vae` modules load, the plugin's own gin configurables are
+imported, so the plugin's names exist wherever dlib's do -- including in
+`dlib_postprocess`/`dlib_evaluate`, which re-read a training config without its
+`import` lines.
+"""
+import functools
+import importlib
+import importlib.abc
+import importlib.util
+import sys
+
+# Versions this layer is written and tested for: (package, import name, pip spec).
+_REQUIREMENTS = (
+    ("tensorflow", "tensorflow", "tensorflow-cpu==2.15.1"),
+    ("tensorflow-estimator", "tensorflow_estimator", "tensorflow-estimator==2.15.0"),
+    ("tensorflow-hub", "tensorflow_hub", "tensorflow-hub==0.15.0"),
+    ("tensorflow-probability", "tensorflow_probability",
+     "tensorflow-probability==0.23.0"),
+    ("gin-config", "gin", "gin-config==0.5.0"),
+)
+_INSTALL_HINT = ("Install the pinned stack with `pip install <mine_plugin checkout>` "
+                 "(see README.md), or the single package: pip install '{spec}'.")
+
+# Dataset names the plugin adds to dlib's `dataset.name`, mapped to
+# "module:factory"; the module is imported on first use only.
+PLUGIN_DATASETS = {}
+
+
+def _require(import_name):
+  """Imports a dependency of dlib, or raises ImportError saying what to install."""
+  for package, module_name, spec in _REQUIREMENTS:
+    if module_name == import_name:
+      break
+  else:
+    raise KeyError(import_name)
+  try:
+    return importlib.import_module(import_name)
+  except ImportError as error:
+    raise ImportError(
+        "mine_plugin: disentanglement_lib needs the package '{}' ({}), which could "
+        "not be imported: {}. {}".format(package, spec, error,
+                                         _INSTALL_HINT.format(spec=spec))) from error
+
+
+def _check_tensorflow_version(tf_module):
+  version = tf_module.__version__
+  if not version.startswith("2.15."):
+    raise ImportError(
+        "mine_plugin: disentanglement_lib 1.5 runs on tensorflow 2.15.x (it needs "
+        "tf.estimator, removed in 2.16), but tensorflow {} is installed. {}".format(
+            version, _INSTALL_HINT.format(spec="tensorflow-cpu==2.15.1")))
+
+
+def assign_from_checkpoint_fn(model_path, var_list, ignore_missing_vars=False,
+                              reshape_variables=False):
+  """Replaces `tf.contrib.framework.assign_from_checkpoint_fn` (TF 1.x).
+
+  Returns `fn(session)` that restores `var_list` (a dict from checkpoint names to
+  variables, or a list of variables) from the checkpoint at `model_path`.
+  """
+  tf = _require("tensorflow").compat.v1
+  if ignore_missing_vars:
+    reader = tf.train.NewCheckpointReader(model_path)
+    if isinstance(var_list, dict):
+      var_list = {name: var for name, var in var_list.items()
+                  if reader.has_tensor(name)}
+    else:
+      var_list = [var for var in var_list if reader.has_tensor(var.op.name)]
+  if not var_list:
+    raise ValueError("assign_from_checkpoint_fn: no variables to restore from "
+                     "checkpoint {!r}.".format(model_path))
+  saver = tf.train.Saver(var_list, reshape=reshape_variables)
+
+  def restore(session):
+    saver.restore(session, model_path)
+
+  return restore
+
+
+def _install_tensorflow_contrib():
+  """Provides the two `tensorflow.contrib` modules that dlib imports."""
+  tf = _require("tensorflow")
+  _check_tensorflow_version(tf)
+  _require("tensorflow_estimator")
+  _require("tensorflow_hub")
+  _require("tensorflow_probability")
+  import types  # pylint: disable=g-import-not-at-top
+  contrib = types.ModuleType(
+      "tensorflow.contrib", "Stand-in for TF 1.x contrib, made by mine_plugin.compat.")
+  contrib.tpu = tf.compat.v1.estimator.tpu
+  contrib.framework = types.ModuleType("tensorflow.contrib.framework")
+  contrib.framework.assign_from_checkpoint_fn = assign_from_checkpoint_fn
+  sys.modules.setdefault("tensorflow.contrib", contrib)
+  sys.modules.setdefault("tensorflow.contrib.tpu", contrib.tpu)
+  sys.modules.setdefault("tensorflow.contrib.framework", contrib.framework)
+
+
+def _translate_list_kwargs(kwargs):
+  """Maps gin 0.4's `whitelist`/`blacklist` keyword arguments to gin 0.5's names."""
+  for old, new in (("whitelist", "allowlist"), ("blacklist", "denylist")):
+    if old in kwargs:
+      if new in kwargs:
+        raise TypeError("Pass only one of '{}' and '{}'.".format(old, new))
+      kwargs[new] = kwargs.pop(old)
+  return kwargs
+
+
+# dlib functions whose gin registration is wrapped: (module, function) -> wrapper.
+_DECORATION_WRAPPERS = {}
+
+
+def _patch_gin():
+  """Lets dlib's `@gin.configurable(..., whitelist=...)` decorators run on gin 0.5."""
+  gin = _require("gin")
+  import gin.config  # pylint: disable=g-import-not-at-top
+  if getattr(gin.config.configurable, "_mine_plugin_compat", False):
+    return
+  original_configurable = gin.config.configurable
+  original_external = gin.config.external_configurable
+
+  @functools.wraps(original_configurable)
+  def configurable(name_or_fn=None, *args, **kwargs):
+    kwargs = _translate_list_kwargs(kwargs)
+    decorator = original_configurable(name_or_fn, *args, **kwargs)
+    if callable(name_or_fn):  # Used as a bare `@gin.configurable`.
+      return decorator
+
+    def decorate(fn):
+      key = (getattr(fn, "__module__", None), getattr(fn, "__name__", None))
+      if key in _DECORATION_WRAPPERS:
+        fn = _DECORATION_WRAPPERS[key](fn)
+      return decorator(fn)
+
+    return decorate
+
+  @functools.wraps(original_external)
+  def external_configurable(fn_or_cls, *args, **kwargs):
+    return original_external(fn_or_cls, *args, **_translate_list_kwargs(kwargs))
+
+  configurable._mine_plugin_compat = True  # pylint: disable=protected-access
+  for module in (gin, gin.config):
+    module.configurable = configurable
+    module.external_configurable = external_configurable
+
+
+def _with_plugin_datasets(get_named_ground_truth_data):
+  """Extends dlib's closed `dataset.name` if/elif chain with `PLUGIN_DATASETS`."""
+
+  @functools.wraps(get_named_ground_truth_data)
+  def with_plugin_datasets(name):
+    if name in PLUGIN_DATASETS:
+      module_name, factory_name = PLUGIN_DATASETS[name].split(":")
+      return getattr(importlib.import_module(module_name), factory_name)()
+    try:
+      return get_named_ground_truth_data(name)
+    except ValueError as error:
+      if str(error) != "Invalid data set name.":
+        raise
+      raise ValueError(
+          "Invalid data set name {!r}. Valid names: dlib's dsprites_full, "
+          "dsprites_noshape, color_dsprites, noisy_dsprites, scream_dsprites, "
+          "smallnorb, cars3d, mpi3d_toy, mpi3d_realistic, mpi3d_real, shapes3d, "
+          "dummy_data; mine_plugin's {}.".format(
+              name, ", ".join(sorted(PLUGIN_DATASETS)) or "(none)")) from None
+
+  return with_plugin_datasets
+
+
+_DECORATION_WRAPPERS[("disentanglement_lib.data.ground_truth.named_data",
+                      "get_named_ground_truth_data")] = _with_plugin_datasets
+
+
+def _as_uint8_image(image):
+  """[0, 1]-valued float image -> uint8, as dlib's Pillow 5 code did implicitly."""
+  import numpy as np  # pylint: disable=g-import-not-at-top
+  image = np.asarray(image)
+  if image.dtype == np.uint8:
+    return image
+  return (np.clip(image, 0., 1.) * 255.).round().astype(np.uint8)
+
+
+def _patch_visualize_util(module):
+  """Converts dlib's float images to uint8 before Pillow and imageio see them."""
+  if getattr(module.save_image, "_mine_plugin_compat", False):
+    return
+  import numpy as np  # pylint: disable=g-import-not-at-top
+  from PIL import Image  # pylint: disable=g-import-not-at-top
+  gfile = _require("tensorflow").compat.v1.gfile
+
+  def save_image(image, image_path):
+    image = np.asarray(image)
+    if image.shape[2] == 1:
+      image = np.repeat(image, 3, axis=2)
+    with gfile.Open(image_path, "wb") as path:
+      Image.fromarray(_as_uint8_image(image)).save(path)
+
+  original_save_animation = module.save_animation
+
+  def save_animation(list_of_animated_images, image_path, fps):
+    # dlib pads with value 1.0 and then hands floats to imageio; convert the final
+    # frames only, so the layout stays dlib's own.
+    original_mimwrite = module.imageio.mimwrite
+
+    def mimwrite(uri, frames, *args, **kwargs):
+      return original_mimwrite(uri, [_as_uint8_image(f) for f in frames],
+                               *args, **kwargs)
+
+    module.imageio.mimwrite = mimwrite
+    try:
+      return original_save_animation(list_of_animated_images, image_path, fps)
+    finally:
+      module.imageio.mimwrite = original_mimwrite
+
+  save_image.__doc__ = module.save_image.__doc__
+  save_animation.__doc__ = original_save_animation.__doc__
+  save_image._mine_plugin_compat = True  # pylint: disable=protected-access
+  module.save_image = save_image
+  module.save_animation = save_animation
+
+
+def _import_plugin(module_name):
+  return lambda unused_module: importlib.import_module(module_name)
+
+
+def _before_dlib(unused_module):
+  _install_tensorflow_contrib()
+  _patch_gin()
+
+
+# Run before the named dlib module's body executes.
+_BEFORE_EXEC = {
+    "disentanglement_lib": _before_dlib,
+}
+
+# Run after the named dlib module's body executed (receives the module).
+_AFTER_EXEC = {
+    "disentanglement_lib.visualize.visualize_util": _patch_visualize_util,
+}
+
+
+def _run_hook(table, module):
+  hook = table.get(module.__name__)
+  if hook is not None:
+    hook(module)
+
+
+class _PatchingLoader(importlib.abc.Loader):
+  """Wraps a module's real loader to run the hooks around its body."""
+
+  def __init__(self, loader):
+    self._loader = loader
+
+  def create_module(self, spec):
+    return self._loader.create_module(spec)
+
+  def exec_module(self, module):
+    # Hand the module its real loader: pkg_resources and others dispatch on its type.
+    module.__loader__ = self._loader
+    if module.__spec__ is not None:
+      module.__spec__.loader = self._loader
+    _run_hook(_BEFORE_EXEC, module)
+    self._loader.exec_module(module)
+    _run_hook(_AFTER_EXEC, module)
+
+  def __getattr__(self, name):
+    return getattr(self._loader, name)
+
+
+class _DlibFinder(importlib.abc.MetaPathFinder):
+  """Finds hooked dlib modules through the other finders and wraps their loader."""
+
+  def find_spec(self, fullname, path, target=None):
+    if fullname not in _BEFORE_EXEC and fullname not in _AFTER_EXEC:
+      return None
+    for finder in sys.meta_path:
+      if finder is self or not hasattr(finder, "find_spec"):
+        continue
+      spec = finder.find_spec(fullname, path, target)
+      if spec is not None:
+        if spec.loader is not None and hasattr(spec.loader, "exec_module"):
+          spec.loader = _PatchingLoader(spec.loader)
+        return spec
+    return None
+
+
+def register_after_dlib_module(dlib_module, plugin_module):
+  """Imports `plugin_module` whenever `dlib_module` has been imported.
+
+  This is how the plugin's gin configurables that extend a dlib module are
+  registered wherever that dlib module is in use.
+  """
+  previous = _AFTER_EXEC.get(dlib_module)
+  load = _import_plugin(plugin_module)
+
+  def hook(module):
+    if previous is not None:
+      previous(module)
+    load(module)
+
+  _AFTER_EXEC[dlib_module] = hook
+  if dlib_module in sys.modules:
+    load(sys.modules[dlib_module])
+
+
+def install():
+  """Puts the finder on `sys.meta_path` once; imports nothing heavy."""
+  if not any(isinstance(finder, _DlibFinder) for finder in sys.meta_path):
+    sys.meta_path.insert(0, _DlibFinder())
+  if "disentanglement_lib" in sys.modules:  # dlib came first: patch what we still can.
+    _patch_gin()
+    for name, hook in list(_AFTER_EXEC.items()):
+      if name in sys.modules:
+        hook(sys.modules[name])

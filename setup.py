@@ -1,0 +1,59 @@
+"""Installs mine_plugin and the pinned stack that runs disentanglement_lib 1.5.
+
+disentanglement_lib 1.5 itself pins tensorflow==1.14 and tensorflow-probability==0.7,
+which do not install on Python 3.11; `pip install .` therefore installs the stack
+below and the README's commands add dlib with `--no-deps`.
+"""
+import os
+
+import setuptools
+from setuptools.command import build_py
+
+_PTH = "mine_plugin_compat.pth"
+
+# One pinned, reproducible set (tested on Python 3.11, CPU). GPU users: see README.
+INSTALL_REQUIRES = [
+    "tensorflow-cpu==2.15.1",
+    "tensorflow-estimator==2.15.0",
+    "tensorflow-hub==0.15.0",
+    "tensorflow-probability==0.23.0",
+    "gin-config==0.5.0",
+    "numpy>=1.23,<2",
+    "scipy>=1.10,<2",
+    "scikit-learn>=1.3,<2",
+    "pandas>=2.0,<3",
+    "matplotlib>=3.7,<4",
+    "seaborn>=0.12",
+    "Pillow>=10",
+    "imageio>=2.30",
+    "simplejson>=3.19",
+    "six>=1.16",
+    "future>=0.18",
+    "h5py>=3.9",
+    "absl-py>=1.4",
+]
+
+
+class BuildPyWithPth(build_py.build_py):
+  """Also puts mine_plugin_compat.pth at the top of site-packages."""
+
+  def run(self):
+    super().run()
+    self.copy_file(_PTH, os.path.join(self.build_lib, _PTH), preserve_mode=0)
+
+  def get_outputs(self, include_bytecode=1):
+    return super().get_outputs(include_bytecode) + [
+        os.path.join(self.build_lib, _PTH)]
+
+
+setuptools.setup(
+    name="mine_plugin",
+    version="0.1.0",
+    description=("Mutual-information-based disentanglement models and datasets for "
+                 "disentanglement_lib."),
+    python_requires=">=3.11,<3.12",
+    packages=setuptools.find_packages(include=["mine_plugin", "mine_plugin.*"]),
+    install_requires=INSTALL_REQUIRES,
+    extras_require={"test": ["pytest>=7"]},
+    cmdclass={"build_py": BuildPyWithPth},
+)
