@@ -31,6 +31,8 @@ INSTALL_REQUIRES = [
     "future>=0.18",
     "h5py>=3.9",
     "absl-py>=1.4",
+    # tensorflow-hub 0.15 imports pkg_resources, which setuptools 81 removed.
+    "setuptools<81",
 ]
 
 
@@ -52,7 +54,12 @@ setuptools.setup(
     description=("Mutual-information-based disentanglement models and datasets for "
                  "disentanglement_lib."),
     python_requires=">=3.11,<3.12",
-    packages=setuptools.find_packages(include=["mine_plugin", "mine_plugin.*"]),
+    packages=setuptools.find_packages(include=["mine_plugin", "mine_plugin.*"]) + [
+        "mine_plugin.gin_configs"],
+    # gin_configs/ is installed inside the package too, so studies and scripts find
+    # the configs from any working directory.
+    package_dir={"mine_plugin.gin_configs": "gin_configs"},
+    package_data={"mine_plugin.gin_configs": ["*.gin", "*/*.gin", "*/*/*.gin"]},
     install_requires=INSTALL_REQUIRES,
     extras_require={"test": ["pytest>=7"]},
     cmdclass={"build_py": BuildPyWithPth},

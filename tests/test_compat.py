@@ -1,0 +1,135 @@
+"""mine_plugin.compat: dlib 1.5 on TensorFlow 2.15 / gin 0.5, lazily, with clear errors."""
+import os
+import site
+import subprocess
+import sys
+import textwrap
+import types
+
+import numpy as np
+import pytest
+
+from mine_plugin import compat
+
+
+def _run_python(code, **kwargs):
+  return subprocess.run([sys.executable, "-c", textwrap.dedent(code)],
+                        capture_output=True, text=True, **kwargs)
+
+
+def test_importing_mine_plugin_does_not_import_tensorflow():
+  completed = _run_python("""
+      import sys
+      import mine_plugin
+      print(sorted(m for m in sys.modules if m.split('.')[0] in
+                   ('tensorflow', 'disentanglement_lib', 'gin')))
+      """)
+  assert completed.returncode == 0, completed.stderr
+  assert completed.stdout.strip() == "[]"
+
+
+def test_unrelated_program_gets_the_hook_but_not_tensorflow():
+  completed = _run_python("""
+      import json, sys
+      print('mine_plugin' in sys.modules, 'tensorflow' in sys.modules)
+      """)
+  assert completed.returncode == 0, completed.stderr
+  # The .pth file activated the hook at start-up; TensorFlow stayed unloaded.
+  assert completed.stdout.split() == ["True", "False"]
+
+
+def test_compat_pth_is_installed_in_site_packages():
+  found = [directory for directory in site.getsitepackages()
+           if os.path.isfile(os.path.join(directory, "mine_plugin_compat.pth"))]
+  assert found, ("mine_plugin_compat.pth is missing from {}: dlib's console "
+                 "scripts would run without the compat layer. Install with "
+                 "`pip install .`.".format(site.getsitepackages()))
+
+
+def test_missing_dependency_says_what_to_install():
+  completed = _run_python("""
+      import sys
+      sys.modules['tensorflow_hub'] = None  # as if it were not installed
+      import disentanglement_lib
+      """)
+  assert completed.returncode != 0
+  message = completed.stderr.strip().splitlines()[-1]
+  assert message.startswith("ImportError: mine_plugin:"), message
+  assert "tensorflow-hub" in message
+  assert "pip install 'tensorflow-hub==0.15.0'" in message
+
+
+def test_wrong_tensorflow_version_is_named():
+  with pytest.raises(ImportError, match=r"tensorflow 2\.16\.1 is installed.*"
+                                        r"tensorflow-cpu==2\.15\.1"):
+    compat._check_tensorflow_version(types.SimpleNamespace(__version__="2.16.1"))
+
+
+def test_contrib_stand_ins_are_tf_estimator_tpu():
+  import disentanglement_lib.methods.unsupervised.train  # pylint: disable=unused-import
+  import tensorflow.compat.v1 as tf
+  from tensorflow.contrib import tpu as contrib_tpu
+  assert contrib_tpu.TPUEstimator is tf.estimator.tpu.TPUEstimator
+  assert contrib_tpu.TPUEstimatorSpec is tf.estimator.tpu.TPUEstimatorSpec
+
+
+def test_gin_accepts_dlib_whitelist_and_rejects_both_spellings():
+  import disentanglement_lib  # pylint: disable=unused-import
+  import gin
+
+  @gin.configurable("compat_test_fn", whitelist=["a"])
+  def fn(a=1, b=2):
+    return a, b
+
+  with gin.unlock_config():
+    gin.bind_parameter("compat_test_fn.a", 5)
+  try:
+    assert fn() == (5, 2)
+    with pytest.raises(ValueError, match="b"):
+      gin.bind_parameter("compat_test_fn.b", 3)
+  finally:
+    gin.clear_config()
+  with pytest.raises(TypeError, match="whitelist.*allowlist"):
+    gin.configurable("compat_test_both", whitelist=["a"], allowlist=["a"])
+
+
+def test_assign_from_checkpoint_fn_restores_values(tmp_path):
+  import tensorflow.compat.v1 as tf
+  path = str(tmp_path / "ckpt")
+  with tf.Graph().as_default():
+    tf.get_variable("w", initializer=np.arange(3, dtype=np.float32))
+    with tf.Session() as session:
+      session.run(tf.global_variables_initializer())
+      tf.train.Saver().save(session, path)
+  with tf.Graph().as_default():
+    w = tf.get_variable("w", shape=[3], initializer=tf.zeros_initializer())
+    other = tf.get_variable("other", shape=[2])
+    with pytest.raises(ValueError, match="no variables to restore"):
+      compat.assign_from_checkpoint_fn(path, [other], ignore_missing_vars=True)
+    restore = compat.assign_from_checkpoint_fn(path, [w, other],
+                                               ignore_missing_vars=True)
+    with tf.Session() as session:
+      session.run(tf.global_variables_initializer())
+      restore(session)
+      np.testing.assert_array_equal(session.run(w), [0., 1., 2.])
+
+
+def test_visualize_util_saves_float_images(tmp_path):
+  from disentanglement_lib.visualize import visualize_util
+  from PIL import Image
+  image = np.linspace(0., 1., 16, dtype=np.float32).reshape(4, 4, 1)
+  path = str(tmp_path / "image.png")
+  visualize_util.save_image(image, path)
+  saved = np.asarray(Image.open(path))
+  assert saved.shape == (4, 4, 3)
+  np.testing.assert_array_equal(saved[..., 0], np.round(image[..., 0] * 255))
+  frames = [[np.full((4, 4, 3), value, np.float32) for value in (0., 0.5, 1.)]]
+  visualize_util.save_animation(frames, str(tmp_path / "anim.gif"), fps=2)
+  assert (tmp_path / "anim.gif").stat().st_size > 0
+
+
+def test_unknown_dataset_name_lists_valid_names():
+  from disentanglement_lib.data.ground_truth import named_data
+  with pytest.raises(ValueError, match=r"'no_such_data'.*dsprites_full.*"
+                                       r"dummy_data"):
+    named_data.get_named_ground_truth_data("no_such_data")

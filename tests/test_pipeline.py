@@ -1,0 +1,105 @@
+"""dlib's console scripts end to end under the plugin: train -> postprocess -> evaluate -> visualize.
+
+Everything runs as subprocesses of dlib's unchanged scripts (mine_plugin.pipeline),
+for a handful of training steps, and checks the files dlib writes.
+"""
+import glob
+import json
+import os
+
+import pytest
+
+from mine_plugin import pipeline
+
+# A few steps, small batches and small metric samples: this checks the plumbing,
+# not the scores.
+QUICK_TRAIN = ("model.training_steps=4", "model.batch_size=8", "model.eval_steps=2")
+QUICK_METRICS = ("mig.num_train=100", "dci.num_train=100", "dci.num_test=50")
+
+
+@pytest.fixture(scope="module")
+def pipeline_run(tmp_path_factory):
+  model_dir = str(tmp_path_factory.mktemp("e2e") / "run")
+  return pipeline.run_pipeline(
+      model_dir,
+      [pipeline.gin_config("shared.gin"), pipeline.gin_config("tests/pipeline_test.gin")],
+      QUICK_TRAIN, postprocess=("mean", "sampled"), metrics=("mig", "dci"),
+      metric_bindings=QUICK_METRICS, visualize=True)
+
+
+def test_train_exports_a_tf_hub_module_dlib_reads(pipeline_run):
+  tfhub = os.path.join(pipeline_run.model_dir, "model", "tfhub")
+  assert os.path.isfile(os.path.join(tfhub, "saved_model.pb"))
+  # dlib's postprocessing loaded that module and exported its own.
+  for name in ("mean", "sampled"):
+    assert os.path.isfile(os.path.join(pipeline_run.model_dir, "postprocessed",
+                                       name, "tfhub", "saved_model.pb"))
+
+
+def test_train_results_record_the_plugin_config(pipeline_run):
+  json_dir = os.path.join(pipeline_run.model_dir, "model", "results", "json")
+  with open(os.path.join(json_dir, "train_config.json")) as config_file:
+    config = json.load(config_file)
+  # Bound in gin_configs/tests/pipeline_test.gin, resolved from the plugin's architectures.
+  assert config["encoder.encoder_fn"] == "@conv_encoder_32"
+  assert config["dataset.name"] == "'synthetic_squares_32'"
+  with open(os.path.join(json_dir, "train_results.json")) as results_file:
+    results = json.load(results_file)
+  assert results["reconstruction_loss"] > 0
+
+
+def test_metrics_are_written_in_range(pipeline_run):
+  for name in ("mean", "sampled"):
+    mig = pipeline_run.scores[name]["mig"]["discrete_mig"]
+    assert 0. <= mig <= 1.
+    dci = pipeline_run.scores[name]["dci"]
+    for key in ("disentanglement", "completeness", "informativeness_test"):
+      assert 0. <= dci[key] <= 1., (key, dci[key])
+  assert len(pipeline_run.result_files) == 4
+  assert all(os.path.isfile(path) for path in pipeline_run.result_files)
+
+
+def test_visualize_model_writes_traversal_animations(pipeline_run):
+  animations = glob.glob(os.path.join(pipeline_run.visualizations,
+                                      "animated_traversals", "*.gif"))
+  assert animations, os.listdir(pipeline_run.visualizations)
+  assert all(os.path.getsize(path) > 0 for path in animations)
+
+
+def test_existing_model_dir_is_never_overwritten(pipeline_run):
+  before = sorted(os.listdir(pipeline_run.model_dir))
+  with pytest.raises(FileExistsError, match="already exists"):
+    pipeline.run_pipeline(pipeline_run.model_dir,
+                          [pipeline.gin_config("shared.gin")])
+  assert sorted(os.listdir(pipeline_run.model_dir)) == before
+
+
+def _dlib_error(script, flags):
+  """The last line of a failing dlib console script's output, and its output."""
+  with pytest.raises(RuntimeError) as error:
+    pipeline.run_dlib(script, flags)
+  output = str(error.value)
+  assert "mine_plugin/compat.py" not in output, output
+  return output.strip().splitlines()[-3:]
+
+
+def test_dlib_errors_come_through_unchanged(tmp_path):
+  shared = "--gin_config=" + pipeline.gin_config("shared.gin")
+  assert any("No configurable matching reference '@no_such_model()'" in line
+             for line in _dlib_error("dlib_train", [
+                 "--model_dir=" + str(tmp_path / "a"), shared,
+                 "--gin_bindings=model.model=@no_such_model()"]))
+  existing = tmp_path / "existing"
+  existing.mkdir()
+  (existing / "keep.txt").write_text("user data")
+  assert any("Directory already exists and overwrite is False." in line
+             for line in _dlib_error("dlib_train", [
+                 "--model_dir=" + str(existing), shared,
+                 "--gin_bindings=model.model=@vae()",
+                 "--gin_bindings=vae.beta=1."]))
+  assert (existing / "keep.txt").read_text() == "user data"
+  # Without --model_dir dlib fails inside TensorFlow's path handling, as on TF 1.14.
+  assert any("Expected binary or unicode string, got None" in line
+             for line in _dlib_error("dlib_train", [
+                 shared, "--gin_bindings=model.model=@vae()",
+                 "--gin_bindings=vae.beta=1."]))
