@@ -7,6 +7,8 @@ newest TensorFlow that still ships `tf.estimator` is 2.15, reached through
 =============================================  =============================================
 dlib uses                                      replaced by
 =============================================  =============================================
+TF 1.x's default graph mode                    `tf.compat.v1.disable_eager_execution()`
+                                               when dlib is imported.
 `tensorflow.contrib.tpu` (TPUEstimator,        `tf.compat.v1.estimator.tpu` from
 RunConfig, TPUConfig, TPUEstimatorSpec)        tensorflow-estimator 2.15 (same classes).
 `tensorflow.contrib.framework`                 `assign_from_checkpoint_fn` below, built on
@@ -117,6 +119,9 @@ def _install_tensorflow_contrib():
   _require("tensorflow_estimator")
   _require("tensorflow_hub")
   _require("tensorflow_probability")
+  # dlib is TF 1.x graph code (sessions, placeholders, `optimizer.minimize(loss)`):
+  # give it TF 1.14's default, graph mode, as its own tests and scripts expect.
+  tf.compat.v1.disable_eager_execution()
   import types  # pylint: disable=g-import-not-at-top
   contrib = types.ModuleType(
       "tensorflow.contrib", "Stand-in for TF 1.x contrib, made by mine_plugin.compat.")

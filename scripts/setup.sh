@@ -23,4 +23,4 @@ echo "== Installing the pinned stack and mine_plugin (pip install '.[${MINE_PLUG
 echo "== Installing disentanglement_lib 1.5 without its TF 1.14 pins"
 "${PIP[@]}" install -q --no-deps "disentanglement-lib==1.5"
 # Fails here, with a message saying what to install, if the stack is incomplete.
-.venv/bin/python -c "import disentanglement_lib.methods.unsupervised.train, mine_plugin; print('== Ready: mine_plugin', mine_plugin.__version__, 'on disentanglement_lib 1.5')"
+TF_CPP_MIN_LOG_LEVEL=2 .venv/bin/python -c "import disentanglement_lib.methods.unsupervised.train, mine_plugin; print('== Ready: mine_plugin', mine_plugin.__version__, 'on disentanglement_lib 1.5')"
