@@ -61,6 +61,6 @@ setuptools.setup(
     package_dir={"mine_plugin.gin_configs": "gin_configs"},
     package_data={"mine_plugin.gin_configs": ["*.gin", "*/*.gin", "*/*/*.gin"]},
     install_requires=INSTALL_REQUIRES,
-    extras_require={"test": ["pytest>=7"]},
+    extras_require={"test": ["pytest>=7"], "ray": ["ray>=2.9"]},
     cmdclass={"build_py": BuildPyWithPth},
 )

@@ -14,5 +14,25 @@ __version__ = "0.1.0"
 # The plugin's gin configurables, each loaded right after the dlib module it extends.
 compat.register_after_dlib_module("disentanglement_lib.methods.shared.architectures",
                                   "mine_plugin.architectures")
+compat.register_after_dlib_module("disentanglement_lib.methods.unsupervised.vae",
+                                  "mine_plugin.models")
+compat.register_after_dlib_module("disentanglement_lib.methods.unsupervised.vae",
+                                  "mine_plugin.attention")
+# The plugin's studies join dlib_reproduce's `--study` names.
+compat.register_after_dlib_module("disentanglement_lib.config.reproduce",
+                                  "mine_plugin.studies")
+# The plugin's data sets join dlib's `dataset.name` (and may replace a dlib name);
+# `synthetic_squares.*` gin bindings need the module loaded with named_data.
+compat.register_after_dlib_module("disentanglement_lib.data.ground_truth.named_data",
+                                  "mine_plugin.datasets")
+compat.PLUGIN_DATASETS.update({
+    "synthetic_squares": "mine_plugin.datasets:synthetic_squares",
+    "synthetic_squares_32": "mine_plugin.datasets:synthetic_squares_32",
+    "shapes3d": "mine_plugin.datasets:shapes3d",
+    "dsprites_full": "mine_plugin.datasets:dsprites_full",
+    "dsprites_noshape": "mine_plugin.datasets:dsprites_noshape",
+    "color_dsprites": "mine_plugin.datasets:color_dsprites",
+    "noisy_dsprites": "mine_plugin.datasets:noisy_dsprites",
+})
 
 compat.install()

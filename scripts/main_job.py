@@ -5,6 +5,10 @@ embedded synthetic-squares dataset by default, then prints the scores and where
 every result lies. Usage:
 
     .venv/bin/python scripts/main_job.py [--model lambda_beta_vae] [--steps 2000]
+    .venv/bin/python scripts/main_job.py --dataset dsprites_full --make_standin_data
+
+Data files are read from $DISENTANGLEMENT_LIB_DATA (default here: data/ of the
+checkout).
 """
 import argparse
 import datetime
@@ -13,6 +17,16 @@ import sys
 import time
 
 from mine_plugin import pipeline
+from mine_plugin import standin_data
+
+# Data sets read from files, and the writer of their procedural stand-in.
+_FILE_DATASETS = {
+    "dsprites_full": (standin_data.dsprites_path, standin_data.write_dsprites),
+    "dsprites_noshape": (standin_data.dsprites_path, standin_data.write_dsprites),
+    "color_dsprites": (standin_data.dsprites_path, standin_data.write_dsprites),
+    "noisy_dsprites": (standin_data.dsprites_path, standin_data.write_dsprites),
+    "shapes3d": (standin_data.shapes3d_npz_path, standin_data.write_shapes3d),
+}
 
 
 def parse_args(argv):
@@ -28,13 +42,32 @@ def parse_args(argv):
                       help="comma-separated configs of gin_configs/metrics/")
   parser.add_argument("--model_dir", default=None,
                       help="new output directory (default: runs/<model>-<time>)")
+  parser.add_argument("--make_standin_data", action="store_true",
+                      help="for dsprites_*/shapes3d: if the data file is missing, "
+                           "write a PROCEDURAL STAND-IN first (never replaces a file)")
   parser.add_argument("--gin_bindings", action="append", default=[],
                       help="extra gin binding for dlib_train (repeatable)")
   return parser.parse_args(argv)
 
 
+def prepare_data(dataset, make_standin):
+  """Points dlib at data/ of the checkout by default; writes a stand-in if asked."""
+  if "DISENTANGLEMENT_LIB_DATA" not in os.environ:
+    os.environ["DISENTANGLEMENT_LIB_DATA"] = os.path.abspath("data")
+  if dataset not in _FILE_DATASETS or not make_standin:
+    return
+  path_fn, write_fn = _FILE_DATASETS[dataset]
+  if os.path.exists(path_fn()):
+    return
+  print("== {} is missing: writing a PROCEDURAL STAND-IN (not the real data set) "
+        "under {}".format(path_fn(), os.environ["DISENTANGLEMENT_LIB_DATA"]),
+        flush=True)
+  write_fn()
+
+
 def main(argv=None):
   args = parse_args(argv)
+  prepare_data(args.dataset, args.make_standin_data)
   model_config = pipeline.gin_config("models/{}.gin".format(args.model))
   model_dir = args.model_dir or os.path.join(
       "runs", "{}-{}-{}".format(args.model, args.dataset,

@@ -17,9 +17,9 @@ if [ ! -x .venv/bin/python ]; then
   "$PYTHON" -m venv .venv
 fi
 PIP=(.venv/bin/python -m pip --disable-pip-version-check)
-echo "== Installing the pinned stack and mine_plugin (pip install '.[${MINE_PLUGIN_EXTRAS:-test}]')"
+echo "== Installing the pinned stack and mine_plugin (pip install '.[${MINE_PLUGIN_EXTRAS:-test,ray}]')"
 "${PIP[@]}" install -q "setuptools<81" wheel
-"${PIP[@]}" install -q ".[${MINE_PLUGIN_EXTRAS:-test}]"
+"${PIP[@]}" install -q ".[${MINE_PLUGIN_EXTRAS:-test,ray}]"
 echo "== Installing disentanglement_lib 1.5 without its TF 1.14 pins"
 "${PIP[@]}" install -q --no-deps "disentanglement-lib==1.5"
 # Fails here, with a message saying what to install, if the stack is incomplete.

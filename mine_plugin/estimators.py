@@ -1,0 +1,339 @@
+"""Mutual-information estimators: MINE and a minibatch estimator for Gaussian codes.
+
+MINE (Belghazi et al. 2018, "Mutual Information Neural Estimation", ICML,
+https://arxiv.org/abs/1801.04062) lower-bounds I(X; Y) = KL(P_XY || P_X P_Y) with a
+statistics network ("critic") T:
+
+  Donsker-Varadhan (Thm. 1):  I >= E_P[T] - log E_Q[e^T]       (`donsker_varadhan_bound`)
+  NWJ / MINE-f (Sec. 3.1):    I >= E_P[T] - E_Q[e^(T - 1)]     (`nwj_bound`)
+
+where P is the joint and Q the product of marginals. Samples of Q are made by
+shuffling one side across the batch (`shuffle_rows`; for the total correlation of a
+code, dlib's `shuffle_codes` shuffles every dimension on its own). The critic
+maximises the bound; the bound is the estimate.
+
+The minibatch gradient of log E_Q[e^T] is biased. MINE (Sec. 3.2, Algorithm 1)
+replaces its denominator by a moving average of E_Q[e^T]:
+`bias_corrected_dv_surrogate` has the value of the DV bound and that gradient. The
+moving average is kept in log space (`update_log_moving_average`), so it neither
+overflows nor underflows.
+
+The functions take tensors and return tensors (reductions over axis 0, the batch;
+a [batch, k] input gives k bounds at once). `mlp_critic` is the gin-configurable
+critic network, and `estimate_mutual_information` trains a critic on samples (x, y)
+and returns the estimate, for use outside a VAE.
+
+`pairwise_mutual_information_mws` is the closed-form alternative for Gaussian
+encoders: I(z_a; z_b) for every pair of latent dimensions of the batch's aggregate
+posterior, in the way beta-TCVAE's minibatch-weighted sampling estimates the total
+correlation (Chen et al. 2018, Sec. 4.1; dlib's `vae.total_correlation`).
+"""
+import math
+
+import gin
+import numpy as np
+import tensorflow.compat.v1 as tf
+
+BOUNDS = ("dv", "nwj")
+
+
+def _check_bound(bound):
+  if bound not in BOUNDS:
+    raise ValueError("Unknown MINE bound {!r}; valid bounds are {} ('dv': "
+                     "Donsker-Varadhan with the moving-average gradient, 'nwj': "
+                     "MINE-f).".format(bound, ", ".join(repr(b) for b in BOUNDS)))
+
+
+def log_mean_exp(values):
+  """log((1/n) sum_i exp(values_i)) over axis 0, by log-sum-exp (no overflow)."""
+  num = tf.cast(tf.shape(values)[0], values.dtype)
+  return tf.reduce_logsumexp(values, axis=0) - tf.log(num)
+
+
+def donsker_varadhan_bound(t_joint, t_marginal):
+  """Donsker-Varadhan lower bound E_P[T] - log E_Q[e^T] (MINE, Thm. 1, Eq. 4).
+
+  Args:
+    t_joint: [batch] or [batch, k] critic outputs on joint samples.
+    t_marginal: same shape, critic outputs on product-of-marginals samples.
+
+  Returns:
+    The bound in nats: a scalar, or [k] for [batch, k] inputs.
+  """
+  return tf.reduce_mean(t_joint, axis=0) - log_mean_exp(t_marginal)
+
+
+def nwj_bound(t_joint, t_marginal):
+  """NWJ / MINE-f lower bound E_P[T] - E_Q[e^(T - 1)] (MINE, Sec. 3.1).
+
+  Looser than Donsker-Varadhan but a plain expectation, so its minibatch gradient
+  is unbiased and needs no moving average. Shapes as `donsker_varadhan_bound`.
+  """
+  return (tf.reduce_mean(t_joint, axis=0) -
+          tf.reduce_mean(tf.exp(t_marginal - 1.), axis=0))
+
+
+def update_log_moving_average(log_moving_average, t_marginal, decay):
+  """One step of MINE's moving average of E_Q[e^T], kept in log space.
+
+  MINE, Algorithm 1: ma <- (1 - alpha) ma + alpha mean(e^T), here with
+  decay = 1 - alpha, computed as log(decay e^{log ma} + (1 - decay) e^{lme}) with
+  lme = log mean e^T. A non-finite `log_moving_average` (the variable's initial
+  -inf) means "no average yet": the batch value is taken as it is, which removes the
+  initialisation bias.
+
+  Args:
+    log_moving_average: [] or [k] current log moving average.
+    t_marginal: [batch] or [batch, k] critic outputs on marginal samples.
+    decay: float in [0, 1).
+
+  Returns:
+    The new log moving average (no gradient flows through it).
+  """
+  batch_value = tf.stop_gradient(log_mean_exp(t_marginal))
+  old = tf.convert_to_tensor(log_moving_average, dtype=batch_value.dtype)
+  old = old + tf.zeros_like(batch_value)
+  finite = tf.is_finite(old)
+  safe_old = tf.where(finite, old, batch_value)
+  mixed = tf.reduce_logsumexp(
+      tf.stack([safe_old + math.log(decay), batch_value + math.log1p(-decay)]),
+      axis=0)
+  return tf.where(finite, mixed, batch_value)
+
+
+def bias_corrected_dv_surrogate(t_joint, t_marginal, log_moving_average):
+  """The DV bound with MINE's bias-corrected gradient (MINE, Sec. 3.2).
+
+  The value equals `donsker_varadhan_bound(t_joint, t_marginal)`. The gradient of
+  log E_Q[e^T] is replaced by E_Q[grad T e^T] / ma, where ma = exp(log_moving_average)
+  is the moving average of E_Q[e^T] (not the batch mean, whose use makes the
+  minibatch gradient biased). Per marginal output t_i of a batch of n:
+
+    d surrogate / d t_joint_i    = 1 / n
+    d surrogate / d t_marginal_i = -exp(t_marginal_i - log_moving_average) / n
+
+  A non-finite `log_moving_average` falls back to the batch value, i.e. the naive
+  gradient. Shapes as `donsker_varadhan_bound`; `log_moving_average` is [] or [k].
+  """
+  batch_value = log_mean_exp(t_marginal)
+  log_ma = tf.convert_to_tensor(log_moving_average, dtype=batch_value.dtype)
+  log_ma = log_ma + tf.zeros_like(batch_value)
+  log_ma = tf.stop_gradient(
+      tf.where(tf.is_finite(log_ma), log_ma, batch_value))
+  # ratio has value 0 and gradient e^{t_i} / (n ma); relative to the moving average,
+  # so it stays finite while the average tracks the batch.
+  scaled = tf.reduce_mean(tf.exp(t_marginal - log_ma), axis=0)
+  ratio = scaled - tf.stop_gradient(scaled)
+  return (tf.reduce_mean(t_joint, axis=0) - tf.stop_gradient(batch_value) -
+          ratio)
+
+
+def shuffle_rows(x):
+  """Permutes the rows of x (the batch), all columns with the same permutation."""
+  return tf.gather(x, tf.random_shuffle(tf.range(tf.shape(x)[0])))
+
+
+@gin.configurable("mlp_critic", allowlist=["hidden_units"])
+def mlp_critic(inputs, hidden_units=(64, 64)):
+  """Statistics network T of MINE: a ReLU MLP with a scalar linear output.
+
+  Variables are created in the caller's variable scope under fixed layer names, so a
+  second call in a reusing scope applies the same network (joint and marginal
+  samples must see one T).
+
+  Args:
+    inputs: [batch, d] tensor.
+    hidden_units: widths of the hidden layers.
+
+  Returns:
+    [batch] tensor of critic outputs.
+  """
+  net = inputs
+  for index, width in enumerate(hidden_units):
+    net = tf.layers.dense(net, width, activation=tf.nn.relu,
+                          name="hidden_{}".format(index))
+  return tf.squeeze(tf.layers.dense(net, 1, name="output"), axis=1)
+
+
+def pairs(num_latent):
+  """Unordered pairs (a, b), a < b, of latent dimensions as two int arrays."""
+  first, second = np.triu_indices(num_latent, k=1)
+  return first.astype(np.int32), second.astype(np.int32)
+
+
+def pairwise_mutual_information_mws(z, z_mean, z_logvar):
+  """I(z_a; z_b) for all pairs of dimensions under the batch's aggregate posterior.
+
+  The aggregate posterior is estimated from the batch as in beta-TCVAE's
+  minibatch-weighted sampling (Chen et al. 2018, "Isolating Sources of
+  Disentanglement in VAEs", Sec. 4.1, Eq. S6; dlib's `total_correlation`):
+  q(z_S) ~ (1/M) sum_i q(z_S | x_i) for the subsets S = {a}, {b}, {a, b} of
+  dimensions, and
+
+    I(z_a; z_b) ~ mean_j [log q(z_ja, z_jb) - log q(z_ja) - log q(z_jb)]
+
+  at the samples z_j. The 1/M normalisers leave + log M, which dlib's
+  `total_correlation` drops as a constant; here it is kept so the value is in nats
+  (it does not change gradients). All pairs a < b are computed at once, as one
+  [M, M, L(L-1)/2] tensor (I is symmetric). Like MWS, the estimate is biased for
+  small batches (the i = j term of each sum dominates when posteriors are narrow
+  compared with the spread of the means): it approaches the true value as M grows.
+
+  Args:
+    z: [M, L] sampled codes.
+    z_mean: [M, L] encoder means.
+    z_logvar: [M, L] encoder log variances.
+
+  Returns:
+    [L, L] symmetric tensor of estimates with a zero diagonal.
+  """
+  # Imported here: importing dlib's vae imports mine_plugin.models (compat hook),
+  # which needs this module fully loaded.
+  from disentanglement_lib.methods.unsupervised import vae  # pylint: disable=g-import-not-at-top
+  # dlib's gaussian_log_density: log q(z_jl | x_i), indexed [j, i, l].
+  log_q = vae.gaussian_log_density(
+      tf.expand_dims(z, 1), tf.expand_dims(z_mean, 0),
+      tf.expand_dims(z_logvar, 0))
+  num_latent = tf.compat.dimension_value(z.shape[1])
+  first, second = pairs(num_latent)
+  num = tf.cast(tf.shape(z)[0], z.dtype)
+  # log q(z_ja) + const, [j, a].
+  log_q_single = tf.reduce_logsumexp(log_q, axis=1)
+  # log q(z_ja, z_jb) + const for the pairs a < b only, [j, pair]: the two
+  # conditionals multiply per x_i. (Half the work of all [L, L] combinations.)
+  log_q_pair = tf.reduce_logsumexp(
+      tf.gather(log_q, first, axis=2) + tf.gather(log_q, second, axis=2), axis=1)
+  mi_pairs = tf.reduce_mean(
+      log_q_pair - tf.gather(log_q_single, first, axis=1) -
+      tf.gather(log_q_single, second, axis=1), axis=0) + tf.log(num)
+  indices = np.stack([np.concatenate([first, second]),
+                      np.concatenate([second, first])], axis=1)
+  return tf.scatter_nd(indices, tf.concat([mi_pairs, mi_pairs], axis=0),
+                       [num_latent, num_latent])
+
+
+class MineCritic(object):
+  """A MINE critic with its moving average, for use inside a TF1 graph.
+
+  Calling `terms(joint, marginal)` applies `critic_fn` (in variable scope `scope`,
+  reused) to both sample sets and returns the estimate and the critic's loss.
+  Inputs may be [batch, d] (one critic output each) or [batch, k, d] (k estimates
+  with one shared critic; the estimates are returned as [k]).
+
+  Attributes:
+    scope: variable scope of the critic network and its moving average.
+    bound: "dv" (Donsker-Varadhan, bias-corrected gradient) or "nwj".
+    ema_decay: decay of the moving average of E_Q[e^T] (MINE uses alpha = 0.01,
+      i.e. 0.99).
+  """
+
+  def __init__(self, scope, bound="dv", ema_decay=0.99, critic_fn=mlp_critic):
+    _check_bound(bound)
+    if not 0. <= ema_decay < 1.:
+      raise ValueError("ema_decay must be in [0, 1), got {!r}.".format(ema_decay))
+    self.scope = scope
+    self.bound = bound
+    self.ema_decay = ema_decay
+    self.critic_fn = critic_fn
+
+  def apply(self, inputs):
+    """Critic outputs for [batch, d] or [batch, k, d] inputs: [batch] / [batch, k]."""
+    with tf.variable_scope(self.scope, reuse=tf.AUTO_REUSE):
+      if inputs.shape.ndims == 2:
+        return self.critic_fn(inputs)
+      shape = tf.shape(inputs)
+      flat = tf.reshape(inputs, [-1, inputs.shape[-1]])
+      return tf.reshape(self.critic_fn(flat), shape[:2])
+
+  def _log_moving_average(self, shape):
+    with tf.variable_scope(self.scope, reuse=tf.AUTO_REUSE):
+      return tf.get_variable(
+          "log_moving_average", shape=shape, dtype=tf.float32,
+          initializer=tf.constant_initializer(-np.inf), trainable=False)
+
+  def terms(self, joint, marginal, train_critic):
+    """Returns (estimate, loss, critic_loss).
+
+    estimate: the bound's value (the MI estimate), [] or [k].
+    loss: scalar sum of the estimates whose gradient w.r.t. the inputs is the one
+      the encoder should follow (with the moving average for "dv"); reads but does
+      not update the moving average.
+    critic_loss: scalar the critic minimises (minus the summed bound), which
+      updates the moving average when run; None unless `train_critic`.
+    """
+    t_joint = self.apply(joint)
+    t_marginal = self.apply(marginal)
+    shape = t_joint.shape[1:]
+    if self.bound == "nwj":
+      estimate = nwj_bound(t_joint, t_marginal)
+      critic_loss = -tf.reduce_sum(estimate) if train_critic else None
+      return estimate, tf.reduce_sum(estimate), critic_loss
+    estimate = donsker_varadhan_bound(t_joint, t_marginal)
+    log_ma = self._log_moving_average(shape)
+    loss = tf.reduce_sum(
+        bias_corrected_dv_surrogate(t_joint, t_marginal, log_ma.read_value()))
+    critic_loss = None
+    if train_critic:
+      # MINE, Algorithm 1: the average is updated with this batch before it is
+      # used in the gradient.
+      new_log_ma = update_log_moving_average(log_ma.read_value(), t_marginal,
+                                             self.ema_decay)
+      with tf.control_dependencies([log_ma.assign(new_log_ma)]):
+        critic_loss = -tf.reduce_sum(
+            bias_corrected_dv_surrogate(t_joint, t_marginal, new_log_ma))
+    return estimate, loss, critic_loss
+
+
+def estimate_mutual_information(x, y, bound="dv", steps=1000, batch_size=256,
+                                learning_rate=1e-3, hidden_units=(64, 64),
+                                ema_decay=0.99, seed=0):
+  """Trains a MINE critic on paired samples and returns the estimate of I(X; Y).
+
+  Minibatches of (x, y) are joint samples; shuffling y across the batch gives
+  product-of-marginals samples. Each column is standardised first (an affine map
+  per dimension, which leaves I(X; Y) unchanged and keeps the critic's inputs at unit
+  scale). After `steps` Adam steps, the bound is evaluated on all samples (y
+  shuffled by several random permutations, averaged).
+
+  Args:
+    x: [n, dx] (or [n]) array.
+    y: [n, dy] (or [n]) array.
+    bound: "dv" or "nwj".
+    steps: Number of critic updates.
+    batch_size: Minibatch size.
+    learning_rate: Adam learning rate.
+    hidden_units: Critic widths (see `mlp_critic`).
+    ema_decay: Moving-average decay of the DV bound.
+    seed: Random seed of the graph and the minibatches.
+
+  Returns:
+    The estimate in nats (float).
+  """
+  _check_bound(bound)
+  x = np.asarray(x, np.float32).reshape(len(x), -1)
+  y = np.asarray(y, np.float32).reshape(len(y), -1)
+  if len(x) != len(y) or len(x) < batch_size:
+    raise ValueError("x and y need the same number of samples, at least "
+                     "batch_size={}; got {} and {}.".format(batch_size, len(x),
+                                                            len(y)))
+  x = (x - x.mean(axis=0)) / np.maximum(x.std(axis=0), 1e-12)
+  y = (y - y.mean(axis=0)) / np.maximum(y.std(axis=0), 1e-12)
+  graph = tf.Graph()
+  with graph.as_default():
+    tf.set_random_seed(seed)
+    x_in = tf.placeholder(tf.float32, [None, x.shape[1]])
+    y_in = tf.placeholder(tf.float32, [None, y.shape[1]])
+    critic = MineCritic("mine_critic", bound=bound, ema_decay=ema_decay,
+                        critic_fn=lambda v: mlp_critic(v, hidden_units))
+    joint = tf.concat([x_in, y_in], axis=1)
+    marginal = tf.concat([x_in, shuffle_rows(y_in)], axis=1)
+    estimate, _, critic_loss = critic.terms(joint, marginal, train_critic=True)
+    train_op = tf.train.AdamOptimizer(learning_rate).minimize(critic_loss)
+    rng = np.random.RandomState(seed)
+    with tf.Session(graph=graph) as session:
+      session.run(tf.global_variables_initializer())
+      for _ in range(steps):
+        index = rng.randint(len(x), size=batch_size)
+        session.run(train_op, {x_in: x[index], y_in: y[index]})
+      values = [session.run(estimate, {x_in: x, y_in: y}) for _ in range(5)]
+  return float(np.mean(values))

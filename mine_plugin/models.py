@@ -1,0 +1,411 @@
+"""VAEs with a penalty term, and the extension point for adding one.
+
+Extension point
+---------------
+A model of this module is a `PenalizedVAE`: dlib's VAE (encoder, sampling, decoder,
+reconstruction loss, KL; `vae.BaseVAE`) plus a `Penalty`, so that
+
+  loss = reconstruction_loss + beta * kl_loss + penalty.loss
+
+`PenalizedVAE.model_fn` owns all graph plumbing; a penalty only builds tensors.
+
+`Penalty.__call__(outputs, is_training) -> PenaltyTerms(loss, critic_loss, logs)`
+
+  outputs      `VAEOutputs(features, reconstructions, z_mean, z_logvar, z_sampled,
+               kl_loss, reconstruction_loss)` of the current batch.
+  loss         scalar added to the VAE objective (already weighted).
+  critic_loss  scalar that the penalty's auxiliary networks MINIMISE, or None.
+  logs         dict name -> scalar: every loss term and MI estimate; each becomes a
+               tf.summary.scalar, a LoggingTensorHook entry and an EVAL metric.
+
+Attributes a penalty sets (class defaults: no auxiliary networks):
+
+  name          names the penalty in logs and error messages.
+  critic_scope  exact variable scope (relative to the model's) of the auxiliary
+                networks; its trainable variables, and only they, are trained on
+                `critic_loss` by dlib's `discriminator_optimizer`.
+  outer_scope   optional exact variable scope of variables trained with the VAE
+                (by dlib's `vae_optimizer`, together with `encoder/` and `decoder/`).
+  inner_steps   critic updates per training step.
+
+In training, `model_fn` calls the penalty `inner_steps + 1` times on the same
+`outputs`: call k (k < inner_steps) builds the k-th critic update, chained after the
+previous one by control dependencies; the last call, made after all critic updates,
+gives the `loss` that the VAE step minimises (bi-level optimisation: critic inner,
+VAE outer). The last call's `critic_loss` is never run. A penalty must therefore
+create its variables with `tf.variable_scope(scope, reuse=tf.AUTO_REUSE)` and fixed
+layer names, and must not assume it is called once. In EVAL mode it is called once
+with is_training=False. The global step is incremented once per training step (by
+the VAE update).
+
+Every loss term is checked with `tf.debugging.check_numerics` before any update is
+applied: a NaN or inf stops training with an error naming the term. The exported
+TF-Hub module (dlib's `export_as_tf_hub`) calls `gaussian_encoder`/`decode` only,
+so auxiliary networks never enter it.
+
+Models (gin names)
+------------------
+`PenalizedVAE` itself is the base class, not a gin configurable: a new penalty comes
+with a small named subclass that builds it from its hyperparameters (as below), so
+every model is selected in gin the same way (`model.model = @<name>()`) and its
+hyperparameters are bound under its own name.
+
+  mine_tc_vae        beta-TCVAE's objective with the total correlation estimated by
+                     MINE (`MineTotalCorrelation`).
+  pairwise_mi_vae    beta-VAE + lam * sum_{i != j} I(z_i; z_j)
+                     (`PairwiseMutualInformation`, estimator "mws" or "mine").
+  lambda_beta_vae    beta-VAE + lam * ||x - x_hat||^2 (`ReconstructionL2`).
+"""
+import collections
+
+from disentanglement_lib.methods.shared import losses
+from disentanglement_lib.methods.shared import optimizers
+from disentanglement_lib.methods.unsupervised import vae
+import gin
+from mine_plugin import estimators
+import tensorflow.compat.v1 as tf
+from tensorflow.compat.v1.estimator import tpu as contrib_tpu
+
+VAEOutputs = collections.namedtuple(
+    "VAEOutputs", ["features", "reconstructions", "z_mean", "z_logvar",
+                   "z_sampled", "kl_loss", "reconstruction_loss"])
+
+PenaltyTerms = collections.namedtuple("PenaltyTerms",
+                                      ["loss", "critic_loss", "logs"])
+
+# dlib's BaseVAE logs every 100 steps.
+_LOG_EVERY_N_STEPS = 100
+
+
+class Penalty(object):
+  """Base class of a term added to the VAE loss; see the module docstring."""
+
+  name = "penalty"
+  critic_scope = None
+  outer_scope = None
+  inner_steps = 0
+
+  def __call__(self, outputs, is_training):
+    """Returns the PenaltyTerms of `outputs` (a VAEOutputs)."""
+    raise NotImplementedError()
+
+
+def _check_inner_steps(inner_steps):
+  if not isinstance(inner_steps, int) or inner_steps < 1:
+    raise ValueError(
+        "inner_steps must be an integer >= 1 (critic updates per training step), "
+        "got {!r}.".format(inner_steps))
+
+
+class MineTotalCorrelation(Penalty):
+  """weight * TC(z), the total correlation of the code estimated by MINE.
+
+  TC(z) = KL(q(z) || prod_l q(z_l)) (Watanabe 1960; Chen et al. 2018, Eq. 2) is the
+  mutual information between the joint code and its dimension-wise independent
+  version, so MINE applies with joint samples z ~ q(z) and product samples from
+  dlib's `shuffle_codes` (every dimension shuffled across the batch on its own, as
+  FactorVAE does). The critic maximises the bound (`inner_steps` updates), the
+  encoder minimises the estimate.
+  """
+
+  name = "tc_mine"
+  critic_scope = "tc_critic"
+
+  def __init__(self, weight, bound="dv", inner_steps=1, ema_decay=0.99,
+               critic_fn=estimators.mlp_critic):
+    _check_inner_steps(inner_steps)
+    self.weight = weight
+    self.inner_steps = inner_steps
+    self.critic = estimators.MineCritic(self.critic_scope, bound=bound,
+                                        ema_decay=ema_decay, critic_fn=critic_fn)
+
+  def __call__(self, outputs, is_training):
+    z = outputs.z_sampled
+    estimate, loss, critic_loss = self.critic.terms(
+        z, vae.shuffle_codes(z), train_critic=is_training)
+    return PenaltyTerms(self.weight * loss, critic_loss, {self.name: estimate})
+
+
+class PairwiseMutualInformation(Penalty):
+  """weight * sum_{i != j} I(z_i; z_j) over all ordered pairs of latent dimensions.
+
+  Estimators:
+    "mws": closed form over the Gaussian posteriors of the batch,
+      `estimators.pairwise_mutual_information_mws` (no auxiliary network).
+    "mine": MINE with one critic shared by all pairs. For the pair p = (a, b),
+      a < b, the critic sees (z_a, z_b, one-hot(p)); product samples pair z_a with
+      z_b of a shuffled batch. All pairs go through the critic as one batch.
+  I(z_i; z_j) is symmetric, so the sum over ordered pairs is twice the sum over
+  a < b.
+  """
+
+  name = "pairwise_mi"
+  ESTIMATORS = ("mws", "mine")
+
+  def __init__(self, weight, estimator="mws", bound="dv", inner_steps=1,
+               ema_decay=0.99, critic_fn=estimators.mlp_critic):
+    if estimator not in self.ESTIMATORS:
+      raise ValueError("Unknown pairwise MI estimator {!r}; valid: {}.".format(
+          estimator, ", ".join(repr(e) for e in self.ESTIMATORS)))
+    self.weight = weight
+    self.estimator = estimator
+    if estimator == "mine":
+      _check_inner_steps(inner_steps)
+      self.critic_scope = "pairwise_mi_critic"
+      self.inner_steps = inner_steps
+      self.critic = estimators.MineCritic(
+          self.critic_scope, bound=bound, ema_decay=ema_decay,
+          critic_fn=critic_fn)
+
+  def __call__(self, outputs, is_training):
+    if self.estimator == "mws":
+      total = tf.reduce_sum(estimators.pairwise_mutual_information_mws(
+          outputs.z_sampled, outputs.z_mean, outputs.z_logvar))
+      return PenaltyTerms(self.weight * total, None, {self.name: total})
+    joint, marginal = self.pair_samples(outputs.z_sampled)
+    estimate, loss, critic_loss = self.critic.terms(
+        joint, marginal, train_critic=is_training)
+    total = 2. * tf.reduce_sum(estimate)
+    return PenaltyTerms(self.weight * 2. * loss, critic_loss,
+                        {self.name + "_mine": total})
+
+  @staticmethod
+  def pair_samples(z):
+    """Critic inputs [batch, num_pairs, 2 + num_pairs] for joint and product samples."""
+    num_latent = tf.compat.dimension_value(z.shape[1])
+    if num_latent is None or num_latent < 2:
+      raise ValueError("The pairwise MI penalty needs a static number of latent "
+                       "dimensions >= 2, got {}.".format(num_latent))
+    first, second = estimators.pairs(num_latent)
+    num_pairs = len(first)
+    pair_ids = tf.tile(tf.eye(num_pairs)[None], [tf.shape(z)[0], 1, 1])
+    z_a = tf.gather(z, first, axis=1)[:, :, None]
+    z_b = tf.gather(z, second, axis=1)[:, :, None]
+    z_b_shuffled = tf.gather(estimators.shuffle_rows(z), second,
+                             axis=1)[:, :, None]
+    return (tf.concat([z_a, z_b, pair_ids], axis=2),
+            tf.concat([z_a, z_b_shuffled, pair_ids], axis=2))
+
+
+class ReconstructionL2(Penalty):
+  """weight * ||x - x_hat||^2, averaged over the batch.
+
+  x_hat is the Bernoulli mean sigmoid(decoder logits); the squared error is summed
+  over pixels and channels per sample, then averaged over the batch -- dlib's
+  `l2_loss` with activation "logits".
+  """
+
+  name = "reconstruction_l2"
+
+  def __init__(self, weight):
+    self.weight = weight
+
+  def __call__(self, outputs, is_training):
+    del is_training
+    l2 = tf.reduce_mean(losses.l2_loss(outputs.features, outputs.reconstructions,
+                                       "logits"))
+    return PenaltyTerms(self.weight * l2, None, {self.name: l2})
+
+
+def _scope_variables(scope):
+  """Trainable variables in the exact variable scope `scope` (not a name prefix)."""
+  outer = tf.get_variable_scope().name
+  full = "{}/{}/".format(outer, scope) if outer else scope + "/"
+  return [v for v in tf.trainable_variables() if v.op.name.startswith(full)]
+
+
+def _checked(tensor, term, model_name):
+  return tf.debugging.check_numerics(
+      tensor,
+      "mine_plugin: the loss term '{}' of {} is NaN or inf; training stopped. "
+      "Lower the learning rates (vae_optimizer/discriminator_optimizer) or the "
+      "penalty weight.".format(
+          term, model_name))
+
+
+class PenalizedVAE(vae.BaseVAE):
+  """dlib VAE + a Penalty: loss = reconstruction + beta * KL + penalty.loss."""
+
+  def __init__(self, penalty, beta=1.):
+    """Creates the model.
+
+    Args:
+      penalty: a `Penalty`.
+      beta: weight of the KL term (beta-VAE, Higgins et al. 2017, Eq. 4).
+    """
+    if not isinstance(penalty, Penalty):
+      raise TypeError("penalty must be a mine_plugin.models.Penalty, got "
+                      "{!r}.".format(penalty))
+    self.penalty = penalty
+    self.beta = beta
+
+  def model_fn(self, features, labels, mode, params):
+    """TPUEstimator compatible model function (cf. dlib's FactorVAE.model_fn)."""
+    del labels, params
+    is_training = (mode == tf.estimator.ModeKeys.TRAIN)
+    model_name = type(self).__name__
+    # Same op order as dlib's BaseVAE.model_fn up to the loss, so that with a
+    # penalty of 0 the graph-seeded sampling and initialisation match dlib's.
+    data_shape = features.get_shape().as_list()[1:]
+    z_mean, z_logvar = self.gaussian_encoder(features, is_training=is_training)
+    z_sampled = self.sample_from_latent_distribution(z_mean, z_logvar)
+    reconstructions = self.decode(z_sampled, data_shape, is_training)
+    per_sample_loss = losses.make_reconstruction_loss(features, reconstructions)
+    reconstruction_loss = tf.reduce_mean(per_sample_loss)
+    kl_loss = vae.compute_gaussian_kl(z_mean, z_logvar)
+    outputs = VAEOutputs(features, reconstructions, z_mean, z_logvar, z_sampled,
+                         kl_loss, reconstruction_loss)
+    penalty = self.penalty
+
+    critic_updates, critic_logs = [], {}
+    if is_training and penalty.critic_scope is not None:
+      critic_optimizer = optimizers.make_discriminator_optimizer()
+      for step in range(penalty.inner_steps):
+        with tf.control_dependencies(critic_updates[-1:]):
+          with tf.name_scope("critic_step_{}".format(step)):
+            critic_loss = penalty(outputs, is_training).critic_loss
+          if critic_loss is None:
+            raise ValueError("{} has critic_scope {!r} but returned no "
+                             "critic_loss.".format(penalty.name,
+                                                   penalty.critic_scope))
+          critic_vars = self._critic_variables()
+          term = penalty.name + "_critic_loss"
+          with tf.control_dependencies([_checked(critic_loss, term,
+                                                 model_name)]):
+            critic_updates.append(critic_optimizer.minimize(
+                critic_loss, var_list=critic_vars))
+      critic_logs[penalty.name + "_critic_loss"] = critic_loss
+
+    with tf.control_dependencies(critic_updates[-1:]):
+      terms = penalty(outputs, is_training)
+    regularizer = self.beta * kl_loss + terms.loss
+    loss = tf.add(reconstruction_loss, regularizer, name="loss")
+    elbo = tf.add(reconstruction_loss, kl_loss, name="elbo")
+    logs = collections.OrderedDict([
+        ("loss", loss), ("reconstruction_loss", reconstruction_loss),
+        ("elbo", -elbo), ("kl_loss", kl_loss), ("regularizer", regularizer)])
+    for name, value in list(terms.logs.items()) + list(critic_logs.items()):
+      if name in logs:
+        raise ValueError("{} logs {!r}, which the model already logs; rename "
+                         "it.".format(penalty.name, name))
+      logs[name] = value
+
+    if mode == tf.estimator.ModeKeys.TRAIN:
+      checks = [_checked(reconstruction_loss, "reconstruction_loss", model_name),
+                _checked(kl_loss, "kl_loss", model_name),
+                _checked(terms.loss, penalty.name, model_name)]
+      vae_vars = self._vae_variables()
+      overlap = set(vae_vars) & set(self._critic_variables())
+      if overlap:
+        raise ValueError(
+            "Variables {} are both in the VAE's scopes and in critic_scope {!r}; "
+            "give the penalty's networks their own scope.".format(
+                sorted(v.op.name for v in overlap), penalty.critic_scope))
+      update_ops = tf.get_collection(tf.GraphKeys.UPDATE_OPS)
+      with tf.control_dependencies(checks + critic_updates[-1:]):
+        train_op = optimizers.make_vae_optimizer().minimize(
+            loss, global_step=tf.train.get_global_step(), var_list=vae_vars)
+      train_op = tf.group([train_op, update_ops] + critic_updates)
+      for name, value in logs.items():
+        tf.summary.scalar(name, value)
+      logging_hook = tf.train.LoggingTensorHook(
+          dict(logs), every_n_iter=_LOG_EVERY_N_STEPS)
+      return contrib_tpu.TPUEstimatorSpec(
+          mode=mode, loss=loss, train_op=train_op, training_hooks=[logging_hook])
+    elif mode == tf.estimator.ModeKeys.EVAL:
+      names = [name for name in logs if name != "loss"]
+      return contrib_tpu.TPUEstimatorSpec(
+          mode=mode, loss=loss,
+          eval_metrics=(vae.make_metric_fn(*names), [logs[n] for n in names]))
+    else:
+      raise NotImplementedError(
+          "Mode {!r} is not supported; use TRAIN or EVAL.".format(mode))
+
+  def _critic_variables(self):
+    scope = self.penalty.critic_scope
+    if scope is None:
+      return []
+    variables = _scope_variables(scope)
+    if not variables:
+      raise ValueError("{}: no trainable variables in critic_scope {!r}; create "
+                       "the critic inside tf.variable_scope({!r}).".format(
+                           self.penalty.name, scope, scope))
+    return variables
+
+  def _vae_variables(self):
+    scopes = ["encoder", "decoder"]
+    if self.penalty.outer_scope is not None:
+      scopes.append(self.penalty.outer_scope)
+    variables = []
+    for scope in scopes:
+      found = _scope_variables(scope)
+      if not found:
+        raise ValueError("No trainable variables in the exact scope {!r}; the VAE "
+                         "optimizer trains the scopes {}.".format(scope, scopes))
+      variables.extend(found)
+    return variables
+
+
+_MINE_ARGS = ["bound", "inner_steps", "ema_decay"]
+
+
+@gin.configurable("mine_tc_vae", allowlist=["beta"] + _MINE_ARGS)
+class MineTCVAE(PenalizedVAE):
+  """beta-TCVAE with the total correlation estimated by MINE.
+
+  Chen et al. 2018, "Isolating Sources of Disentanglement in Variational
+  Autoencoders" (https://arxiv.org/abs/1802.04942), Eq. 4 with alpha = gamma = 1:
+  loss = reconstruction + KL + (beta - 1) * TC, as dlib's `beta_tc_vae`, but TC is
+  MINE's estimate (Belghazi et al. 2018) instead of minibatch-weighted sampling.
+  """
+
+  def __init__(self, beta=gin.REQUIRED, bound="dv", inner_steps=1,
+               ema_decay=0.99):
+    """Creates the model.
+
+    Args:
+      beta: weight of the total correlation (beta-TCVAE's beta).
+      bound: "dv" (Donsker-Varadhan, bias-corrected gradient) or "nwj" (MINE-f).
+      inner_steps: critic updates per VAE update.
+      ema_decay: decay of MINE's moving average (Sec. 3.2).
+    """
+    super(MineTCVAE, self).__init__(
+        penalty=MineTotalCorrelation(beta - 1., bound=bound,
+                                     inner_steps=inner_steps,
+                                     ema_decay=ema_decay), beta=1.)
+
+
+@gin.configurable("pairwise_mi_vae",
+                  allowlist=["beta", "lam", "estimator"] + _MINE_ARGS)
+class PairwiseMIVAE(PenalizedVAE):
+  """beta-VAE + lam * sum_{i != j} I(z_i; z_j) (see PairwiseMutualInformation)."""
+
+  def __init__(self, beta=1., lam=gin.REQUIRED, estimator="mws", bound="dv",
+               inner_steps=1, ema_decay=0.99):
+    """Creates the model.
+
+    Args:
+      beta: weight of the KL term.
+      lam: weight of the pairwise MI penalty.
+      estimator: "mws" (closed form, Gaussian posteriors) or "mine".
+      bound, inner_steps, ema_decay: MINE settings (estimator "mine" only).
+    """
+    super(PairwiseMIVAE, self).__init__(
+        penalty=PairwiseMutualInformation(lam, estimator=estimator, bound=bound,
+                                          inner_steps=inner_steps,
+                                          ema_decay=ema_decay), beta=beta)
+
+
+@gin.configurable("lambda_beta_vae", allowlist=["beta", "lam"])
+class LambdaBetaVAE(PenalizedVAE):
+  """lambda-beta-VAE: beta-VAE + lam * ||x - x_hat||^2.
+
+  Vu, Wan, Wei 2026, "Mutual Information Collapse Explains Disentanglement Failure
+  in beta-VAEs": an auxiliary L2 reconstruction term keeps the mutual information
+  between x and z from collapsing at large beta. x_hat = sigmoid(decoder logits),
+  the Bernoulli mean; see ReconstructionL2. With lam = 0 the loss is dlib's
+  beta-VAE (`vae`) loss exactly.
+  """
+
+  def __init__(self, beta=gin.REQUIRED, lam=gin.REQUIRED):
+    super(LambdaBetaVAE, self).__init__(penalty=ReconstructionL2(lam), beta=beta)

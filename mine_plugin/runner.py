@@ -1,0 +1,431 @@
+"""Runs every model of a study, each in a fresh process, on Ray or one by one.
+
+Each model goes through the steps of dlib's `dlib_reproduce` (bin/dlib_reproduce),
+with dlib's library functions and the same seeds: `train.train_with_gin`, then
+`visualize_model.visualize`, then `postprocess.postprocess_with_gin` for every
+postprocessing config and `evaluate.evaluate_with_gin` for every metric config. The
+layout of a study's output directory is therefore dlib's:
+
+    <output_directory>/<model_num>/model/             checkpoint, TFHub module, results/
+    <output_directory>/<model_num>/visualizations/    reconstructions, traversals, GIFs
+    <output_directory>/<model_num>/postprocessed/<post>/
+    <output_directory>/<model_num>/metrics/<post>/<metric>/results/aggregate/evaluation.json
+    <output_directory>/<model_num>/log.txt            everything the model's process printed
+    <output_directory>/<model_num>/mine_plugin_done.json   written last: the model is complete
+    <output_directory>/_incomplete/<model_num>-<time>/     unfinished runs, moved aside
+    <output_directory>/results.json                   dlib_aggregate_results' format
+
+TensorFlow's graph and gin's configuration are process-global, so every model runs
+in its own `python -m mine_plugin.runner` process; a model that raises, segfaults or
+is killed is reported with its log and the others go on. A model counts as finished
+only when its completion marker exists and every metric result it lists is readable
+JSON, so a rerun skips finished models and redoes half-written ones.
+
+With Ray (an optional extra, `pip install mine_plugin[ray]`) each model is one Ray task
+that waits on its process, on a local Ray instance or on a cluster (`address`).
+"""
+import argparse
+import collections
+import datetime
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+
+MARKER = "mine_plugin_done.json"
+LOG = "log.txt"
+INCOMPLETE = "_incomplete"
+AGGREGATE = "results.json"
+
+# One model to run: everything the process that waits on it needs, as plain data
+# (it crosses to Ray workers).
+ModelJob = collections.namedtuple("ModelJob", [
+    "study_name", "model_num", "model_dir", "result_files", "gin_bindings",
+    "metric_gin_bindings", "visualize", "env"])
+
+# status: "done" (ran now), "skipped" (finished before), or "failed".
+ModelOutcome = collections.namedtuple(
+    "ModelOutcome", ["model_num", "status", "seconds", "log_path", "message"])
+
+
+def result_files(study):
+  """Paths, relative to a model's directory, of the metric results dlib writes."""
+  files = []
+  for post in sorted(study.get_postprocess_config_files()):
+    post_name = os.path.basename(post).replace(".gin", "")
+    for metric in sorted(study.get_eval_config_files()):
+      metric_name = os.path.basename(metric).replace(".gin", "")
+      files.append(os.path.join("metrics", post_name, metric_name, "results",
+                                "aggregate", "evaluation.json"))
+  return files
+
+
+def is_finished(model_dir, expected_files):
+  """Whether the completion marker and every expected result file are complete."""
+  for relative in [MARKER] + list(expected_files):
+    try:
+      with open(os.path.join(model_dir, relative)) as f:
+        json.load(f)
+    except (OSError, ValueError):
+      return False
+  return True
+
+
+def _write_json_atomically(path, content):
+  temporary = path + ".tmp"
+  with open(temporary, "w") as f:
+    json.dump(content, f, indent=2)
+    f.flush()
+    os.fsync(f.fileno())
+  os.replace(temporary, path)
+
+
+def reproduce_model(study, model_num, model_dir, gin_bindings=(),
+                    metric_gin_bindings=(), visualize=True):
+  """Trains, visualizes, postprocesses and evaluates one model like dlib_reproduce.
+
+  Must run in a process of its own (gin and the TF graph are global). Writes the
+  completion marker last.
+
+  Args:
+    study: dlib `Study`.
+    model_num: index of the model in the study.
+    model_dir: the model's output directory (dlib_reproduce's output_directory).
+    gin_bindings: extra bindings for training, after the study's (for example
+      "model.training_steps = 5" for a quick run).
+    metric_gin_bindings: extra bindings for every metric (e.g. "mig.num_train = 100").
+    visualize: whether to run dlib's visualize_model, as dlib_reproduce does.
+  """
+  # pylint: disable=g-import-not-at-top
+  from disentanglement_lib.evaluation import evaluate
+  from disentanglement_lib.methods.unsupervised import train
+  from disentanglement_lib.postprocessing import postprocess
+  from disentanglement_lib.visualize import visualize_model
+  import numpy as np
+  # pylint: enable=g-import-not-at-top
+  start = time.time()
+  model_bindings, model_config_file = study.get_model_config(model_num)
+  trained_dir = os.path.join(model_dir, "model")
+  model_bindings = [
+      "model.name = '{}'".format(os.path.basename(model_config_file)).replace(
+          ".gin", ""),
+      "model.model_num = {}".format(model_num),
+  ] + list(model_bindings) + list(gin_bindings)
+  def step(message):
+    print("[{:7.1f}s] {}".format(time.time() - start, message), flush=True)
+
+  step("Training with {} and bindings:\n  {}".format(
+      model_config_file, "\n  ".join(model_bindings)))
+  train.train_with_gin(trained_dir, False, [model_config_file], model_bindings)
+  if visualize:
+    step("Visualizing...")
+    visualize_model.visualize(trained_dir, os.path.join(model_dir, "visualizations"))
+
+  # dlib_reproduce's seeds: one master RandomState(0) for all postprocessing and
+  # evaluation configs, in sorted order.
+  random_state = np.random.RandomState(0)
+  postprocess_configs = sorted(study.get_postprocess_config_files())
+  for config in postprocess_configs:
+    post_name = os.path.basename(config).replace(".gin", "")
+    step("Extracting representation {}...".format(post_name))
+    postprocess.postprocess_with_gin(
+        trained_dir, os.path.join(model_dir, "postprocessed", post_name), False,
+        [config], ["postprocess.random_seed = {}".format(random_state.randint(2**32)),
+                   "postprocess.name = '{}'".format(post_name)])
+  eval_configs = sorted(study.get_eval_config_files())
+  for config in postprocess_configs:
+    post_name = os.path.basename(config).replace(".gin", "")
+    post_dir = os.path.join(model_dir, "postprocessed", post_name)
+    for eval_config in eval_configs:
+      metric_name = os.path.basename(eval_config).replace(".gin", "")
+      step("Computing metric {} on {}...".format(metric_name, post_name))
+      evaluate.evaluate_with_gin(
+          post_dir, os.path.join(model_dir, "metrics", post_name, metric_name),
+          False, [eval_config],
+          ["evaluation.random_seed = {}".format(random_state.randint(2**32)),
+           "evaluation.name = '{}'".format(metric_name)] + list(metric_gin_bindings))
+  step("Done.")
+  _write_json_atomically(os.path.join(model_dir, MARKER), {
+      "model_num": model_num,
+      "finished": datetime.datetime.now().isoformat(timespec="seconds"),
+      "seconds": round(time.time() - start, 1),
+      "result_files": result_files(study),
+  })
+
+
+def move_aside(model_dir):
+  """Moves an unfinished model directory to <study dir>/_incomplete/; returns the path."""
+  parent, name = os.path.split(os.path.normpath(model_dir))
+  stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
+  target = os.path.join(parent, INCOMPLETE, "{}-{}".format(name, stamp))
+  suffix = 1
+  while os.path.exists(target):
+    target = os.path.join(parent, INCOMPLETE, "{}-{}-{}".format(name, stamp, suffix))
+    suffix += 1
+  os.makedirs(os.path.dirname(target), exist_ok=True)
+  shutil.move(model_dir, target)
+  return target
+
+
+def _describe_exit(returncode):
+  if returncode < 0:
+    try:
+      return "killed by signal {}".format(signal.Signals(-returncode).name)
+    except ValueError:
+      return "killed by signal {}".format(-returncode)
+  return "exit code {}".format(returncode)
+
+
+def _log_tail(log_path, num_lines=15):
+  try:
+    with open(log_path, errors="replace") as f:
+      return "".join(collections.deque(f, num_lines))
+  except OSError:
+    return ""
+
+
+def run_job(job):
+  """Runs one model in a fresh process and waits for it; never raises for its failure."""
+  start = time.time()
+  log_path = os.path.join(job.model_dir, LOG)
+  if is_finished(job.model_dir, job.result_files):
+    return ModelOutcome(job.model_num, "skipped", 0., log_path, "finished before")
+  moved_to = None
+  if os.path.exists(job.model_dir):
+    moved_to = move_aside(job.model_dir)
+  os.makedirs(job.model_dir)
+  command = [sys.executable, "-m", "mine_plugin.runner", "--study", job.study_name,
+             "--model_num", str(job.model_num), "--model_dir", job.model_dir]
+  command += ["--gin_bindings=" + b for b in job.gin_bindings]
+  command += ["--metric_gin_bindings=" + b for b in job.metric_gin_bindings]
+  if not job.visualize:
+    command.append("--no_visualize")
+  env = dict(os.environ, **(job.env or {}))
+  with open(log_path, "w") as log:
+    if moved_to is not None:
+      log.write("An unfinished earlier run of this model was moved to {}; "
+                "running it again.\n".format(moved_to))
+    log.write("$ {}\n".format(" ".join(command)))
+    log.flush()
+    try:
+      returncode = subprocess.run(command, stdout=log, stderr=subprocess.STDOUT,
+                                  env=env, check=False).returncode
+    except OSError as error:  # The process could not even start.
+      log.write("Could not start: {}\n".format(error))
+      returncode = 1
+  seconds = time.time() - start
+  if returncode == 0 and is_finished(job.model_dir, job.result_files):
+    return ModelOutcome(job.model_num, "done", seconds, log_path, "")
+  if returncode == 0:
+    message = "process ended without writing every result file"
+  else:
+    message = _describe_exit(returncode)
+  return ModelOutcome(job.model_num, "failed", seconds, log_path,
+                      "{}; last lines of {}:\n{}".format(message, log_path,
+                                                         _log_tail(log_path)))
+
+
+def _format_seconds(seconds):
+  seconds = int(round(seconds))
+  hours, rest = divmod(seconds, 3600)
+  minutes, seconds = divmod(rest, 60)
+  return "{}h{:02d}m".format(hours, minutes) if hours else "{}m{:02d}s".format(
+      minutes, seconds)
+
+
+class Progress(object):
+  """One text line per event: models done/failed/left, elapsed time and ETA."""
+
+  def __init__(self, name, total, stream):
+    self.name, self.total, self.stream = name, total, stream
+    self.counts = collections.Counter()
+    self.start = time.time()
+
+  def update(self, outcome=None):
+    if outcome is not None:
+      self.counts[outcome.status] += 1
+      if outcome.status == "failed":
+        self.stream.write("[{}] model {} FAILED ({}): {}\n".format(
+            self.name, outcome.model_num, _format_seconds(outcome.seconds),
+            outcome.message))
+    ran = self.counts["done"] + self.counts["failed"]
+    left = self.total - ran - self.counts["skipped"]
+    elapsed = time.time() - self.start
+    # Wall-clock time per model run so far, so parallel runs are accounted for.
+    eta = _format_seconds(elapsed / ran * left) if ran else "?"
+    self.stream.write(
+        "[{}] {}/{} finished ({} run now, {} skipped), {} failed, {} left | "
+        "elapsed {} | ETA {}\n".format(
+            self.name, self.counts["done"] + self.counts["skipped"], self.total,
+            self.counts["done"], self.counts["skipped"], self.counts["failed"], left,
+            _format_seconds(elapsed), eta))
+    self.stream.flush()
+
+
+def _ray_available():
+  try:
+    import ray  # pylint: disable=g-import-not-at-top,unused-import
+    return True
+  except ImportError:
+    return False
+
+
+def _run_serial(jobs, progress):
+  outcomes = []
+  for job in jobs:
+    outcomes.append(run_job(job))
+    progress.update(outcomes[-1])
+  return outcomes
+
+
+def _run_ray(jobs, progress, address, num_cpus_per_model, num_gpus_per_model):
+  import ray  # pylint: disable=g-import-not-at-top
+  if not ray.is_initialized():
+    ray.init(address=address, include_dashboard=False, log_to_driver=False)
+  # max_retries=0: a failed model is reported, not silently retried.
+  remote_job = ray.remote(num_cpus=num_cpus_per_model, num_gpus=num_gpus_per_model,
+                          max_retries=0)(run_job)
+  pending = {remote_job.remote(job): job for job in jobs}
+  outcomes = []
+  while pending:
+    ready, _ = ray.wait(list(pending), num_returns=1)
+    for ref in ready:
+      job = pending.pop(ref)
+      try:
+        outcome = ray.get(ref)
+      except Exception as error:  # pylint: disable=broad-except
+        # The Ray worker waiting on the model died (e.g. its node was lost).
+        outcome = ModelOutcome(job.model_num, "failed", 0.,
+                               os.path.join(job.model_dir, LOG),
+                               "Ray task failed: {}".format(error))
+      outcomes.append(outcome)
+      progress.update(outcome)
+  return sorted(outcomes, key=lambda o: o.model_num)
+
+
+def run_study(study_name, output_directory, model_nums=None, backend="auto",
+              address=None, num_cpus_per_model=1, num_gpus_per_model=0,
+              gin_bindings=(), metric_gin_bindings=(), visualize=True, env=None,
+              stream=None):
+  """Runs (or resumes) the models of a study and aggregates the finished ones.
+
+  Args:
+    study_name: a name in dlib's reproduce.STUDIES (the plugin's studies included),
+      or "package.module:attribute" naming a dlib Study object.
+    output_directory: the study's directory; model N goes to <output_directory>/N.
+    model_nums: model numbers to run (default: all of the study).
+    backend: "ray", "serial", or "auto" (Ray if installed, else serial).
+    address: address of an existing Ray cluster (default: start a local one).
+    num_cpus_per_model, num_gpus_per_model: resources of one Ray task.
+    gin_bindings: extra training bindings for every model.
+    metric_gin_bindings: extra bindings for every metric.
+    visualize: whether to run dlib's visualize_model for every model.
+    env: extra environment variables for the models' processes.
+    stream: where progress is written (default: standard output).
+
+  Returns:
+    List of ModelOutcome, by model number.
+  """
+  if backend not in ("auto", "ray", "serial"):
+    raise ValueError("backend must be 'auto', 'ray' or 'serial', not {!r}.".format(
+        backend))
+  if backend == "auto":
+    backend = "ray" if _ray_available() else "serial"
+  elif backend == "ray" and not _ray_available():
+    raise ImportError("backend='ray' needs Ray: pip install 'mine_plugin[ray]' "
+                      "(or ray>=2.9), or run with --backend=serial.")
+  stream = sys.stdout if stream is None else stream
+  study = load_study(study_name)
+  if model_nums is None:
+    if not hasattr(study, "config"):
+      raise ValueError("Study {!r} does not list its models; pass the model numbers "
+                       "to run (--model_nums=0-9).".format(study_name))
+    model_nums = range(len(study.config))
+  expected = result_files(study)
+  jobs = [ModelJob(study_name, n, os.path.join(output_directory, str(n)), expected,
+                   list(gin_bindings), list(metric_gin_bindings), visualize, env)
+          for n in model_nums]
+  os.makedirs(output_directory, exist_ok=True)
+  progress = Progress(study_name, len(jobs), stream)
+  stream.write("[{}] {} models, backend {}, output {}\n".format(
+      study_name, len(jobs), backend, output_directory))
+  progress.update()
+  if backend == "ray":
+    outcomes = _run_ray(jobs, progress, address, num_cpus_per_model,
+                        num_gpus_per_model)
+  else:
+    outcomes = _run_serial(jobs, progress)
+  aggregate_path = os.path.join(output_directory, AGGREGATE)
+  count = aggregate(output_directory, expected, aggregate_path)
+  failed = [o.model_num for o in outcomes if o.status == "failed"]
+  stream.write("[{}] {} results of finished models aggregated in {}.{}\n".format(
+      study_name, count, aggregate_path,
+      " Failed models (rerun to retry): {}; see their log.txt.".format(failed)
+      if failed else ""))
+  return outcomes
+
+
+def aggregate(output_directory, expected_files, output_path):
+  """Writes the finished models' results in dlib_aggregate_results' JSON format.
+
+  One record per metric result file: dlib's namespaced dict (`train_config.*`,
+  `postprocess_config.*`, `evaluation_config.*`, `evaluation_results.*`) plus its
+  `path`, as `disentanglement_lib.utils.aggregate_results` writes it, so
+  `aggregate_results.load_aggregated_json_results` reads it back. Unfinished and
+  moved-aside models are left out. Returns the number of records.
+  """
+  import pandas as pd  # pylint: disable=g-import-not-at-top
+  records = []
+  names = [n for n in os.listdir(output_directory) if n.isdigit()]
+  for name in sorted(names, key=int):
+    model_dir = os.path.join(output_directory, name)
+    if not is_finished(model_dir, expected_files):
+      continue
+    for relative in expected_files:
+      path = os.path.join(model_dir, relative)
+      with open(path) as f:
+        record = json.load(f)
+      record["path"] = path
+      records.append(record)
+  with open(output_path, "w") as f:
+    pd.DataFrame(records).to_json(path_or_buf=f)
+  return len(records)
+
+
+def load_study(study_name):
+  """A study by name in dlib's reproduce.STUDIES, or by "module:attribute"."""
+  if ":" in study_name:
+    import importlib  # pylint: disable=g-import-not-at-top
+    module_name, attribute = study_name.split(":", 1)
+    return getattr(importlib.import_module(module_name), attribute)
+  from mine_plugin import studies  # pylint: disable=g-import-not-at-top
+  return studies.get_study(study_name)
+
+
+def _parse_one(argv):
+  parser = argparse.ArgumentParser(
+      description="Runs one model of a study (used by run_study in a fresh process).")
+  parser.add_argument("--study", required=True)
+  parser.add_argument("--model_num", type=int, required=True)
+  parser.add_argument("--model_dir", required=True)
+  parser.add_argument("--gin_bindings", action="append", default=[])
+  parser.add_argument("--metric_gin_bindings", action="append", default=[])
+  parser.add_argument("--no_visualize", action="store_true")
+  return parser.parse_args(argv)
+
+
+def main(argv=None):
+  args = _parse_one(sys.argv[1:] if argv is None else argv)
+  from absl import logging  # pylint: disable=g-import-not-at-top
+  # As under dlib's console scripts: TF's step and loss lines go to the log.
+  logging.set_verbosity(logging.INFO)
+  reproduce_model(load_study(args.study), args.model_num, args.model_dir,
+                  args.gin_bindings, args.metric_gin_bindings,
+                  visualize=not args.no_visualize)
+
+
+if __name__ == "__main__":
+  main()

@@ -1,0 +1,238 @@
+"""The plugin's studies, in dlib's own `Study` interface, registered with dlib_reproduce.
+
+A study is a list of models (gin bindings on top of one base config) plus the
+postprocessing and metric configs applied to each, exactly as in dlib's
+`config/unsupervised_study_v1/sweep.py` (Locatello et al. 2019, "Challenging Common
+Assumptions in the Unsupervised Learning of Disentangled Representations", Sec. 5).
+Importing this module adds the studies to `disentanglement_lib.config.reproduce.STUDIES`
+(mine_plugin/__init__.py imports it whenever dlib's `reproduce` module is imported), so
+dlib's unchanged
+
+    dlib_reproduce --study=mine_plugin_small --model_num=3 --output_directory=out/3
+
+trains, visualizes, postprocesses and evaluates model 3 of the study.
+
+Studies:
+  mine_plugin_v1     the plugin's models and dlib's baselines (beta-VAE, beta-TCVAE,
+                     FactorVAE) x their hyperparameter grids x NUM_SEEDS seeds x
+                     synthetic_squares, dsprites_full, shapes3d; dlib's full metric
+                     configs (gin_configs/metrics/, unchanged from unsupervised_study_v1).
+  mine_plugin_small  a handful of short runs on synthetic squares that finish on two
+                     CPU cores in about an hour, with lighter metric configs.
+  mine_plugin_smoke  two models that train for two steps on dlib's `dummy_data` with
+                     dlib's test architectures and test metric configs (for tests).
+
+A plugin model is trained from `gin_configs/shared.gin` plus an `include` of its own
+`gin_configs/models/<config>.gin`, then the swept bindings; dlib's baselines use the same
+shared config with `model.model` bound to dlib's configurable.
+"""
+import collections
+import os
+
+from disentanglement_lib.config import reproduce
+from disentanglement_lib.config import study
+from disentanglement_lib.utils import resources
+import disentanglement_lib.utils.hyperparams as h
+
+from mine_plugin import pipeline
+
+# dlib's study uses 50 seeds per setting; ten keep the full study at 1440 models.
+NUM_SEEDS = 10
+
+DATASETS = ("synthetic_squares", "dsprites_full", "shapes3d")
+
+# One model family of a sweep: `config` is the file under gin_configs/models/ (None for
+# a dlib model, which is selected by `model.model = <model_fn>` instead), `parameter`
+# the swept gin parameter and `values` its grid.
+ModelSweep = collections.namedtuple(
+    "ModelSweep", ["name", "config", "model_fn", "parameter", "values", "fixed"])
+
+
+def _dlib(name, model_fn, parameter, values, fixed=()):
+  return ModelSweep(name, None, model_fn, parameter, tuple(values), tuple(fixed))
+
+
+def _plugin(name, parameter, values, config=None, fixed=()):
+  return ModelSweep(name, config or name, None, parameter, tuple(values),
+                    tuple(fixed))
+
+
+# dlib's baselines with unsupervised_study_v1's grids (sweep.py, get_default_models).
+BETA_VAE = _dlib("beta_vae", "@vae()", "vae.beta", [1., 2., 4., 6., 8., 16.])
+BETA_TC_VAE = _dlib("beta_tc_vae", "@beta_tc_vae()", "beta_tc_vae.beta",
+                    [1., 2., 4., 6., 8., 10.])
+FACTOR_VAE = _dlib("factor_vae", "@factor_vae()", "factor_vae.gamma",
+                   [10., 20., 30., 40., 50., 100.],
+                   fixed=[("discriminator.discriminator_fn", "@fc_discriminator")])
+
+# The plugin's models. lambda_beta_vae shares beta-VAE's beta grid so that the two
+# can be compared at equal beta.
+LAMBDA_BETA_VAE = _plugin("lambda_beta_vae", "lambda_beta_vae.beta",
+                          [1., 2., 4., 6., 8., 16.])
+MINE_TC_VAE = _plugin("mine_tc_vae", "mine_tc_vae.beta", [1., 2., 4., 6., 8., 10.])
+# The pairwise-MI weight lam spans a factor 50 around its config's 2.5 (which
+# weighs the pairwise terms as beta-TCVAE with beta = 6 weighs TC); both estimators
+# (closed form and MINE) share the grid.
+PAIRWISE_LAMS = [0.5, 1., 2.5, 5., 10., 25.]
+PAIRWISE_MI_VAE = _plugin("pairwise_mi_vae", "pairwise_mi_vae.lam", PAIRWISE_LAMS)
+PAIRWISE_MI_VAE_MINE = _plugin("pairwise_mi_vae_mine", "pairwise_mi_vae.lam",
+                               PAIRWISE_LAMS)
+# The MINE weight of attention_mine_vae, around its config's 1.
+ATTENTION_MINE_VAE = _plugin("attention_mine_vae", "attention_mine_vae.lam",
+                             [0.25, 0.5, 1., 2., 4., 8.])
+
+# attention_mine_vae allocates the latents to the data set's factors (plus a
+# nuisance slot), so its num_factors follows dataset.name.
+NUM_FACTORS = {"synthetic_squares": 3, "synthetic_squares_32": 3,
+               "dsprites_full": 5, "shapes3d": 6, "dummy_data": 10}
+
+ALL_MODELS = (BETA_VAE, BETA_TC_VAE, FACTOR_VAE, LAMBDA_BETA_VAE, MINE_TC_VAE,
+              PAIRWISE_MI_VAE, PAIRWISE_MI_VAE_MINE, ATTENTION_MINE_VAE)
+PLUGIN_MODELS = tuple(m for m in ALL_MODELS if m.config is not None)
+
+
+def _model_configs(sweep, values=None):
+  """The sweep's settings as dicts of gin bindings, one per hyperparameter value."""
+  settings = [h.fixed("model.name", sweep.name)]
+  if sweep.model_fn is not None:
+    settings.append(h.fixed("model.model", sweep.model_fn))
+  for parameter, value in sweep.fixed:
+    settings.append(h.fixed(parameter, value))
+  settings.append(h.sweep(sweep.parameter, h.discrete(
+      sweep.values if values is None else values)))
+  return h.zipit(settings)
+
+
+def model_config_file(config):
+  """Absolute path of gin_configs/models/<config>.gin, with a clear error if missing."""
+  return pipeline.gin_config(os.path.join("models", config + ".gin"))
+
+
+class PluginStudy(study.Study):
+  """A grid of models in dlib's Study interface.
+
+  Attributes:
+    name: key in dlib's reproduce.STUDIES.
+    config: list of dicts of gin bindings, one per model (dlib's hyperparams format).
+    base_config: the gin file every model starts from.
+    postprocess_configs, eval_configs: gin files for every model.
+    extra_bindings: bindings added to every model after its own (e.g. shorter runs).
+  """
+
+  def __init__(self, name, config, base_config, postprocess_configs, eval_configs,
+               extra_bindings=()):
+    self.name = name
+    self.config = config
+    self.base_config = base_config
+    self.postprocess_configs = list(postprocess_configs)
+    self.eval_configs = list(eval_configs)
+    self.extra_bindings = list(extra_bindings)
+    self._sweeps = {m.name: m for m in ALL_MODELS}
+
+  def __len__(self):
+    return len(self.config)
+
+  def get_model_config(self, model_num=0):
+    """Returns model bindings and config file, as dlib_reproduce expects."""
+    if not 0 <= model_num < len(self.config):
+      raise IndexError(
+          "Study {!r} has models 0..{}, not --model_num={}.".format(
+              self.name, len(self.config) - 1, model_num))
+    config = self.config[model_num]
+    bindings = []
+    sweep = self._sweeps.get(config["model.name"])
+    if sweep is not None and sweep.config is not None:
+      # The model's own file binds model.model and its defaults; the swept
+      # bindings that follow override them.
+      bindings.append("include '{}'".format(model_config_file(sweep.config)))
+    bindings += h.to_bindings(config) + self.extra_bindings
+    return bindings, self.base_config
+
+  def get_postprocess_config_files(self):
+    return list(self.postprocess_configs)
+
+  def get_eval_config_files(self):
+    return list(self.eval_configs)
+
+
+def _product(datasets, models, num_seeds):
+  """dlib's order: data set, then model, then seed innermost (sweep.py)."""
+  configs = h.product([
+      h.sweep("dataset.name", h.categorical(list(datasets))),
+      models,
+      h.sweep("model.random_seed", h.categorical(list(range(num_seeds)))),
+  ])
+  for config in configs:
+    if config["model.name"] == ATTENTION_MINE_VAE.name:
+      config["attention_mine_vae.num_factors"] = NUM_FACTORS[config["dataset.name"]]
+  return configs
+
+
+def _gin_files(folder):
+  """All .gin files of a folder under gin_configs/, sorted."""
+  directory = os.path.join(str(pipeline.GIN_CONFIGS), folder)
+  return sorted(os.path.join(directory, name) for name in os.listdir(directory)
+                if name.endswith(".gin"))
+
+
+def full_study():
+  """Every model x its grid x NUM_SEEDS seeds x DATASETS, dlib's metric settings."""
+  models = h.chainit([_model_configs(m) for m in ALL_MODELS])
+  return PluginStudy("mine_plugin_v1", _product(DATASETS, models, NUM_SEEDS),
+                     pipeline.gin_config("shared.gin"), _gin_files("postprocess"),
+                     _gin_files("metrics"))
+
+
+# Short training for the small study: long enough for the models to separate on
+# synthetic squares, short enough for about an hour on two CPU cores.
+SMALL_TRAINING_STEPS = 1500
+SMALL_BETAS = [1., 4., 16.]
+
+
+def small_study():
+  """beta-VAE vs lambda-beta-VAE across beta, beta-TCVAE, and each plugin model once."""
+  models = h.chainit([
+      _model_configs(BETA_VAE, SMALL_BETAS),
+      _model_configs(LAMBDA_BETA_VAE, SMALL_BETAS),
+      _model_configs(BETA_TC_VAE, [6.]),
+      _model_configs(MINE_TC_VAE, [6.]),
+      _model_configs(PAIRWISE_MI_VAE, [2.5]),
+      _model_configs(PAIRWISE_MI_VAE_MINE, [2.5]),
+      _model_configs(ATTENTION_MINE_VAE, [1.]),
+  ])
+  return PluginStudy(
+      "mine_plugin_small", _product(["synthetic_squares"], models, 1),
+      pipeline.gin_config("shared.gin"), _gin_files("postprocess"),
+      _gin_files(os.path.join("mine_plugin_small", "metric_configs")),
+      extra_bindings=["model.training_steps = {}".format(SMALL_TRAINING_STEPS),
+                      # dlib evaluates the ELBO on 1000 batches after training.
+                      "model.eval_steps = 50"])
+
+
+def smoke_study():
+  """Two 2-step models on dlib's dummy_data with dlib's own test configs."""
+  models = h.chainit([_model_configs(BETA_VAE, [1.]),
+                      _model_configs(BETA_TC_VAE, [2.])])
+  metrics = ["mig", "sap_score"]
+  return PluginStudy(
+      "mine_plugin_smoke", models,
+      resources.get_file("config/tests/methods/unsupervised/train_test.gin"),
+      resources.get_files_in_folder(
+          "config/tests/postprocessing/postprocess_test_configs"),
+      [resources.get_file("config/tests/evaluation/evaluate_test_configs/"
+                          "{}.gin".format(m)) for m in metrics],
+      extra_bindings=["model.eval_steps = 2"])
+
+
+STUDIES = {s.name: s for s in (full_study(), small_study(), smoke_study())}
+
+reproduce.STUDIES.update(STUDIES)
+
+
+def get_study(name):
+  """A study of dlib's reproduce.STUDIES (the plugin's included) by name."""
+  try:
+    return reproduce.STUDIES[name]
+  except KeyError:
+    raise KeyError("Unknown study {!r}. Known studies: {}.".format(
+        name, ", ".join(sorted(reproduce.STUDIES)))) from None

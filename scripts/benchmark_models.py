@@ -1,0 +1,108 @@
+"""Training speed of mine_plugin's models against dlib's beta_tc_vae.
+
+Every model is built from gin_configs/shared.gin + gin_configs/models/<name>.gin
+(same encoder/decoder, batch size and optimizers), trains on one fixed batch of the
+same dataset, and is timed on its training op alone (no input pipeline, hooks or
+summaries). Models are timed in interleaved rounds -- every model once per round --
+so that load from other processes affects all of them alike. Per model it prints the
+median and the minimum over rounds of the mean step time, and its ratio to the
+baseline as the median over rounds of (its time / the baseline's time in the same
+round).
+
+  python scripts/benchmark_models.py [--steps 200] [--rounds 5] [--batch_size 64]
+                                     [--dataset synthetic_squares]
+
+Prints one row per model: ms/step (median and minimum over rounds), steps/s and
+the ratio of its step time to dlib's beta_tc_vae.
+"""
+import argparse
+import pathlib
+import statistics
+import time
+
+import numpy as np
+
+BASELINE = "beta_tc_vae"
+MODELS = (BASELINE, "beta_vae", "lambda_beta_vae", "pairwise_mi_vae", "mine_tc_vae",
+          "pairwise_mi_vae_mine")
+GIN_CONFIGS = pathlib.Path(__file__).resolve().parent.parent / "gin_configs"
+
+
+def build(name, observations):
+  """Graph, session and train op of one configured model on a fixed batch."""
+  import gin  # pylint: disable=g-import-not-at-top
+  import tensorflow.compat.v1 as tf  # pylint: disable=g-import-not-at-top
+  gin.clear_config()
+  gin.parse_config_files_and_bindings(
+      [str(GIN_CONFIGS / "shared.gin"), str(GIN_CONFIGS / "models" / (name + ".gin"))],
+      [])
+  model = gin.query_parameter("model.model").scoped_configurable_fn()
+  graph = tf.Graph()
+  with graph.as_default():
+    tf.set_random_seed(0)
+    tf.train.get_or_create_global_step()
+    spec = model.model_fn(tf.constant(observations), None,
+                          tf.estimator.ModeKeys.TRAIN, {})
+    session = tf.Session(graph=graph)
+    session.run(tf.global_variables_initializer())
+  gin.clear_config()
+  return session, spec.train_op
+
+
+def main():
+  parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+  parser.add_argument("--steps", type=int, default=200,
+                      help="timed steps per model, split over the rounds")
+  parser.add_argument("--rounds", type=int, default=10)
+  parser.add_argument("--warmup", type=int, default=10)
+  parser.add_argument("--batch_size", type=int, default=64)
+  parser.add_argument("--dataset", default="synthetic_squares")
+  parser.add_argument("--models", nargs="+", default=list(MODELS),
+                      help="names of gin_configs/models/*.gin; {} is always "
+                           "included as the baseline".format(BASELINE))
+  args = parser.parse_args()
+  names = [BASELINE] + [n for n in args.models if n != BASELINE]
+
+  # pylint: disable=g-import-not-at-top,unused-import
+  import gin
+  from disentanglement_lib.data.ground_truth import named_data
+  # Registers dlib's and the plugin's model configurables with gin.
+  from disentanglement_lib.methods.unsupervised import train
+  # pylint: enable=g-import-not-at-top,unused-import
+  gin.parse_config_files_and_bindings(
+      [], ["dataset.name = {!r}".format(args.dataset)])
+  data = named_data.get_named_ground_truth_data()
+  gin.clear_config()
+  observations = data.sample_observations(
+      args.batch_size, np.random.RandomState(0)).astype(np.float32)
+
+  built = {name: build(name, observations) for name in names}
+  for session, train_op in built.values():
+    for _ in range(args.warmup):
+      session.run(train_op)
+
+  per_round = max(1, args.steps // args.rounds)
+  times = {name: [] for name in names}
+  for _ in range(args.rounds):
+    for name in names:
+      session, train_op = built[name]
+      start = time.perf_counter()
+      for _ in range(per_round):
+        session.run(train_op)
+      times[name].append((time.perf_counter() - start) / per_round)
+
+  step = {name: statistics.median(values) for name, values in times.items()}
+  ratio = {name: statistics.median(t / b for t, b in zip(times[name], times[BASELINE]))
+           for name in names}
+  print("dataset {}, batch {}, {} rounds x {} steps per model (interleaved)".format(
+      args.dataset, args.batch_size, args.rounds, per_round))
+  print("{:<22} {:>13} {:>13} {:>9} {:>16}".format(
+      "model", "median ms", "min ms", "steps/s", "x " + BASELINE))
+  for name in names:
+    print("{:<22} {:>13.1f} {:>13.1f} {:>9.2f} {:>16.3f}".format(
+        name, 1e3 * step[name], 1e3 * min(times[name]), 1. / step[name],
+        ratio[name]))
+
+
+if __name__ == "__main__":
+  main()

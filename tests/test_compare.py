@@ -1,0 +1,125 @@
+"""Tests for mine_plugin/compare.py and scripts/compare_results.py on tests/fixtures."""
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from mine_plugin import compare
+
+HERE = os.path.dirname(__file__)
+REFERENCE = os.path.join(HERE, "fixtures", "dlib_reference")
+SCRIPT = os.path.join(HERE, "..", "scripts", "compare_results.py")
+
+
+def _record(model, dataset, post, metric, **results):
+  record = {"train_config.model.name": "'{}'".format(model),
+            "train_config.dataset.name": "'{}'".format(dataset),
+            "postprocess_config.postprocess.name": "'{}'".format(post),
+            "evaluation_config.evaluation.name": "'{}'".format(metric),
+            "path": "out/0/metrics/{}/{}/results/aggregate/evaluation.json".format(
+                post, metric)}
+  record.update({"evaluation_results." + k: v for k, v in results.items()})
+  return record
+
+
+@pytest.fixture
+def ours_json(tmp_path):
+  """Our aggregated results in dlib_aggregate_results' format (DataFrame.to_json)."""
+  records = [_record("lambda_beta_vae", "dsprites_full", "mean", "mig",
+                     discrete_mig=v) for v in (0.12, 0.22, 0.40)]
+  records += [_record("mine_tc_vae", "dsprites_full", "mean", "mig",
+                      discrete_mig=v) for v in (0.50, 0.60)]
+  records += [
+      _record("lambda_beta_vae", "dsprites_full", "sampled", "mig",
+              discrete_mig=0.0),
+      _record("lambda_beta_vae", "dsprites_full", "mean", "sap_score",
+              SAP_score=0.035),
+      _record("lambda_beta_vae", "dsprites_full", "mean", "beta_vae_sklearn",
+              eval_accuracy=0.80, train_accuracy=1.0),
+      _record("lambda_beta_vae", "dsprites_full", "mean", "factor_vae_metric",
+              eval_accuracy=0.10, train_accuracy=1.0, num_active_dims=3),
+      _record("lambda_beta_vae", "synthetic_squares", "mean", "mig",
+              discrete_mig=0.3),
+  ]
+  path = str(tmp_path / "results.json")
+  pd.DataFrame(records).to_json(path)
+  return path
+
+
+def _row(table, dataset, metric, source, model):
+  rows = table[(table.dataset == dataset) & (table.metric == metric) &
+               (table.source == source) & (table.model == model)]
+  assert len(rows) == 1, rows
+  return rows.iloc[0]
+
+
+def test_reference_directory_reads_both_release_layouts():
+  reference = compare.scores(compare.load_results(REFERENCE))
+  mig = reference[(reference.metric == "MIG") & (reference.representation == "mean")
+                  & (reference.dataset == "dsprites_full")]
+  # 4 aggregate/ records + the json/-only model 9 for beta_vae, 3 for factor_vae.
+  assert sorted(mig[mig.model == "beta_vae"].value) == [0.05, 0.10, 0.20, 0.22, 0.30]
+  assert sorted(mig[mig.model == "factor_vae"].value) == [0.15, 0.25, 0.35]
+
+
+def test_medians_iqr_and_percentiles_match_hand_computation(ours_json):
+  table = compare.compare(compare.scores(compare.load_results(ours_json)),
+                          compare.scores(compare.load_results(REFERENCE)))
+  # Reference beta_vae MIG: sorted [0.05, 0.10, 0.20, 0.22, 0.30]; linear
+  # quartiles at positions 1 and 3.
+  row = _row(table, "dsprites_full", "MIG", "reference", "beta_vae")
+  assert (row.n, row["median"], row.q25, row.q75) == (5, 0.20, 0.10, 0.22)
+  assert np.isnan(row.percentile)
+  row = _row(table, "dsprites_full", "MIG", "reference", "factor_vae")
+  assert (row.n, row["median"]) == (3, 0.25)
+  assert row.q25 == pytest.approx(0.20) and row.q75 == pytest.approx(0.30)
+  # Ours: median 0.22 among the 8 pooled reference MIGs, 4 below and 1 equal:
+  # (4 + 1/2) / 8 = 56.25 %. The sampled MIG of 0.0 is not counted.
+  row = _row(table, "dsprites_full", "MIG", "ours", "lambda_beta_vae")
+  assert (row.n, row["median"]) == (3, 0.22)
+  assert row.q25 == pytest.approx(0.17) and row.q75 == pytest.approx(0.31)
+  assert row.percentile == pytest.approx(56.25)
+  # Above every reference score.
+  assert _row(table, "dsprites_full", "MIG", "ours", "mine_tc_vae").percentile == 100.
+  # SAP 0.035 among [0.01 .. 0.07]: 3 of 7 below.
+  assert _row(table, "dsprites_full", "SAP", "ours",
+              "lambda_beta_vae").percentile == pytest.approx(300. / 7)
+  # BetaVAE score 0.80 among 7: 3 below, 1 equal -> 50 %. FactorVAE score (same
+  # result key eval_accuracy) has no reference and stays apart.
+  assert _row(table, "dsprites_full", "BetaVAE score", "ours",
+              "lambda_beta_vae").percentile == pytest.approx(50.)
+  row = _row(table, "dsprites_full", "FactorVAE score", "ours", "lambda_beta_vae")
+  assert row["median"] == 0.10 and np.isnan(row.percentile)
+  assert np.isnan(_row(table, "synthetic_squares", "MIG", "ours",
+                       "lambda_beta_vae").percentile)
+  # shapes3d has reference results but none of ours: not listed.
+  assert "shapes3d" not in set(table.dataset)
+
+
+def test_percentile_of_counts_ties_half():
+  assert compare.percentile_of(2., [1., 2., 3., 4.]) == 37.5
+  assert compare.percentile_of(0., [1., 2.]) == 0.
+  assert compare.percentile_of(5., [1., 2.]) == 100.
+
+
+def test_script_prints_markdown_tables(ours_json, tmp_path):
+  output = tmp_path / "comparison.md"
+  completed = subprocess.run(
+      [sys.executable, SCRIPT, "--results", ours_json, "--reference", REFERENCE,
+       "--output", str(output)], capture_output=True, text=True, check=True)
+  assert "### dsprites_full -- MIG" in completed.stdout
+  assert "| ours | lambda_beta_vae | 3 | 0.220 | [0.170, 0.310] | 56.2 |" in (
+      completed.stdout)
+  assert "| reference | beta_vae | 5 | 0.200 | [0.100, 0.220] |  |" in completed.stdout
+  assert "no reference" in completed.stdout
+  assert output.read_text() in completed.stdout
+
+
+def test_missing_results_are_explained(tmp_path):
+  with pytest.raises(FileNotFoundError, match="No results at"):
+    compare.load_results(str(tmp_path / "nothing.json"))
+  with pytest.raises(ValueError, match="No metric results found"):
+    compare.load_results(str(tmp_path))

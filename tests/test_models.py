@@ -1,0 +1,295 @@
+"""Tests of mine_plugin.models: loss composition, optimizer/variable separation,
+TF-Hub export, NaN handling, equality with dlib's beta-VAE, and dlib's pipeline."""
+import concurrent.futures
+import json
+import math
+import os
+import pathlib
+
+from disentanglement_lib.methods.unsupervised import gaussian_encoder_model
+from disentanglement_lib.methods.unsupervised import train  # pylint: disable=unused-import
+from disentanglement_lib.methods.unsupervised import vae
+import gin
+from mine_plugin import estimators
+from mine_plugin import models
+from mine_plugin import pipeline
+import numpy as np
+import pytest
+import tensorflow.compat.v1 as tf
+
+GIN_CONFIGS = pathlib.Path(pipeline.GIN_CONFIGS)
+SHAPE = [64, 64, 1]
+TRAIN = tf.estimator.ModeKeys.TRAIN
+
+
+@pytest.fixture(autouse=True)
+def shared_config():
+  gin.clear_config()
+  gin.parse_config_files_and_bindings([str(GIN_CONFIGS / "shared.gin")],
+                                      ["dataset.name = 'dummy_data'"])
+  yield
+  gin.clear_config()
+
+
+def bind(key, value):
+  with gin.unlock_config():
+    gin.bind_parameter(key, value)
+
+
+def batch(size=4, seed=0):
+  return np.random.RandomState(seed).rand(size, *SHAPE).astype(np.float32)
+
+
+class Built(object):
+  """A model_fn built in its own graph with an initialised session."""
+
+  def __init__(self, model, features=None, seed=0, checkpoint=None):
+    self.graph = tf.Graph()
+    with self.graph.as_default():
+      tf.set_random_seed(seed)
+      self.global_step = tf.train.get_or_create_global_step()
+      self.spec = model.model_fn(tf.constant(batch() if features is None
+                                             else features),
+                                 None, TRAIN, {})
+      self.logs = self.spec.training_hooks[0]._tensors  # pylint: disable=protected-access
+      self.session = tf.Session(graph=self.graph)
+      self.session.run(tf.global_variables_initializer())
+      if checkpoint is not None:
+        tf.train.Saver().restore(self.session, checkpoint)
+
+  def save(self, path):
+    with self.graph.as_default():
+      return tf.train.Saver().save(self.session, path)
+
+  def run(self, fetches):
+    return self.session.run(fetches)
+
+  def values(self, prefixes):
+    with self.graph.as_default():
+      variables = [v for v in tf.trainable_variables()
+                   if v.op.name.startswith(prefixes)]
+    return dict(zip([v.op.name for v in variables], self.run(variables)))
+
+
+def mine_models():
+  return [models.MineTCVAE(beta=6.),
+          models.PairwiseMIVAE(lam=1., estimator="mine")]
+
+
+@pytest.mark.parametrize("model", mine_models(), ids=["tc", "pairwise"])
+def test_vae_and_critic_optimizers_update_disjoint_variables(model):
+  critic = model.penalty.critic_scope + "/"
+  vae_scopes = ("encoder/", "decoder/")
+  for frozen, moving in (("vae", critic), ("discriminator", vae_scopes)):
+    # With one optimizer's learning rate at 0, only the other one's variables move.
+    bind(frozen + "/AdamOptimizer.learning_rate", 0.)
+    built = Built(model)
+    before = built.values(vae_scopes + (critic,))
+    built.run(built.spec.train_op)
+    after = built.values(vae_scopes + (critic,))
+    bind(frozen + "/AdamOptimizer.learning_rate", 1e-4)
+    for name in before:
+      changed = not np.array_equal(before[name], after[name])
+      if name == critic + "output/bias":
+        # The DV bound is invariant to T + c: this gradient is 0 up to rounding,
+        # so this bias may or may not move, but never under the frozen optimizer.
+        assert not changed or name.startswith(moving)
+      else:
+        assert changed == name.startswith(moving), (frozen, name)
+
+
+def test_inner_critic_steps_run_once_each_and_the_global_step_once():
+  built = Built(models.MineTCVAE(beta=6., inner_steps=3))
+  built.run(built.spec.train_op)
+  with built.graph.as_default():
+    powers = sorted(built.run([v for v in tf.global_variables()
+                               if v.op.name.startswith("beta1_power")]))
+  # Adam's beta1^(1 + updates): discriminator beta1 = 0.5, vae beta1 = 0.9.
+  np.testing.assert_allclose(powers, [0.5 ** 4, 0.9 ** 2], rtol=1e-6)
+  assert built.run(built.global_step) == 1
+  # The critic updates ran MINE's moving average (initially -inf).
+  with built.graph.as_default():
+    log_ma = tf.global_variables("tc_critic/log_moving_average")
+  assert np.isfinite(built.run(log_ma[0]))
+
+
+@pytest.mark.parametrize("model", mine_models(), ids=["tc", "pairwise"])
+def test_exported_tf_hub_module_holds_only_encoder_and_decoder(model, tmp_path):
+  built = Built(model)
+  with built.graph.as_default():
+    checkpoint = tf.train.Saver().save(built.session, str(tmp_path / "ckpt"))
+  saved = [name for name, _ in tf.train.list_variables(checkpoint)]
+  assert any(name.startswith(model.penalty.critic_scope + "/") for name in saved)
+  export = str(tmp_path / "tfhub")
+  gaussian_encoder_model.export_as_tf_hub(model, SHAPE, checkpoint, export)
+  exported = [name for name, _ in tf.train.list_variables(
+      os.path.join(export, "variables", "variables"))]
+  assert exported
+  assert all(name.split("/")[0] in ("encoder", "decoder") for name in exported)
+
+
+def test_lambda_zero_gives_dlibs_beta_vae_loss_exactly(tmp_path):
+  # Same batch, same weights (TF 2's layer initialisers ignore the graph seed, so
+  # they are copied through a checkpoint) and the same graph seed, which fixes the
+  # sampling noise as both graphs create the same ops before sampling.
+  features = batch(seed=7)
+  dlib = Built(vae.BetaVAE(beta=4.), features, seed=3)
+  dlib_loss = dlib.run(dlib.spec.loss)
+  weights = dlib.save(str(tmp_path / "beta_vae"))
+  ours = Built(models.LambdaBetaVAE(beta=4., lam=0.), features, seed=3,
+               checkpoint=weights)
+  assert ours.run(ours.spec.loss) == dlib_loss
+  # ... and lam > 0 adds exactly lam * the logged L2 term on the same sample.
+  lam = Built(models.LambdaBetaVAE(beta=4., lam=2.5), features, seed=3,
+              checkpoint=weights)
+  loss, l2 = lam.run([lam.spec.loss, lam.logs["reconstruction_l2"]])
+  assert loss == pytest.approx(dlib_loss + 2.5 * l2, rel=1e-6)
+
+
+def test_reconstruction_l2_is_the_squared_error_of_the_bernoulli_mean():
+  rng = np.random.RandomState(0)
+  x = rng.rand(3, 4, 4, 1).astype(np.float32)
+  logits = rng.randn(3, 4, 4, 1).astype(np.float32)
+  with tf.Graph().as_default(), tf.Session() as session:
+    outputs = models.VAEOutputs(tf.constant(x), tf.constant(logits),
+                                *([None] * 5))
+    terms = models.ReconstructionL2(0.5)(outputs, True)
+    loss, logged = session.run([terms.loss, terms.logs["reconstruction_l2"]])
+  expected = np.mean(np.sum((x - 1. / (1. + np.exp(-logits))) ** 2, axis=(1, 2, 3)))
+  assert logged == pytest.approx(expected, rel=1e-5)
+  assert loss == pytest.approx(0.5 * expected, rel=1e-5)
+  assert terms.critic_loss is None
+
+
+@pytest.mark.parametrize("model,weight,log", [
+    (models.MineTCVAE(beta=6.), 5., "tc_mine"),
+    (models.MineTCVAE(beta=3., bound="nwj"), 2., "tc_mine"),
+    (models.PairwiseMIVAE(beta=2., lam=3.), 3., "pairwise_mi"),
+    (models.PairwiseMIVAE(beta=2., lam=3., estimator="mine"), 3.,
+     "pairwise_mi_mine"),
+    (models.LambdaBetaVAE(beta=4., lam=0.5), 0.5, "reconstruction_l2"),
+], ids=["mine_tc", "mine_tc_nwj", "pairwise_mws", "pairwise_mine", "lambda_beta"])
+def test_loss_is_reconstruction_plus_beta_kl_plus_weighted_penalty(model, weight,
+                                                                   log):
+  built = Built(model)
+  logs = built.run(built.logs)
+  expected = (logs["reconstruction_loss"] + model.beta * logs["kl_loss"] +
+              weight * logs[log])
+  assert logs["loss"] == pytest.approx(expected, rel=1e-6)
+  assert logs["elbo"] == pytest.approx(
+      -(logs["reconstruction_loss"] + logs["kl_loss"]), rel=1e-6)
+  assert all(np.isfinite(value) for value in logs.values())
+
+
+def test_nan_in_the_critic_stops_training_and_names_the_term():
+  exploding = lambda inputs: tf.exp(1e4 * estimators.mlp_critic(inputs) + 1e4)
+  model = models.MineTCVAE(beta=6.)
+  model.penalty.critic.critic_fn = exploding
+  built = Built(model)
+  before = built.values(("encoder/", "tc_critic/"))
+  with pytest.raises(tf.errors.InvalidArgumentError,
+                     match="'tc_mine_critic_loss' of MineTCVAE is NaN or inf"):
+    built.run(built.spec.train_op)
+  after = built.values(("encoder/", "tc_critic/"))
+  # The check runs before any update: nothing was overwritten with NaN.
+  for name in before:
+    np.testing.assert_array_equal(before[name], after[name])
+
+
+def test_pair_samples_feed_every_pair_with_its_id_through_one_batch():
+  z_np = np.arange(12, dtype=np.float32).reshape(4, 3)
+  with tf.Graph().as_default(), tf.Session() as session:
+    joint, marginal = session.run(
+        models.PairwiseMutualInformation.pair_samples(tf.constant(z_np)))
+  first, second = estimators.pairs(3)  # (0,1), (0,2), (1,2)
+  assert joint.shape == marginal.shape == (4, 3, 2 + 3)
+  np.testing.assert_array_equal(joint[:, :, 0], z_np[:, first])
+  np.testing.assert_array_equal(joint[:, :, 1], z_np[:, second])
+  np.testing.assert_array_equal(joint[:, :, 2:], np.broadcast_to(np.eye(3),
+                                                                 (4, 3, 3)))
+  np.testing.assert_array_equal(marginal[:, :, 0], z_np[:, first])
+  np.testing.assert_array_equal(marginal[:, :, 2:], joint[:, :, 2:])
+  # The second member comes from one permutation of the batch rows.
+  rows = [int(np.where(z_np[:, 2] == v)[0][0]) for v in marginal[:, 2, 1]]
+  np.testing.assert_array_equal(marginal[:, :, 1], z_np[rows][:, second])
+  assert sorted(rows) == [0, 1, 2, 3]
+
+
+def test_invalid_settings_name_the_value_and_the_valid_ones():
+  with pytest.raises(ValueError, match="'mws', 'mine'"):
+    models.PairwiseMIVAE(lam=1., estimator="kde")
+  with pytest.raises(ValueError, match="inner_steps must be an integer >= 1"):
+    models.MineTCVAE(beta=6., inner_steps=0)
+  with pytest.raises(ValueError, match="'dv', 'nwj'"):
+    models.MineTCVAE(beta=6., bound="infonce")
+  with pytest.raises(TypeError, match="must be a mine_plugin.models.Penalty"):
+    models.PenalizedVAE(penalty="tc")
+
+
+MODEL_CONFIGS = {
+    # config file: (model.model, a penalty log that dlib_train saves)
+    "beta_vae": ("@vae()", None),
+    "beta_tc_vae": ("@beta_tc_vae()", None),
+    "mine_tc_vae": ("@mine_tc_vae()", "tc_mine"),
+    "pairwise_mi_vae": ("@pairwise_mi_vae()", "pairwise_mi"),
+    "pairwise_mi_vae_mine": ("@pairwise_mi_vae()", "pairwise_mi_mine"),
+    "lambda_beta_vae": ("@lambda_beta_vae()", "reconstruction_l2"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(MODEL_CONFIGS))
+def test_model_configs_parse_with_shared_gin(name):
+  gin.clear_config()
+  gin.parse_config_files_and_bindings(
+      [str(GIN_CONFIGS / "shared.gin"), str(GIN_CONFIGS / "models" / (name + ".gin"))],
+      [])
+  assert gin.query_parameter("model.name") == name
+  assert str(gin.query_parameter("model.model")) == MODEL_CONFIGS[name][0]
+  assert (GIN_CONFIGS / "models" / (name + ".gin")).read_text().startswith(
+      "#") and "\nimport mine_plugin\n" in (
+          GIN_CONFIGS / "models" / (name + ".gin")).read_text()
+
+
+PLUGIN_MODELS = [name for name, (_, log) in MODEL_CONFIGS.items() if log]
+QUICK_TRAIN = ("dataset.name='synthetic_squares_32'",
+               "encoder.encoder_fn=@conv_encoder_32",
+               "decoder.decoder_fn=@deconv_decoder_32",
+               "model.training_steps=3", "model.batch_size=8", "model.eval_steps=1")
+
+
+@pytest.fixture(scope="module")
+def pipelines(tmp_path_factory):
+  """dlib_train -> dlib_postprocess -> dlib_evaluate (MIG) for every plugin model."""
+  root = tmp_path_factory.mktemp("models")
+
+  def run(name):
+    return pipeline.run_pipeline(
+        str(root / name),
+        [str(GIN_CONFIGS / "shared.gin"), str(GIN_CONFIGS / "models" / (name + ".gin"))],
+        QUICK_TRAIN, postprocess=("mean",), metrics=("mig",),
+        metric_bindings=("mig.num_train=64",))
+
+  # Two at a time: one per CPU core.
+  with concurrent.futures.ThreadPoolExecutor(max_workers=2) as pool:
+    futures = {name: pool.submit(run, name) for name in PLUGIN_MODELS}
+  return {name: future.result() for name, future in futures.items()}
+
+
+@pytest.mark.parametrize("name", PLUGIN_MODELS)
+def test_model_trains_and_scores_through_dlibs_scripts(pipelines, name):
+  result = pipelines[name]
+  json_dir = os.path.join(result.model_dir, "model", "results", "json")
+  with open(os.path.join(json_dir, "train_results.json")) as results_file:
+    train_results = json.load(results_file)
+  with open(os.path.join(json_dir, "train_config.json")) as config_file:
+    train_config = json.load(config_file)
+  assert train_config["model.model"] == MODEL_CONFIGS[name][0]
+  assert train_config["model.name"] == "'{}'".format(name)
+  assert train_results["global_step"] == 3  # one increment per training step
+  log = MODEL_CONFIGS[name][1]
+  for key in ("loss", "reconstruction_loss", "kl_loss", log):
+    assert math.isfinite(train_results[key]), key
+  assert os.path.isfile(os.path.join(result.model_dir, "model", "tfhub",
+                                     "saved_model.pb"))
+  mig = result.scores["mean"]["mig"]["discrete_mig"]
+  assert 0. <= mig <= 1.

@@ -1,0 +1,120 @@
+"""Tests for mine_plugin/runner.py on 2-model studies that train for two steps."""
+import json
+import os
+import shutil
+import sys
+
+import pytest
+
+from disentanglement_lib.utils import aggregate_results
+from mine_plugin import runner
+
+FIXTURES = os.path.join(os.path.dirname(__file__), "fixtures")
+TOY = "toy_study:STUDY"  # tests/fixtures/toy_study.py
+TOY_ENV = {"PYTHONPATH": FIXTURES}
+# The runner loads the study in this process too.
+sys.path.insert(0, FIXTURES)
+
+
+@pytest.fixture(scope="module")
+def smoke_run(tmp_path_factory):
+  """The smoke study, run once serially; the tests below rerun it in copies."""
+  output = str(tmp_path_factory.mktemp("smoke") / "study")
+  outcomes = runner.run_study("mine_plugin_smoke", output, backend="serial",
+                              visualize=False, stream=open(os.devnull, "w"))
+  return output, outcomes
+
+
+def _copy(smoke_run, tmp_path):
+  output = str(tmp_path / "study")
+  shutil.copytree(smoke_run[0], output)
+  return output
+
+
+def test_runs_every_model_and_aggregates_in_dlib_format(smoke_run):
+  output, outcomes = smoke_run
+  assert [(o.model_num, o.status) for o in outcomes] == [(0, "done"), (1, "done")]
+  frame = aggregate_results.load_aggregated_json_results(
+      os.path.join(output, runner.AGGREGATE))
+  # 2 models x 2 representations x 2 metrics (mig, sap_score).
+  assert len(frame) == 8
+  assert sorted(set(frame["train_config.model.name"])) == ["'beta_tc_vae'",
+                                                            "'beta_vae'"]
+  assert frame["evaluation_results.discrete_mig"].notna().sum() == 4
+  assert frame["evaluation_results.SAP_score"].notna().sum() == 4
+  for model_num in (0, 1):
+    with open(os.path.join(output, str(model_num), runner.LOG)) as f:
+      assert "Computing metric sap_score on sampled" in f.read()
+
+
+def test_rerun_skips_finished_models(smoke_run, tmp_path):
+  output = _copy(smoke_run, tmp_path)
+  outcomes = runner.run_study("mine_plugin_smoke", output, backend="serial",
+                              visualize=False, stream=open(os.devnull, "w"))
+  assert [o.status for o in outcomes] == ["skipped", "skipped"]
+  with open(os.path.join(output, runner.AGGREGATE)) as f:
+    assert len(json.load(f)["path"]) == 8
+
+
+def test_truncated_result_is_moved_aside_and_redone(smoke_run, tmp_path, capsys):
+  output = _copy(smoke_run, tmp_path)
+  # A result file cut short by a crash while dlib wrote it; the marker survived.
+  result = os.path.join(output, "1", runner.result_files(
+      runner.load_study("mine_plugin_smoke"))[-1])
+  with open(result, "w") as f:
+    f.write('{"evaluation_results.SAP_sc')
+  outcomes = runner.run_study("mine_plugin_smoke", output, backend="serial",
+                              visualize=False)
+  assert [o.status for o in outcomes] == ["skipped", "done"]
+  moved = os.listdir(os.path.join(output, runner.INCOMPLETE))
+  assert len(moved) == 1 and moved[0].startswith("1-")
+  with open(os.path.join(output, "1", runner.LOG)) as f:
+    assert "moved to " + os.path.join(output, runner.INCOMPLETE, moved[0]) in f.read()
+  with open(result) as f:
+    assert 0. <= json.load(f)["evaluation_results.SAP_score"] <= 1.
+  assert "1 run now, 1 skipped" in capsys.readouterr().out
+
+
+def test_killed_model_is_reported_then_redone(tmp_path, capsys):
+  output = str(tmp_path / "toy")
+  killing = dict(TOY_ENV, MINE_PLUGIN_TEST_KILL="1")
+  outcomes = runner.run_study(TOY, output, backend="serial", visualize=False,
+                              env=killing)
+  assert [o.status for o in outcomes] == ["done", "failed"]
+  assert "killed by signal SIGKILL" in outcomes[1].message
+  assert outcomes[1].log_path == os.path.join(output, "1", runner.LOG)
+  printed = capsys.readouterr().out
+  assert "model 1 FAILED" in printed and "1 failed" in printed
+  assert not runner.is_finished(os.path.join(output, "1"),
+                                runner.result_files(runner.load_study(TOY)))
+  with open(os.path.join(output, runner.AGGREGATE)) as f:
+    assert len(json.load(f)["path"]) == 4  # only model 0's results
+
+  outcomes = runner.run_study(TOY, output, backend="serial", visualize=False,
+                              env=TOY_ENV)
+  assert [o.status for o in outcomes] == ["skipped", "done"]
+  assert len(os.listdir(os.path.join(output, runner.INCOMPLETE))) == 1
+  with open(os.path.join(output, runner.AGGREGATE)) as f:
+    assert len(json.load(f)["path"]) == 8
+
+
+def test_ray_backend_runs_models_and_survives_a_killed_one(tmp_path):
+  pytest.importorskip("ray")
+  import ray  # pylint: disable=g-import-not-at-top
+  output = str(tmp_path / "toy")
+  ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+  try:
+    outcomes = runner.run_study(
+        TOY, output, backend="ray", visualize=False,
+        env=dict(TOY_ENV, MINE_PLUGIN_TEST_KILL="1"), stream=open(os.devnull, "w"))
+  finally:
+    ray.shutdown()
+  assert [(o.model_num, o.status) for o in outcomes] == [(0, "done"), (1, "failed")]
+  assert "SIGKILL" in outcomes[1].message
+  assert runner.is_finished(os.path.join(output, "0"),
+                            runner.result_files(runner.load_study(TOY)))
+
+
+def test_unknown_backend_is_explained(tmp_path):
+  with pytest.raises(ValueError, match="'auto', 'ray' or 'serial', not 'dask'"):
+    runner.run_study("mine_plugin_smoke", str(tmp_path), backend="dask")

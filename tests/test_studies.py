@@ -1,0 +1,123 @@
+"""Tests for mine_plugin/studies.py: the grids, and dlib_reproduce running a study."""
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from disentanglement_lib.config import reproduce
+from mine_plugin import studies
+
+
+def test_studies_are_registered_with_dlib_reproduce():
+  for name in ("mine_plugin_v1", "mine_plugin_small", "mine_plugin_smoke"):
+    assert reproduce.STUDIES[name] is studies.STUDIES[name]
+  # dlib's own studies are still there.
+  assert "unsupervised_study_v1" in reproduce.STUDIES
+
+
+def test_full_study_enumerates_datasets_models_grids_and_seeds():
+  study = studies.STUDIES["mine_plugin_v1"]
+  # 3 dlib baselines + 5 plugin configs, 6 hyperparameter values each.
+  assert len(studies.ALL_MODELS) == 8
+  assert len(study.config) == 3 * 8 * 6 * studies.NUM_SEEDS
+  datasets = {c["dataset.name"] for c in study.config}
+  assert datasets == {"synthetic_squares", "dsprites_full", "shapes3d"}
+  names = {c["model.name"] for c in study.config}
+  assert names == {"beta_vae", "beta_tc_vae", "factor_vae", "lambda_beta_vae",
+                   "mine_tc_vae", "pairwise_mi_vae", "pairwise_mi_vae_mine",
+                   "attention_mine_vae"}
+  # Every (dataset, model, hyperparameter value) appears once per seed.
+  keys = [tuple(sorted((k, v) for k, v in c.items() if k != "model.random_seed"))
+          for c in study.config]
+  assert all(keys.count(k) == studies.NUM_SEEDS for k in set(keys))
+  # dlib's order (sweep.py): dataset, then model, then seed innermost.
+  assert study.config[0] == {"dataset.name": "synthetic_squares",
+                             "model.name": "beta_vae", "model.model": "@vae()",
+                             "vae.beta": 1., "model.random_seed": 0}
+  assert study.config[studies.NUM_SEEDS + 3] == {
+      "dataset.name": "synthetic_squares", "model.name": "beta_vae",
+      "model.model": "@vae()", "vae.beta": 2., "model.random_seed": 3}
+  attention = [c for c in study.config if c["model.name"] == "attention_mine_vae"]
+  assert {(c["dataset.name"], c["attention_mine_vae.num_factors"])
+          for c in attention} == {("synthetic_squares", 3), ("dsprites_full", 5),
+                                  ("shapes3d", 6)}
+  factor = [c for c in study.config if c["model.name"] == "factor_vae"][0]
+  assert factor["discriminator.discriminator_fn"] == "@fc_discriminator"
+  # Full metric settings, both representations.
+  assert [os.path.basename(p) for p in study.get_postprocess_config_files()] == [
+      "mean.gin", "sampled.gin"]
+  assert "mig.gin" in [os.path.basename(p) for p in study.get_eval_config_files()]
+
+
+def test_dlib_baseline_bindings_use_dlib_models_on_shared_config():
+  study = studies.STUDIES["mine_plugin_v1"]
+  bindings, config_file = study.get_model_config(0)
+  assert config_file.endswith(os.path.join("gin_configs", "shared.gin"))
+  assert bindings == ["dataset.name = 'synthetic_squares'", "model.name = 'beta_vae'",
+                      "model.model = @vae()", "vae.beta = 1.0",
+                      "model.random_seed = 0"]
+
+
+def test_plugin_model_bindings_include_its_gin_file():
+  study = studies.STUDIES["mine_plugin_v1"]
+  num = [c["model.name"] for c in study.config].index("lambda_beta_vae")
+  model_file = os.path.join(str(studies.pipeline.GIN_CONFIGS), "models",
+                            "lambda_beta_vae.gin")
+  if not os.path.exists(model_file):
+    with pytest.raises(FileNotFoundError, match="lambda_beta_vae.gin"):
+      study.get_model_config(num)
+    pytest.skip("gin_configs/models/lambda_beta_vae.gin does not exist yet")
+  bindings, _ = study.get_model_config(num)
+  assert bindings[0] == "include '{}'".format(model_file)
+  assert "lambda_beta_vae.beta = 1.0" in bindings
+
+
+def test_swept_parameters_exist_in_the_plugin_model_configs():
+  """Each plugin sweep names a parameter its own gin file binds (or its model takes)."""
+  for sweep in studies.PLUGIN_MODELS:
+    path = os.path.join(str(studies.pipeline.GIN_CONFIGS), "models",
+                        sweep.config + ".gin")
+    if not os.path.exists(path):
+      continue
+    with open(path) as f:
+      assert sweep.parameter in f.read(), (sweep.parameter, path)
+
+
+def test_small_study_covers_the_comparisons():
+  study = studies.STUDIES["mine_plugin_small"]
+  pairs = [(c["model.name"], c.get("vae.beta", c.get("lambda_beta_vae.beta")))
+           for c in study.config]
+  for beta in studies.SMALL_BETAS:
+    assert ("beta_vae", beta) in pairs and ("lambda_beta_vae", beta) in pairs
+  names = {c["model.name"] for c in study.config}
+  assert {m.name for m in studies.PLUGIN_MODELS} | {"beta_tc_vae"} <= names
+  assert {c["dataset.name"] for c in study.config} == {"synthetic_squares"}
+  bindings, _ = study.get_model_config(0)
+  assert "model.training_steps = {}".format(studies.SMALL_TRAINING_STEPS) in bindings
+
+
+def test_unknown_model_num_and_study_name_are_explained():
+  with pytest.raises(IndexError, match="has models 0..1, not --model_num=2"):
+    studies.STUDIES["mine_plugin_smoke"].get_model_config(2)
+  with pytest.raises(KeyError, match="mine_plugin_small"):
+    studies.get_study("mine_plugin_smal")
+
+
+def test_dlib_reproduce_runs_a_plugin_study(tmp_path):
+  """dlib's unchanged console script finds the study and writes dlib's results."""
+  dlib_reproduce = os.path.join(os.path.dirname(sys.executable), "dlib_reproduce")
+  output = tmp_path / "out"
+  completed = subprocess.run(
+      [dlib_reproduce, "--study=mine_plugin_smoke", "--model_num=1",
+       "--output_directory=" + str(output)], capture_output=True, text=True)
+  assert completed.returncode == 0, completed.stderr[-3000:]
+  result = output / "metrics" / "mean" / "mig" / "results" / "aggregate"
+  with open(result / "evaluation.json") as f:
+    record = json.load(f)
+  assert record["train_config.model.name"] == "'beta_tc_vae'"
+  assert record["train_config.model.model_num"] == "1"
+  assert record["train_config.beta_tc_vae.beta"] == "2.0"
+  assert 0. <= record["evaluation_results.discrete_mig"] <= 1.
+  assert (output / "visualizations" / "traversals" / "traversals0.jpg").exists()
