@@ -31,7 +31,7 @@ z in R^d a latent sample (`z_sampled`), B the batch size.
    dimension assigned wholly to the nuisance slot enters no partition.
 
 3. MINE penalty (Belghazi et al. 2018, "MINE", https://arxiv.org/abs/1801.04062,
-   Eq. 10, the Donsker-Varadhan bound). One critic network T(x, y, onehot(k))
+   Thm. 1 / Eq. 4, the Donsker-Varadhan bound). One critic network T(x, y, onehot(k))
    serves all K factors (the one-hot factor id selects the factor's function), so
    the K estimates are computed in one batched call:
 
@@ -277,10 +277,7 @@ class AttentionAllocation(models.Penalty):
   def __init__(self, num_factors, lam, alpha, gamma, nuisance_capacity=None,
                embedding_dim=16, key_dim=16, bound="dv", inner_steps=1,
                ema_decay=0.99, critic_fn=estimators.mlp_critic):
-    if not isinstance(inner_steps, int) or inner_steps < 1:
-      raise ValueError(
-          "inner_steps must be an integer >= 1 (critic updates per training "
-          "step), got {!r}.".format(inner_steps))
+    models.check_inner_steps(inner_steps)
     for weight_name, weight in (("lam", lam), ("alpha", alpha), ("gamma", gamma)):
       if weight < 0:
         raise ValueError("{} must be >= 0 (a penalty weight), got {!r}.".format(

@@ -91,6 +91,8 @@ def update_log_moving_average(log_moving_average, t_marginal, decay):
     The new log moving average (no gradient flows through it).
   """
   batch_value = tf.stop_gradient(log_mean_exp(t_marginal))
+  if decay == 0.:  # No averaging: the batch value (and the naive gradient).
+    return batch_value
   old = tf.convert_to_tensor(log_moving_average, dtype=batch_value.dtype)
   old = old + tf.zeros_like(batch_value)
   finite = tf.is_finite(old)

@@ -38,8 +38,10 @@ layer names, and must not assume it is called once. In EVAL mode it is called on
 with is_training=False. The global step is incremented once per training step (by
 the VAE update).
 
-Every loss term is checked with `tf.debugging.check_numerics` before any update is
-applied: a NaN or inf stops training with an error naming the term. The exported
+Every loss term and every logged penalty term is checked with
+`tf.debugging.check_numerics` before the VAE update is applied, and each critic
+update checks its own loss first: a NaN or inf stops training with an error naming
+the term. The exported
 TF-Hub module (dlib's `export_as_tf_hub`) calls `gaussian_encoder`/`decode` only,
 so auxiliary networks never enter it.
 
@@ -90,7 +92,8 @@ class Penalty(object):
     raise NotImplementedError()
 
 
-def _check_inner_steps(inner_steps):
+def check_inner_steps(inner_steps):
+  """Raises ValueError unless inner_steps (critic updates per step) is an int >= 1."""
   if not isinstance(inner_steps, int) or inner_steps < 1:
     raise ValueError(
         "inner_steps must be an integer >= 1 (critic updates per training step), "
@@ -113,7 +116,7 @@ class MineTotalCorrelation(Penalty):
 
   def __init__(self, weight, bound="dv", inner_steps=1, ema_decay=0.99,
                critic_fn=estimators.mlp_critic):
-    _check_inner_steps(inner_steps)
+    check_inner_steps(inner_steps)
     self.weight = weight
     self.inner_steps = inner_steps
     self.critic = estimators.MineCritic(self.critic_scope, bound=bound,
@@ -150,7 +153,7 @@ class PairwiseMutualInformation(Penalty):
     self.weight = weight
     self.estimator = estimator
     if estimator == "mine":
-      _check_inner_steps(inner_steps)
+      check_inner_steps(inner_steps)
       self.critic_scope = "pairwise_mi_critic"
       self.inner_steps = inner_steps
       self.critic = estimators.MineCritic(
@@ -294,13 +297,24 @@ class PenalizedVAE(vae.BaseVAE):
       checks = [_checked(reconstruction_loss, "reconstruction_loss", model_name),
                 _checked(kl_loss, "kl_loss", model_name),
                 _checked(terms.loss, penalty.name, model_name)]
+      checks += [_checked(value, name, model_name)
+                 for name, value in terms.logs.items()]
       vae_vars = self._vae_variables()
-      overlap = set(vae_vars) & set(self._critic_variables())
+      critic_vars = self._critic_variables()
+      overlap = set(vae_vars) & set(critic_vars)
       if overlap:
         raise ValueError(
             "Variables {} are both in the VAE's scopes and in critic_scope {!r}; "
             "give the penalty's networks their own scope.".format(
                 sorted(v.op.name for v in overlap), penalty.critic_scope))
+      untrained = set(tf.trainable_variables()) - set(vae_vars) - set(critic_vars)
+      if untrained:
+        raise ValueError(
+            "{}: trainable variables {} are in no optimizer's scope (VAE: encoder, "
+            "decoder, outer_scope={!r}; critic: critic_scope={!r}); create them "
+            "inside one of these scopes.".format(
+                penalty.name, sorted(v.op.name for v in untrained),
+                penalty.outer_scope, penalty.critic_scope))
       update_ops = tf.get_collection(tf.GraphKeys.UPDATE_OPS)
       with tf.control_dependencies(checks + critic_updates[-1:]):
         train_op = optimizers.make_vae_optimizer().minimize(
@@ -401,7 +415,7 @@ class LambdaBetaVAE(PenalizedVAE):
   """lambda-beta-VAE: beta-VAE + lam * ||x - x_hat||^2.
 
   Vu, Wan, Wei 2026, "Mutual Information Collapse Explains Disentanglement Failure
-  in beta-VAEs": an auxiliary L2 reconstruction term keeps the mutual information
+  in beta-VAEs" (https://arxiv.org/abs/2602.09277): an auxiliary L2 reconstruction term keeps the mutual information
   between x and z from collapsing at large beta. x_hat = sigmoid(decoder logits),
   the Bernoulli mean; see ReconstructionL2. With lam = 0 the loss is dlib's
   beta-VAE (`vae`) loss exactly.

@@ -67,17 +67,27 @@ def gin_config(relative_path):
 
 
 def run_dlib(script, flags, log_path=None):
-  """Runs a dlib console script with absl flags; raises with its output on failure."""
+  """Runs a dlib console script with absl flags; raises with its output on failure.
+
+  With `log_path`, the command and its output are appended to that file while it
+  runs (follow a long training with `tail -f`); otherwise the output is captured.
+  """
   command = [console_script(script)] + list(flags)
-  completed = subprocess.run(command, capture_output=True, text=True)
-  if log_path is not None:
+  if log_path is None:
+    completed = subprocess.run(command, capture_output=True, text=True)
+    output = completed.stdout + completed.stderr
+  else:
     with open(log_path, "a") as log:
-      log.write("$ {}\n{}{}\n".format(" ".join(command), completed.stdout,
-                                      completed.stderr))
+      log.write("$ {}\n".format(" ".join(command)))
+      log.flush()
+      start = log.tell()
+      completed = subprocess.run(command, stdout=log, stderr=subprocess.STDOUT)
+    with open(log_path, errors="replace") as log:
+      log.seek(start)
+      output = log.read()
   if completed.returncode != 0:
-    tail = (completed.stdout + completed.stderr)[-4000:]
     raise RuntimeError("{} failed with exit code {}:\n$ {}\n{}".format(
-        script, completed.returncode, " ".join(command), tail))
+        script, completed.returncode, " ".join(command), output[-4000:]))
   return completed
 
 

@@ -18,8 +18,11 @@ layout of a study's output directory is therefore dlib's:
 TensorFlow's graph and gin's configuration are process-global, so every model runs
 in its own `python -m mine_plugin.runner` process; a model that raises, segfaults or
 is killed is reported with its log and the others go on. A model counts as finished
-only when its completion marker exists and every metric result it lists is readable
-JSON, so a rerun skips finished models and redoes half-written ones.
+only when its completion marker exists, records the same run settings (study, extra
+gin bindings, visualization) as the current run, and every metric result the study
+expects is readable JSON; so a rerun skips finished models and redoes half-written
+ones, and a run with other settings (say a quick `model.training_steps = 5` check in
+the same directory) is never mistaken for the study's result: it is moved aside.
 
 With Ray (an optional extra, `pip install mine_plugin[ray]`) each model is one Ray task
 that waits on its process, on a local Ray instance or on a cluster (`address`).
@@ -63,9 +66,30 @@ def result_files(study):
   return files
 
 
-def is_finished(model_dir, expected_files):
-  """Whether the completion marker and every expected result file are complete."""
-  for relative in [MARKER] + list(expected_files):
+def run_settings(study_name, gin_bindings=(), metric_gin_bindings=(),
+                 visualize=True):
+  """What, besides the study's own configs, decides a model's results."""
+  return {"study": study_name, "gin_bindings": list(gin_bindings),
+          "metric_gin_bindings": list(metric_gin_bindings),
+          "visualize": bool(visualize)}
+
+
+def _read_marker(model_dir):
+  try:
+    with open(os.path.join(model_dir, MARKER)) as f:
+      return json.load(f)
+  except (OSError, ValueError):
+    return None
+
+
+def is_finished(model_dir, expected_files, settings=None):
+  """Whether the model's run is complete (and, if given, ran with `settings`)."""
+  marker = _read_marker(model_dir)
+  if marker is None:
+    return False
+  if settings is not None and marker.get("settings") != settings:
+    return False
+  for relative in expected_files:
     try:
       with open(os.path.join(model_dir, relative)) as f:
         json.load(f)
@@ -84,7 +108,7 @@ def _write_json_atomically(path, content):
 
 
 def reproduce_model(study, model_num, model_dir, gin_bindings=(),
-                    metric_gin_bindings=(), visualize=True):
+                    metric_gin_bindings=(), visualize=True, settings=None):
   """Trains, visualizes, postprocesses and evaluates one model like dlib_reproduce.
 
   Must run in a process of its own (gin and the TF graph are global). Writes the
@@ -98,6 +122,7 @@ def reproduce_model(study, model_num, model_dir, gin_bindings=(),
       "model.training_steps = 5" for a quick run).
     metric_gin_bindings: extra bindings for every metric (e.g. "mig.num_train = 100").
     visualize: whether to run dlib's visualize_model, as dlib_reproduce does.
+    settings: `run_settings(...)` recorded in the completion marker.
   """
   # pylint: disable=g-import-not-at-top
   from disentanglement_lib.evaluation import evaluate
@@ -153,6 +178,7 @@ def reproduce_model(study, model_num, model_dir, gin_bindings=(),
       "finished": datetime.datetime.now().isoformat(timespec="seconds"),
       "seconds": round(time.time() - start, 1),
       "result_files": result_files(study),
+      "settings": settings,
   })
 
 
@@ -191,11 +217,16 @@ def run_job(job):
   """Runs one model in a fresh process and waits for it; never raises for its failure."""
   start = time.time()
   log_path = os.path.join(job.model_dir, LOG)
-  if is_finished(job.model_dir, job.result_files):
+  settings = _job_settings(job)
+  if is_finished(job.model_dir, job.result_files, settings):
     return ModelOutcome(job.model_num, "skipped", 0., log_path, "finished before")
   moved_to = None
   if os.path.exists(job.model_dir):
+    earlier = (_read_marker(job.model_dir) or {}).get("settings")
     moved_to = move_aside(job.model_dir)
+    if is_finished(moved_to, job.result_files):
+      moved_to += " (it had finished with other settings: {}; now: {})".format(
+          json.dumps(earlier), json.dumps(settings))
   os.makedirs(job.model_dir)
   command = [sys.executable, "-m", "mine_plugin.runner", "--study", job.study_name,
              "--model_num", str(job.model_num), "--model_dir", job.model_dir]
@@ -203,6 +234,7 @@ def run_job(job):
   command += ["--metric_gin_bindings=" + b for b in job.metric_gin_bindings]
   if not job.visualize:
     command.append("--no_visualize")
+
   env = dict(os.environ, **(job.env or {}))
   with open(log_path, "w") as log:
     if moved_to is not None:
@@ -217,7 +249,7 @@ def run_job(job):
       log.write("Could not start: {}\n".format(error))
       returncode = 1
   seconds = time.time() - start
-  if returncode == 0 and is_finished(job.model_dir, job.result_files):
+  if returncode == 0 and is_finished(job.model_dir, job.result_files, settings):
     return ModelOutcome(job.model_num, "done", seconds, log_path, "")
   if returncode == 0:
     message = "process ended without writing every result file"
@@ -226,6 +258,11 @@ def run_job(job):
   return ModelOutcome(job.model_num, "failed", seconds, log_path,
                       "{}; last lines of {}:\n{}".format(message, log_path,
                                                          _log_tail(log_path)))
+
+
+def _job_settings(job):
+  return run_settings(job.study_name, job.gin_bindings, job.metric_gin_bindings,
+                      job.visualize)
 
 
 def _format_seconds(seconds):
@@ -359,7 +396,9 @@ def run_study(study_name, output_directory, model_nums=None, backend="auto",
   else:
     outcomes = _run_serial(jobs, progress)
   aggregate_path = os.path.join(output_directory, AGGREGATE)
-  count = aggregate(output_directory, expected, aggregate_path)
+  count = aggregate(output_directory, expected, aggregate_path,
+                    run_settings(study_name, gin_bindings, metric_gin_bindings,
+                                 visualize))
   failed = [o.model_num for o in outcomes if o.status == "failed"]
   stream.write("[{}] {} results of finished models aggregated in {}.{}\n".format(
       study_name, count, aggregate_path,
@@ -368,21 +407,22 @@ def run_study(study_name, output_directory, model_nums=None, backend="auto",
   return outcomes
 
 
-def aggregate(output_directory, expected_files, output_path):
+def aggregate(output_directory, expected_files, output_path, settings=None):
   """Writes the finished models' results in dlib_aggregate_results' JSON format.
 
   One record per metric result file: dlib's namespaced dict (`train_config.*`,
   `postprocess_config.*`, `evaluation_config.*`, `evaluation_results.*`) plus its
   `path`, as `disentanglement_lib.utils.aggregate_results` writes it, so
   `aggregate_results.load_aggregated_json_results` reads it back. Unfinished and
-  moved-aside models are left out. Returns the number of records.
+  moved-aside models, and models run with other `settings` (if given), are left
+  out. Returns the number of records.
   """
   import pandas as pd  # pylint: disable=g-import-not-at-top
   records = []
   names = [n for n in os.listdir(output_directory) if n.isdigit()]
   for name in sorted(names, key=int):
     model_dir = os.path.join(output_directory, name)
-    if not is_finished(model_dir, expected_files):
+    if not is_finished(model_dir, expected_files, settings):
       continue
     for relative in expected_files:
       path = os.path.join(model_dir, relative)
@@ -424,7 +464,10 @@ def main(argv=None):
   logging.set_verbosity(logging.INFO)
   reproduce_model(load_study(args.study), args.model_num, args.model_dir,
                   args.gin_bindings, args.metric_gin_bindings,
-                  visualize=not args.no_visualize)
+                  visualize=not args.no_visualize,
+                  settings=run_settings(args.study, args.gin_bindings,
+                                        args.metric_gin_bindings,
+                                        not args.no_visualize))
 
 
 if __name__ == "__main__":

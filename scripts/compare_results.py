@@ -1,7 +1,7 @@
 """Places a study's scores among dlib's published results, per data set and metric.
 
     .venv/bin/python scripts/compare_results.py \
-        --results=output/mine_plugin_v1/results.json \
+        --results=runs/mine_plugin_v1/results.json \
         --reference=/data/dlib_unsupervised_study_v1 --output=comparison.md
 
 --results and --reference each take an aggregated JSON (dlib_aggregate_results'

@@ -74,8 +74,10 @@ def main(argv=None):
                                 datetime.datetime.now().strftime("%Y%m%d-%H%M%S")))
   bindings = ["dataset.name='{}'".format(args.dataset),
               "model.training_steps={}".format(args.steps)] + args.gin_bindings
-  print("== Training {} on {} for {} steps with dlib_train -> {}".format(
-      args.model, args.dataset, args.steps, model_dir), flush=True)
+  print("== Training {} on {} for {} steps with dlib_train -> {}\n"
+        "   (progress: tail -f {})".format(
+            args.model, args.dataset, args.steps, model_dir,
+            os.path.join(model_dir, "pipeline.log")), flush=True)
   start = time.time()
   result = pipeline.run_pipeline(
       model_dir, [pipeline.gin_config("shared.gin"), model_config], bindings,

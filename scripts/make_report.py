@@ -1,8 +1,8 @@
 """Turns a study's aggregated results into a Markdown report with PNG figures.
 
     .venv/bin/python scripts/make_report.py \
-        --results=output/mine_plugin_small/results.json \
-        --output_dir=output/mine_plugin_small/report
+        --results=runs/mine_plugin_small/results.json \
+        --output_dir=runs/mine_plugin_small/report
 
 Writes <output_dir>/report.md and <output_dir>/figures/ (see mine_plugin/report.py).
 Traversals and attention allocations are read from the model directories that the

@@ -1,7 +1,7 @@
 """Runs (or resumes) the models of a study on Ray, or one by one without it.
 
     .venv/bin/python scripts/run_study.py --study=mine_plugin_small \
-        --output_directory=output/mine_plugin_small
+        --output_directory=runs/mine_plugin_small
 
 Each model: dlib's train -> visualize -> postprocess (mean, sampled) -> every metric,
 in a fresh process (see mine_plugin/runner.py for the output layout). Rerunning the
@@ -38,7 +38,7 @@ def parse_args(argv):
                            "mine_plugin_small, mine_plugin_smoke, dlib's own) or "
                            "'module:attribute' naming a dlib Study")
   parser.add_argument("--output_directory", default=None,
-                      help="the study's directory (default: output/<study>)")
+                      help="the study's directory (default: runs/<study>)")
   parser.add_argument("--model_nums", type=parse_model_nums, default=None,
                       help="models to run, e.g. '0-3,7' (default: all)")
   parser.add_argument("--backend", choices=["auto", "ray", "serial"], default="auto",
@@ -60,7 +60,7 @@ def parse_args(argv):
 def main(argv):
   args = parse_args(argv)
   outcomes = runner.run_study(
-      args.study, args.output_directory or "output/" + args.study.replace(":", "_"),
+      args.study, args.output_directory or "runs/" + args.study.replace(":", "_"),
       model_nums=args.model_nums, backend=args.backend, address=args.address,
       num_cpus_per_model=args.num_cpus_per_model,
       num_gpus_per_model=args.num_gpus_per_model, gin_bindings=args.gin_bindings,

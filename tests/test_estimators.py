@@ -135,6 +135,18 @@ def test_log_moving_average_matches_the_linear_recursion():
   np.testing.assert_allclose(got, expected, rtol=1e-10)
 
 
+def test_zero_decay_means_no_averaging():
+  batch = np.array([0.2, 1.0, -0.5])
+  new = estimators.update_log_moving_average(tf.constant(3.0, tf.float64),
+                                             tf.constant(batch), 0.)
+  assert evaluate(new) == pytest.approx(math.log(np.exp(batch).mean()), rel=1e-12)
+  critic = estimators.MineCritic("zero_decay_critic", ema_decay=0.)
+  joint = tf.constant(np.random.RandomState(0).randn(8, 2), tf.float32)
+  _, _, critic_loss = critic.terms(joint, estimators.shuffle_rows(joint),
+                                   train_critic=True)
+  assert np.isfinite(evaluate(critic_loss))
+
+
 def test_log_moving_average_does_not_overflow():
   new = estimators.update_log_moving_average(tf.constant(900.), tf.constant([1000., 1000.]),
                                              0.99)

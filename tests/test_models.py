@@ -181,6 +181,23 @@ def test_loss_is_reconstruction_plus_beta_kl_plus_weighted_penalty(model, weight
   assert all(np.isfinite(value) for value in logs.values())
 
 
+class _StrayVariablePenalty(models.Penalty):
+  """Creates a trainable variable outside every optimizer's scope."""
+
+  name = "stray"
+
+  def __call__(self, outputs, is_training):
+    with tf.variable_scope("stray", reuse=tf.AUTO_REUSE):
+      weight = tf.get_variable("weight", shape=[], initializer=tf.ones_initializer())
+    return models.PenaltyTerms(weight * outputs.kl_loss, None, {})
+
+
+def test_variables_outside_every_optimizer_scope_are_an_error():
+  with pytest.raises(ValueError, match=r"\['stray/weight'\] are in no optimizer's "
+                                       r"scope.*outer_scope=None"):
+    Built(models.PenalizedVAE(_StrayVariablePenalty(), beta=1.))
+
+
 def test_nan_in_the_critic_stops_training_and_names_the_term():
   exploding = lambda inputs: tf.exp(1e4 * estimators.mlp_critic(inputs) + 1e4)
   model = models.MineTCVAE(beta=6.)

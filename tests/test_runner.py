@@ -75,6 +75,24 @@ def test_truncated_result_is_moved_aside_and_redone(smoke_run, tmp_path, capsys)
   assert "1 run now, 1 skipped" in capsys.readouterr().out
 
 
+def test_run_with_other_settings_is_redone_not_reused(smoke_run, tmp_path):
+  output = _copy(smoke_run, tmp_path)
+  outcomes = runner.run_study("mine_plugin_smoke", output, model_nums=[0],
+                              backend="serial", visualize=False,
+                              metric_gin_bindings=["mig.num_train = 50"],
+                              stream=open(os.devnull, "w"))
+  assert [o.status for o in outcomes] == ["done"]
+  moved = os.listdir(os.path.join(output, runner.INCOMPLETE))
+  assert len(moved) == 1 and moved[0].startswith("0-")
+  with open(os.path.join(output, "0", runner.LOG)) as f:
+    assert "it had finished with other settings" in f.read()
+  with open(os.path.join(output, "0", runner.MARKER)) as f:
+    assert json.load(f)["settings"]["metric_gin_bindings"] == ["mig.num_train = 50"]
+  # The aggregate holds this run's results only: model 1 ran with other settings.
+  with open(os.path.join(output, runner.AGGREGATE)) as f:
+    assert len(json.load(f)["path"]) == 4
+
+
 def test_killed_model_is_reported_then_redone(tmp_path, capsys):
   output = str(tmp_path / "toy")
   killing = dict(TOY_ENV, MINE_PLUGIN_TEST_KILL="1")
