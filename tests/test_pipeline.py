@@ -6,7 +6,9 @@ for a handful of training steps, and checks the files dlib writes.
 import glob
 import json
 import os
+import re
 
+import numpy as np
 import pytest
 
 from mine_plugin import pipeline
@@ -66,6 +68,34 @@ def test_visualize_model_writes_traversal_animations(pipeline_run):
   assert all(os.path.getsize(path) > 0 for path in animations)
 
 
+def test_aggregate_results_reads_the_pipeline_results(pipeline_run, tmp_path):
+  from disentanglement_lib.utils import aggregate_results
+  output = str(tmp_path / "results.json")
+  pipeline.run_dlib("dlib_aggregate_results", [
+      "--result_file_pattern=" + os.path.join(
+          pipeline_run.model_dir, "metrics", "*", "*", "results", "aggregate",
+          "evaluation.json"),
+      "--output_path=" + output])
+  frame = aggregate_results.load_aggregated_json_results(output)
+  assert len(frame) == 4  # 2 representations x 2 metrics
+  assert set(frame["train_config.model.name"]) == {"'pipeline_test'"}
+  assert frame["evaluation_results.discrete_mig"].notna().sum() == 2
+
+
+def test_visualize_dataset_writes_images_of_a_plugin_dataset(tmp_path):
+  from PIL import Image
+  pipeline.run_dlib("dlib_visualize_dataset", ["--name=synthetic_squares_32",
+                                               "--path=" + str(tmp_path)])
+  written = tmp_path / "synthetic_squares_32"
+  # One image of variations per factor (size, intensity, rotation), and animations.
+  for factor in range(3):
+    image = Image.open(written / "variations_of_factor{}.png".format(factor))
+    pixels = np.asarray(image)
+    assert pixels.dtype == np.uint8 and pixels.ndim == 3
+    assert pixels.max() > pixels.min()  # not a blank image
+  assert list(written.glob("animation*.gif"))
+
+
 def test_existing_model_dir_is_never_overwritten(pipeline_run):
   before = sorted(os.listdir(pipeline_run.model_dir))
   with pytest.raises(FileExistsError, match="already exists"):
@@ -75,31 +105,32 @@ def test_existing_model_dir_is_never_overwritten(pipeline_run):
 
 
 def _dlib_error(script, flags):
-  """The last line of a failing dlib console script's output, and its output."""
+  """The exception line ('SomeError: ...') a failing dlib console script ended with."""
   with pytest.raises(RuntimeError) as error:
     pipeline.run_dlib(script, flags)
   output = str(error.value)
   assert "mine_plugin/compat.py" not in output, output
-  return output.strip().splitlines()[-3:]
+  exceptions = re.findall(r"^\w+Error: .*$", output, flags=re.MULTILINE)
+  assert exceptions, output
+  return exceptions[-1]
 
 
 def test_dlib_errors_come_through_unchanged(tmp_path):
   shared = "--gin_config=" + pipeline.gin_config("shared.gin")
-  assert any("No configurable matching reference '@no_such_model()'" in line
-             for line in _dlib_error("dlib_train", [
-                 "--model_dir=" + str(tmp_path / "a"), shared,
-                 "--gin_bindings=model.model=@no_such_model()"]))
+  assert ("ValueError: No configurable matching reference '@no_such_model()'." ==
+          _dlib_error("dlib_train", [
+              "--model_dir=" + str(tmp_path / "a"), shared,
+              "--gin_bindings=model.model=@no_such_model()"]))
   existing = tmp_path / "existing"
   existing.mkdir()
   (existing / "keep.txt").write_text("user data")
-  assert any("Directory already exists and overwrite is False." in line
-             for line in _dlib_error("dlib_train", [
-                 "--model_dir=" + str(existing), shared,
-                 "--gin_bindings=model.model=@vae()",
-                 "--gin_bindings=vae.beta=1."]))
+  assert ("ValueError: Directory already exists and overwrite is False." ==
+          _dlib_error("dlib_train", [
+              "--model_dir=" + str(existing), shared,
+              "--gin_bindings=model.model=@vae()", "--gin_bindings=vae.beta=1."]))
   assert (existing / "keep.txt").read_text() == "user data"
   # Without --model_dir dlib fails inside TensorFlow's path handling, as on TF 1.14.
-  assert any("Expected binary or unicode string, got None" in line
-             for line in _dlib_error("dlib_train", [
-                 shared, "--gin_bindings=model.model=@vae()",
-                 "--gin_bindings=vae.beta=1."]))
+  assert ("TypeError: Expected binary or unicode string, got None" ==
+          _dlib_error("dlib_train", [
+              shared, "--gin_bindings=model.model=@vae()",
+              "--gin_bindings=vae.beta=1."]))
