@@ -58,6 +58,7 @@ hyperparameters are bound under its own name.
                      (`PairwiseMutualInformation`, estimator "mws" or "mine").
   lambda_beta_vae    beta-VAE + lam * ||x - x_hat||^2 (`ReconstructionL2`).
 """
+import abc
 import collections
 
 from disentanglement_lib.methods.shared import losses
@@ -79,7 +80,7 @@ PenaltyTerms = collections.namedtuple("PenaltyTerms",
 _LOG_EVERY_N_STEPS = 100
 
 
-class Penalty(object):
+class Penalty(abc.ABC):
   """Base class of a term added to the VAE loss; see the module docstring."""
 
   name = "penalty"
@@ -87,9 +88,9 @@ class Penalty(object):
   outer_scope = None
   inner_steps = 0
 
+  @abc.abstractmethod
   def __call__(self, outputs, is_training):
     """Returns the PenaltyTerms of `outputs` (a VAEOutputs)."""
-    raise NotImplementedError()
 
 
 def check_inner_steps(inner_steps):
