@@ -88,6 +88,11 @@ def main(argv=None):
     for key, value in values.items():
       if isinstance(value, (int, float)):
         print("   {:<5} {:<32} {:.4f}".format(metric, key, value))
+  if args.dataset in _FILE_DATASETS:
+    path = _FILE_DATASETS[args.dataset][0]()
+    if os.path.exists(path) and standin_data.is_standin(path):
+      print("== NOTE: {} is a PROCEDURAL STAND-IN, not the real data set: these "
+            "scores do not compare with published ones.".format(path))
   print("== Results (dlib's layout):")
   print("   trained model, TF-Hub module: {}".format(
       os.path.join(model_dir, "model", "tfhub")))
