@@ -16,16 +16,15 @@ Prints one row per model: ms/step (median and minimum over rounds), steps/s and
 the ratio of its step time to dlib's beta_tc_vae.
 """
 import argparse
-import pathlib
 import statistics
 import time
 
+from mine_plugin import pipeline
 import numpy as np
 
 BASELINE = "beta_tc_vae"
 MODELS = (BASELINE, "beta_vae", "lambda_beta_vae", "pairwise_mi_vae", "mine_tc_vae",
-          "pairwise_mi_vae_mine")
-GIN_CONFIGS = pathlib.Path(__file__).resolve().parent.parent / "gin_configs"
+          "pairwise_mi_vae_mine", "attention_mine_vae")
 
 
 def build(name, observations):
@@ -34,7 +33,7 @@ def build(name, observations):
   import tensorflow.compat.v1 as tf  # pylint: disable=g-import-not-at-top
   gin.clear_config()
   gin.parse_config_files_and_bindings(
-      [str(GIN_CONFIGS / "shared.gin"), str(GIN_CONFIGS / "models" / (name + ".gin"))],
+      [pipeline.gin_config("shared.gin"), pipeline.gin_config("models/" + name + ".gin")],
       [])
   model = gin.query_parameter("model.model").scoped_configurable_fn()
   graph = tf.Graph()
