@@ -54,7 +54,18 @@ z in R^d a latent sample (`z_sampled`), B the batch size.
        recon + beta * KL + lambda * MINE + alpha * L2(A) + gamma * H(A).
 
    lambda * MINE is differentiated with MINE's moving-average gradient
-   (`estimators.bias_corrected_dv_surrogate`) for the DV bound.
+   (`estimators.bias_corrected_dv_surrogate`) for the DV bound. The critic may
+   instead be the density-ratio classifier (`estimator = "density_ratio"`,
+   models.CRITIC_ESTIMATORS); it sees standardised codes and gets a warm-up, as in
+   every critic-based model of `models` (`models.CriticPenalty`).
+
+Reference for the critic (models.CriticTrackingHook): the I_k are MIs between
+soft-masked copies of one code, which have no closed form; the model logs, as a
+proxy of the same dependence, sum_k sum_{a != b} A[a, k] R_k[b] I(z_a; z_b), the
+pairwise MWS estimates (estimators.pairwise_mutual_information_mws) weighted by
+how much of dimension a is in x_k and of b in y_k (R_k = sum_{k' < K, k' != k}
+A[:, k']). For a hard assignment and weakly dependent dimensions it is the
+second-order expansion of sum_k I_k; otherwise it is a proxy, not the same number.
 
 Why the capacity prior: any assignment with all dimensions in ONE slot (the
 nuisance or a single factor) empties every x_k or every y_k and zeroes the MINE
@@ -201,7 +212,7 @@ def factor_partitions(z, assignment):
 
   Returns:
     own, rest: two (batch_size, num_factors, num_latent) tensors, [:, k] holding
-    x_k and y_k (the layout of `estimators.MineCritic`'s k estimates).
+    x_k and y_k (the layout of `estimators.Critic`'s k estimates).
   """
   num_latent, _ = _check_assignment(assignment)
   _, z_latent = _static_shape(
@@ -263,7 +274,7 @@ def allocate(num_latent, num_factors, embedding_dim=16, key_dim=16):
                            tf.matmul(slot_embeddings, key_kernel))
 
 
-class AttentionAllocation(models.Penalty):
+class AttentionAllocation(models.CriticPenalty):
   """lam * MINE + alpha * L2(A) + gamma * H(A) of the module docstring (items 1-4).
 
   The allocator's variables live in `outer_scope` (trained with the VAE, outer
@@ -275,20 +286,19 @@ class AttentionAllocation(models.Penalty):
   outer_scope = "attention_allocator"
 
   def __init__(self, num_factors, lam, alpha, gamma, nuisance_capacity=None,
-               embedding_dim=16, key_dim=16, bound="dv", inner_steps=1,
-               ema_decay=0.99, critic_fn=estimators.mlp_critic):
-    models.check_inner_steps(inner_steps)
+               embedding_dim=16, key_dim=16, estimator="mine", bound="dv",
+               inner_steps=1, ema_decay=0.99, warmup_steps=0,
+               critic_fn=estimators.mlp_critic):
     for weight_name, weight in (("lam", lam), ("alpha", alpha), ("gamma", gamma)):
       if weight < 0:
         raise ValueError("{} must be >= 0 (a penalty weight), got {!r}.".format(
             weight_name, weight))
+    super(AttentionAllocation, self).__init__(
+        lam, estimator, bound, inner_steps, ema_decay, warmup_steps, critic_fn)
     self.num_factors = num_factors
     self.prior = capacity_prior(num_factors, nuisance_capacity)
     self.lam, self.alpha, self.gamma = lam, alpha, gamma
     self.embedding_dim, self.key_dim = embedding_dim, key_dim
-    self.inner_steps = inner_steps
-    self.critic = estimators.MineCritic(self.critic_scope, bound=bound,
-                                        ema_decay=ema_decay, critic_fn=critic_fn)
     self.num_latent = None
 
   def assignment(self, num_latent):
@@ -301,7 +311,7 @@ class AttentionAllocation(models.Penalty):
     z = outputs.z_sampled
     self.num_latent = z.get_shape().as_list()[1]
     assignment = self.assignment(self.num_latent)
-    own, rest = factor_partitions(z, assignment)
+    own, rest = factor_partitions(estimators.standardize(z), assignment)
     joint, marginal = critic_inputs(own, rest, estimators.shuffle_rows(rest))
     estimate, mine_loss, critic_loss = self.critic.terms(
         joint, marginal, train_critic=is_training)
@@ -309,7 +319,8 @@ class AttentionAllocation(models.Penalty):
     entropy = allocation_entropy(assignment)
     loss = self.lam * mine_loss + self.alpha * l2 + self.gamma * entropy
     names = slot_names(self.num_factors)
-    logs = {"attention_mine": tf.reduce_sum(estimate),
+    total = tf.reduce_sum(estimate)
+    logs = {"attention_mine": total,
             "attention_l2": l2,
             "attention_entropy": entropy}
     capacity = slot_capacity(assignment)
@@ -317,7 +328,27 @@ class AttentionAllocation(models.Penalty):
       if k < self.num_factors:
         logs["attention_mine/" + slot] = estimate[k]
       logs["capacity/" + slot] = capacity[k]
-    return models.PenaltyTerms(loss, critic_loss, logs)
+    reference = tf.stop_gradient(partition_dependence_proxy(
+        estimators.pairwise_mutual_information_mws(
+            z, outputs.z_mean, outputs.z_logvar), assignment))
+    return models.PenaltyTerms(loss, critic_loss, logs,
+                               ("attention_mine", total, reference))
+
+
+def partition_dependence_proxy(pairwise_mi, assignment):
+  """sum_k sum_{a, b} A[a, k] R_k[b] I(z_a; z_b) (module docstring, "Reference").
+
+  Args:
+    pairwise_mi: (num_latent, num_latent) pairwise MI, zero diagonal.
+    assignment: (num_latent, num_factors + 1) tensor, last column the nuisance.
+
+  Returns:
+    Scalar, in the units of `pairwise_mi`.
+  """
+  factor_masks = assignment[:, :-1]  # (d, K)
+  rest_masks = tf.reduce_sum(factor_masks, axis=1, keepdims=True) - factor_masks
+  # sum over k of factor_masks[:, k]^T I rest_masks[:, k].
+  return tf.reduce_sum(factor_masks * tf.matmul(pairwise_mi, rest_masks))
 
 
 def allocation_metric_names(num_latent, num_factors):
@@ -351,18 +382,9 @@ def _respec(spec, **changes):
 
 
 def allocation_path(estimator_model_dir):
-  """Where a run whose TPUEstimator writes to `estimator_model_dir` puts the file.
-
-  dlib's train.py gives the estimator `<model_dir>/tf_checkpoint` and writes its
-  results to `<model_dir>/results/json/`; the file goes there, so that dlib copies
-  it along into the postprocessing and evaluation results. Any other estimator
-  directory gets the file inside it.
-  """
-  estimator_model_dir = os.path.normpath(estimator_model_dir)
-  if os.path.basename(estimator_model_dir) == "tf_checkpoint":
-    return os.path.join(os.path.dirname(estimator_model_dir), "results", "json",
-                        ALLOCATION_FILE)
-  return os.path.join(estimator_model_dir, ALLOCATION_FILE)
+  """Where a run whose TPUEstimator writes to `estimator_model_dir` puts the file
+  (`models.results_json_path`)."""
+  return models.results_json_path(estimator_model_dir, ALLOCATION_FILE)
 
 
 def write_allocation(path, allocation, num_factors):
@@ -389,9 +411,7 @@ def write_allocation(path, allocation, num_factors):
       "capacity": {name: float(c) for name, c in zip(names,
                                                      allocation.mean(axis=0))},
   }
-  tf.gfile.MakeDirs(os.path.dirname(path) or ".")
-  with tf.gfile.GFile(path, "w") as output:
-    json.dump(content, output, indent=2)
+  models.write_json(path, content)
 
 
 def read_allocation(model_dir):
@@ -418,8 +438,8 @@ def read_allocation(model_dir):
 @gin.configurable(
     "attention_mine_vae",
     allowlist=["beta", "num_factors", "lam", "alpha", "gamma",
-               "nuisance_capacity", "embedding_dim", "key_dim", "bound",
-               "inner_steps", "ema_decay"])
+               "nuisance_capacity", "embedding_dim", "key_dim", "estimator",
+               "bound", "inner_steps", "ema_decay", "warmup_steps"])
 class AttentionMineVAE(models.PenalizedVAE):
   """VAE with a cross-attention capacity allocator and per-factor MINE penalties.
 
@@ -433,10 +453,14 @@ class AttentionMineVAE(models.PenalizedVAE):
   results/json/attention_allocation.json (`write_allocation`, `read_allocation`).
   """
 
+  gin_name = "attention_mine_vae"
+
   def __init__(self, beta=1., num_factors=3, lam=gin.REQUIRED,
                alpha=gin.REQUIRED, gamma=gin.REQUIRED, nuisance_capacity=None,
-               embedding_dim=16, key_dim=16, bound="dv", inner_steps=1,
-               ema_decay=0.99):
+               embedding_dim=16, key_dim=16,
+               estimator=models.DEFAULT_CRITIC_ESTIMATOR, bound="dv",
+               inner_steps=models.DEFAULT_INNER_STEPS, ema_decay=0.99,
+               warmup_steps=models.DEFAULT_WARMUP_STEPS):
     """Creates the model.
 
     Args:
@@ -449,15 +473,19 @@ class AttentionMineVAE(models.PenalizedVAE):
         None gives 1 / (K + 1), the uniform prior.
       embedding_dim: m, size of the latent-dimension and slot embeddings.
       key_dim: d_k, size of queries and keys.
-      bound: "dv" (Donsker-Varadhan, bias-corrected gradient) or "nwj".
+      estimator: "density_ratio" (logistic critic) or "mine" (MINE with `bound`).
+      bound: "dv" (Donsker-Varadhan, bias-corrected gradient) or "nwj";
+        estimator "mine" only.
       inner_steps: critic updates per VAE update.
       ema_decay: decay of MINE's moving average (Sec. 3.2).
+      warmup_steps: training steps during which only the critic learns.
     """
     super(AttentionMineVAE, self).__init__(
         penalty=AttentionAllocation(
             num_factors, lam, alpha, gamma, nuisance_capacity=nuisance_capacity,
-            embedding_dim=embedding_dim, key_dim=key_dim, bound=bound,
-            inner_steps=inner_steps, ema_decay=ema_decay), beta=beta)
+            embedding_dim=embedding_dim, key_dim=key_dim, estimator=estimator,
+            bound=bound, inner_steps=inner_steps, ema_decay=ema_decay,
+            warmup_steps=warmup_steps), beta=beta)
 
   def model_fn(self, features, labels, mode, params, config=None):
     """PenalizedVAE.model_fn plus the export of the assignment A.
@@ -465,7 +493,8 @@ class AttentionMineVAE(models.PenalizedVAE):
     TPUEstimator passes `config` (its RunConfig), whose model_dir locates the
     allocation file.
     """
-    spec = super(AttentionMineVAE, self).model_fn(features, labels, mode, params)
+    spec = super(AttentionMineVAE, self).model_fn(features, labels, mode, params,
+                                                  config)
     num_factors = self.penalty.num_factors
     # A fresh read of A, outside the control dependencies on the critic updates
     # that the penalty's own calls carry.

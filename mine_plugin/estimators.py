@@ -20,8 +20,22 @@ overflows nor underflows.
 
 The functions take tensors and return tensors (reductions over axis 0, the batch;
 a [batch, k] input gives k bounds at once). `mlp_critic` is the gin-configurable
-critic network, and `estimate_mutual_information` trains a critic on samples (x, y)
+critic network, `Critic` applies it with one of the objectives inside a graph, and
+`estimate_mutual_information` trains a critic on samples (x, y)
 and returns the estimate, for use outside a VAE.
+
+Density-ratio critic (`density_ratio_critic_loss`, `density_ratio_estimate`): the
+critic is a classifier between joint and product samples trained with the logistic
+loss; at its optimum its logit is log dP/dQ (the density-ratio trick, Sugiyama et
+al. 2012; FactorVAE, Kim & Mnih 2018, Sec. 3), so the mean logit over joint samples
+estimates KL(P || Q) = I. It is not a bound, but its loss is bounded below and its
+gradients do not pass through exponentials, which makes it the estimator that keeps
+up with an encoder that minimises it (docs/mine_penalty.md has the measurements).
+
+Critics see standardised codes (`standardize`: each column to zero mean and unit
+variance over the batch). MI and TC are invariant under such per-dimension affine
+maps, so the estimated quantity is unchanged, while the critic's inputs keep one
+scale however the encoder's scale drifts during training.
 
 `pairwise_mutual_information_mws` is the closed-form alternative for Gaussian
 encoders: I(z_a; z_b) for every pair of latent dimensions of the batch's aggregate
@@ -35,13 +49,24 @@ import numpy as np
 import tensorflow.compat.v1 as tf
 
 BOUNDS = ("dv", "nwj")
+# What a `Critic` optimises: one of MINE's bounds, or the density-ratio classifier.
+OBJECTIVES = BOUNDS + ("density_ratio",)
 
 
-def _check_bound(bound):
+def check_bound(bound):
+  """Raises ValueError naming the valid MINE bounds unless `bound` is one."""
   if bound not in BOUNDS:
     raise ValueError("Unknown MINE bound {!r}; valid bounds are {} ('dv': "
                      "Donsker-Varadhan with the moving-average gradient, 'nwj': "
                      "MINE-f).".format(bound, ", ".join(repr(b) for b in BOUNDS)))
+
+
+def _check_objective(objective):
+  if objective not in OBJECTIVES:
+    raise ValueError(
+        "Unknown critic objective {!r}; valid: {} ('dv', 'nwj': MINE's bounds, "
+        "'density_ratio': a classifier of joint vs product samples).".format(
+            objective, ", ".join(repr(o) for o in OBJECTIVES)))
 
 
 def log_mean_exp(values):
@@ -71,6 +96,45 @@ def nwj_bound(t_joint, t_marginal):
   """
   return (tf.reduce_mean(t_joint, axis=0) -
           tf.reduce_mean(tf.exp(t_marginal - 1.), axis=0))
+
+
+def density_ratio_critic_loss(logits_joint, logits_marginal):
+  """Logistic loss of a classifier of joint (label 1) vs product (label 0) samples.
+
+  With equally many samples of each, the minimiser is logit = log dP/dQ (the
+  density-ratio trick; Sugiyama, Suzuki, Kanamori 2012, "Density Ratio Estimation
+  in Machine Learning", Sec. 4; used for TC by FactorVAE, Kim & Mnih 2018, Sec. 3).
+
+  Args:
+    logits_joint: [batch] or [batch, k] critic logits on joint samples.
+    logits_marginal: same shape, on product-of-marginals samples.
+
+  Returns:
+    The mean cross-entropy, a scalar or [k].
+  """
+  return (tf.reduce_mean(tf.nn.softplus(-logits_joint), axis=0) +
+          tf.reduce_mean(tf.nn.softplus(logits_marginal), axis=0))
+
+
+def density_ratio_estimate(logits_joint):
+  """KL(P || Q) ~ E_P[logit], the logit being the critic's log dP/dQ.
+
+  FactorVAE (Kim & Mnih 2018, Sec. 3): TC(z) ~ E_q(z)[log D(z) / (1 - D(z))]. For
+  joint vs product-of-marginals samples KL(P || Q) is the mutual information.
+  Shapes as `density_ratio_critic_loss`.
+  """
+  return tf.reduce_mean(logits_joint, axis=0)
+
+
+def standardize(z, epsilon=1e-8):
+  """Each column of z [batch, d] to zero mean and unit variance over the batch.
+
+  A per-dimension affine map, so it leaves MI and TC unchanged; the moments are
+  part of the graph (gradients flow through them, which keeps the result exactly
+  invariant to the encoder's scale).
+  """
+  mean, variance = tf.nn.moments(z, axes=[0], keep_dims=True)
+  return (z - mean) * tf.rsqrt(variance + epsilon)
 
 
 def update_log_moving_average(log_moving_average, t_marginal, decay):
@@ -214,8 +278,8 @@ def pairwise_mutual_information_mws(z, z_mean, z_logvar):
                        [num_latent, num_latent])
 
 
-class MineCritic(object):
-  """A MINE critic with its moving average, for use inside a TF1 graph.
+class Critic(object):
+  """A critic network with its training objective, for use inside a TF1 graph.
 
   Calling `terms(joint, marginal)` applies `critic_fn` (in variable scope `scope`,
   reused) to both sample sets and returns the estimate and the critic's loss.
@@ -224,17 +288,18 @@ class MineCritic(object):
 
   Attributes:
     scope: variable scope of the critic network and its moving average.
-    bound: "dv" (Donsker-Varadhan, bias-corrected gradient) or "nwj".
-    ema_decay: decay of the moving average of E_Q[e^T] (MINE uses alpha = 0.01,
-      i.e. 0.99).
+    objective: "dv" (Donsker-Varadhan, bias-corrected gradient), "nwj" (MINE-f) or
+      "density_ratio" (logistic classifier; see the module docstring).
+    ema_decay: decay of the moving average of E_Q[e^T] for "dv" (MINE uses
+      alpha = 0.01, i.e. 0.99).
   """
 
-  def __init__(self, scope, bound="dv", ema_decay=0.99, critic_fn=mlp_critic):
-    _check_bound(bound)
+  def __init__(self, scope, objective="dv", ema_decay=0.99, critic_fn=mlp_critic):
+    _check_objective(objective)
     if not 0. <= ema_decay < 1.:
       raise ValueError("ema_decay must be in [0, 1), got {!r}.".format(ema_decay))
     self.scope = scope
-    self.bound = bound
+    self.objective = objective
     self.ema_decay = ema_decay
     self.critic_fn = critic_fn
 
@@ -256,17 +321,25 @@ class MineCritic(object):
   def terms(self, joint, marginal, train_critic):
     """Returns (estimate, loss, critic_loss).
 
-    estimate: the bound's value (the MI estimate), [] or [k].
+    estimate: the MI estimate, [] or [k].
     loss: scalar sum of the estimates whose gradient w.r.t. the inputs is the one
-      the encoder should follow (with the moving average for "dv"); reads but does
-      not update the moving average.
-    critic_loss: scalar the critic minimises (minus the summed bound), which
-      updates the moving average when run; None unless `train_critic`.
+      the encoder should follow (with the moving average for "dv", through the joint
+      logits for "density_ratio"); reads but does not update the moving average.
+    critic_loss: scalar the critic minimises (minus the summed bound, or the
+      summed logistic loss), which updates the moving average when run; None
+      unless `train_critic`.
     """
     t_joint = self.apply(joint)
     t_marginal = self.apply(marginal)
     shape = t_joint.shape[1:]
-    if self.bound == "nwj":
+    if self.objective == "density_ratio":
+      estimate = density_ratio_estimate(t_joint)
+      critic_loss = None
+      if train_critic:
+        critic_loss = tf.reduce_sum(
+            density_ratio_critic_loss(t_joint, t_marginal))
+      return estimate, tf.reduce_sum(estimate), critic_loss
+    if self.objective == "nwj":
       estimate = nwj_bound(t_joint, t_marginal)
       critic_loss = -tf.reduce_sum(estimate) if train_critic else None
       return estimate, tf.reduce_sum(estimate), critic_loss
@@ -286,7 +359,7 @@ class MineCritic(object):
     return estimate, loss, critic_loss
 
 
-def estimate_mutual_information(x, y, bound="dv", steps=1000, batch_size=256,
+def estimate_mutual_information(x, y, objective="dv", steps=1000, batch_size=256,
                                 learning_rate=1e-3, hidden_units=(64, 64),
                                 ema_decay=0.99, seed=0):
   """Trains a MINE critic on paired samples and returns the estimate of I(X; Y).
@@ -300,7 +373,7 @@ def estimate_mutual_information(x, y, bound="dv", steps=1000, batch_size=256,
   Args:
     x: [n, dx] (or [n]) array.
     y: [n, dy] (or [n]) array.
-    bound: "dv" or "nwj".
+    objective: "dv", "nwj" or "density_ratio" (see `Critic`).
     steps: Number of critic updates.
     batch_size: Minibatch size.
     learning_rate: Adam learning rate.
@@ -311,7 +384,7 @@ def estimate_mutual_information(x, y, bound="dv", steps=1000, batch_size=256,
   Returns:
     The estimate in nats (float).
   """
-  _check_bound(bound)
+  _check_objective(objective)
   x = np.asarray(x, np.float32).reshape(len(x), -1)
   y = np.asarray(y, np.float32).reshape(len(y), -1)
   if len(x) != len(y) or len(x) < batch_size:
@@ -325,7 +398,7 @@ def estimate_mutual_information(x, y, bound="dv", steps=1000, batch_size=256,
     tf.set_random_seed(seed)
     x_in = tf.placeholder(tf.float32, [None, x.shape[1]])
     y_in = tf.placeholder(tf.float32, [None, y.shape[1]])
-    critic = MineCritic("mine_critic", bound=bound, ema_decay=ema_decay,
+    critic = Critic("mine_critic", objective=objective, ema_decay=ema_decay,
                         critic_fn=lambda v: mlp_critic(v, hidden_units))
     joint = tf.concat([x_in, y_in], axis=1)
     marginal = tf.concat([x_in, shuffle_rows(y_in)], axis=1)

@@ -23,7 +23,7 @@ Attributes a penalty sets (class defaults: no auxiliary networks):
   name          names the penalty in logs and error messages.
   critic_scope  exact variable scope (relative to the model's) of the auxiliary
                 networks; its trainable variables, and only they, are trained on
-                `critic_loss` by dlib's `discriminator_optimizer`.
+                `critic_loss` by `critic_optimizer` (`make_critic_optimizer`).
   outer_scope   optional exact variable scope of variables trained with the VAE
                 (by dlib's `vae_optimizer`, together with `encoder/` and `decoder/`).
   inner_steps   critic updates per training step.
@@ -60,12 +60,15 @@ hyperparameters are bound under its own name.
 """
 import abc
 import collections
+import json
+import os
 
 from disentanglement_lib.methods.shared import losses
 from disentanglement_lib.methods.shared import optimizers
 from disentanglement_lib.methods.unsupervised import vae
 import gin
 from mine_plugin import estimators
+import numpy as np
 import tensorflow.compat.v1 as tf
 from tensorflow.compat.v1.estimator import tpu as contrib_tpu
 
@@ -73,8 +76,12 @@ VAEOutputs = collections.namedtuple(
     "VAEOutputs", ["features", "reconstructions", "z_mean", "z_logvar",
                    "z_sampled", "kl_loss", "reconstruction_loss"])
 
-PenaltyTerms = collections.namedtuple("PenaltyTerms",
-                                      ["loss", "critic_loss", "logs"])
+# tracking: None, or (name, estimate, reference) for a critic-based penalty: the
+# critic's estimate and a closed-form estimate of the same quantity that receives
+# no gradient (see `CriticTrackingHook`).
+PenaltyTerms = collections.namedtuple(
+    "PenaltyTerms", ["loss", "critic_loss", "logs", "tracking"],
+    defaults=(None,))
 
 # dlib's BaseVAE logs every 100 steps.
 _LOG_EVERY_N_STEPS = 100
@@ -87,6 +94,7 @@ class Penalty(abc.ABC):
   critic_scope = None
   outer_scope = None
   inner_steps = 0
+  warmup_steps = 0
 
   @abc.abstractmethod
   def __call__(self, outputs, is_training):
@@ -101,33 +109,121 @@ def check_inner_steps(inner_steps):
         "got {!r}.".format(inner_steps))
 
 
-class MineTotalCorrelation(Penalty):
-  """weight * TC(z), the total correlation of the code estimated by MINE.
+def check_warmup_steps(warmup_steps):
+  """Raises ValueError unless warmup_steps is an int >= 0."""
+  if not isinstance(warmup_steps, int) or warmup_steps < 0:
+    raise ValueError(
+        "warmup_steps must be an integer >= 0 (training steps during which only the "
+        "critic learns and the penalty is off), got {!r}.".format(warmup_steps))
+
+
+# Critic-based estimators of the models: MINE (with its `bound`) or the
+# density-ratio classifier (estimators.density_ratio_critic_loss).
+CRITIC_ESTIMATORS = ("mine", "density_ratio")
+
+
+def critic_objective(estimator, bound):
+  """The estimators.Critic objective of a model's `estimator` and MINE `bound`."""
+  estimators.check_bound(bound)
+  return "density_ratio" if estimator == "density_ratio" else bound
+
+
+# The critics' optimizer when `critic_optimizer` is not bound in gin: Adam with
+# FactorVAE's discriminator moments (Kim & Mnih 2018, Appendix: beta1 0.5, beta2 0.9)
+# and learning rate 1e-3. At dlib's discriminator rate (1e-4) the critic did not
+# keep up with an encoder trained at 1e-3 (docs/mine_penalty.md).
+CRITIC_LEARNING_RATE = 1e-3
+
+
+@gin.configurable("critic_optimizer")
+def make_critic_optimizer(optimizer_fn=None, learning_rate=None):
+  """The optimizer of the plugin's critics, gin-configurable like dlib's.
+
+  dlib's `discriminator_optimizer` stays FactorVAE's (so dlib's baselines keep their
+  published settings); the plugin's critics have their own. Unbound, it is
+  Adam(CRITIC_LEARNING_RATE, beta1=0.5, beta2=0.9).
+
+  Args:
+    optimizer_fn: a tf.train optimizer class (e.g. @critic/AdamOptimizer), or None.
+    learning_rate: overrides the optimizer's learning rate (dlib's convention).
+  """
+  if optimizer_fn is None:
+    return tf.train.AdamOptimizer(learning_rate or CRITIC_LEARNING_RATE,
+                                  beta1=0.5, beta2=0.9)
+  return optimizers.make_optimizer(optimizer_fn, learning_rate)
+
+
+class CriticPenalty(Penalty):
+  """weight * an MI-type quantity estimated by a critic trained in the inner loop.
+
+  The critic sees standardised codes (`estimators.standardize`, which leaves MI and
+  TC unchanged). For `warmup_steps` training steps only the critic learns (the
+  penalty's weight is 0), so that it starts from a fitted estimate instead of
+  chasing the encoder from scratch. Each call also returns, as `tracking`, a
+  closed-form estimate of the same quantity that receives no gradient: the model
+  logs both and their ratio, and warns when the critic lags
+  (`CriticTrackingHook`).
+  """
+
+  def __init__(self, weight, estimator, bound, inner_steps, ema_decay,
+               warmup_steps, critic_fn):
+    if estimator not in CRITIC_ESTIMATORS:
+      raise ValueError("Unknown critic estimator {!r}; valid: {}.".format(
+          estimator, ", ".join(repr(e) for e in CRITIC_ESTIMATORS)))
+    check_inner_steps(inner_steps)
+    check_warmup_steps(warmup_steps)
+    self.weight = weight
+    self.estimator = estimator
+    self.inner_steps = inner_steps
+    self.warmup_steps = warmup_steps
+    self.critic = estimators.Critic(
+        self.critic_scope, objective=critic_objective(estimator, bound),
+        ema_decay=ema_decay, critic_fn=critic_fn)
+
+
+class MineTotalCorrelation(CriticPenalty):
+  """weight * TC(z), the total correlation of the code estimated by a critic.
 
   TC(z) = KL(q(z) || prod_l q(z_l)) (Watanabe 1960; Chen et al. 2018, Eq. 2) is the
   mutual information between the joint code and its dimension-wise independent
   version, so MINE applies with joint samples z ~ q(z) and product samples from
   dlib's `shuffle_codes` (every dimension shuffled across the batch on its own, as
-  FactorVAE does). The critic maximises the bound (`inner_steps` updates), the
-  encoder minimises the estimate.
+  FactorVAE does); so does the density-ratio critic (FactorVAE's own estimator,
+  Kim & Mnih 2018, Sec. 3). The critic learns in `inner_steps` updates, the encoder
+  minimises the estimate. Reference: dlib's minibatch-weighted `total_correlation`
+  plus its dropped constant (L - 1) log M (`total_correlation_mws`).
   """
 
-  name = "tc_mine"
   critic_scope = "tc_critic"
 
-  def __init__(self, weight, bound="dv", inner_steps=1, ema_decay=0.99,
-               critic_fn=estimators.mlp_critic):
-    check_inner_steps(inner_steps)
-    self.weight = weight
-    self.inner_steps = inner_steps
-    self.critic = estimators.MineCritic(self.critic_scope, bound=bound,
-                                        ema_decay=ema_decay, critic_fn=critic_fn)
+  def __init__(self, weight, estimator="mine", bound="dv", inner_steps=1,
+               ema_decay=0.99, warmup_steps=0, critic_fn=estimators.mlp_critic):
+    self.name = "tc_mine" if estimator == "mine" else "tc_" + estimator
+    super(MineTotalCorrelation, self).__init__(
+        weight, estimator, bound, inner_steps, ema_decay, warmup_steps, critic_fn)
 
   def __call__(self, outputs, is_training):
-    z = outputs.z_sampled
+    z = estimators.standardize(outputs.z_sampled)
     estimate, loss, critic_loss = self.critic.terms(
         z, vae.shuffle_codes(z), train_critic=is_training)
-    return PenaltyTerms(self.weight * loss, critic_loss, {self.name: estimate})
+    reference = tf.stop_gradient(total_correlation_mws(
+        outputs.z_sampled, outputs.z_mean, outputs.z_logvar))
+    return PenaltyTerms(self.weight * loss, critic_loss, {self.name: estimate},
+                        (self.name, estimate, reference))
+
+
+def total_correlation_mws(z, z_mean, z_logvar):
+  """dlib's `total_correlation` (minibatch-weighted sampling) in nats.
+
+  dlib drops the constant of the normalisers 1/M of its minibatch estimates of
+  q(z) and prod_l q(z_l) (Chen et al. 2018, Sec. 4.1): restoring it adds
+  (L - 1) log M for L latent dimensions and batch size M, as
+  `estimators.pairwise_mutual_information_mws` does for each pair.
+  """
+  num_latent = tf.compat.dimension_value(z.shape[1])
+  num = tf.cast(tf.shape(z)[0], z.dtype)
+  return (vae.total_correlation(z, z_mean, z_logvar) +
+          (num_latent - 1.) * tf.log(num))
 
 
 class PairwiseMutualInformation(Penalty):
@@ -136,42 +232,54 @@ class PairwiseMutualInformation(Penalty):
   Estimators:
     "mws": closed form over the Gaussian posteriors of the batch,
       `estimators.pairwise_mutual_information_mws` (no auxiliary network).
-    "mine": MINE with one critic shared by all pairs. For the pair p = (a, b),
-      a < b, the critic sees (z_a, z_b, one-hot(p)); product samples pair z_a with
-      z_b of a shuffled batch. All pairs go through the critic as one batch.
+    "mine", "density_ratio": one critic shared by all pairs
+      (`PairwiseCriticMutualInformation`).
   I(z_i; z_j) is symmetric, so the sum over ordered pairs is twice the sum over
   a < b.
   """
 
   name = "pairwise_mi"
-  ESTIMATORS = ("mws", "mine")
 
-  def __init__(self, weight, estimator="mws", bound="dv", inner_steps=1,
-               ema_decay=0.99, critic_fn=estimators.mlp_critic):
-    if estimator not in self.ESTIMATORS:
-      raise ValueError("Unknown pairwise MI estimator {!r}; valid: {}.".format(
-          estimator, ", ".join(repr(e) for e in self.ESTIMATORS)))
+  def __init__(self, weight):
     self.weight = weight
-    self.estimator = estimator
-    if estimator == "mine":
-      check_inner_steps(inner_steps)
-      self.critic_scope = "pairwise_mi_critic"
-      self.inner_steps = inner_steps
-      self.critic = estimators.MineCritic(
-          self.critic_scope, bound=bound, ema_decay=ema_decay,
-          critic_fn=critic_fn)
 
   def __call__(self, outputs, is_training):
-    if self.estimator == "mws":
-      total = tf.reduce_sum(estimators.pairwise_mutual_information_mws(
-          outputs.z_sampled, outputs.z_mean, outputs.z_logvar))
-      return PenaltyTerms(self.weight * total, None, {self.name: total})
-    joint, marginal = self.pair_samples(outputs.z_sampled)
+    del is_training
+    total = pairwise_total_mws(outputs)
+    return PenaltyTerms(self.weight * total, None, {self.name: total})
+
+
+def pairwise_total_mws(outputs):
+  """sum_{i != j} I(z_i; z_j) of a batch by `pairwise_mutual_information_mws`."""
+  return tf.reduce_sum(estimators.pairwise_mutual_information_mws(
+      outputs.z_sampled, outputs.z_mean, outputs.z_logvar))
+
+
+class PairwiseCriticMutualInformation(CriticPenalty):
+  """weight * sum_{i != j} I(z_i; z_j), estimated by one critic shared by all pairs.
+
+  For the pair p = (a, b), a < b, the critic sees (z_a, z_b, one-hot(p)); product
+  samples pair z_a with z_b of a shuffled batch. All pairs go through the critic
+  as one batch. Reference: the "mws" estimate of the same sum.
+  """
+
+  critic_scope = "pairwise_mi_critic"
+
+  def __init__(self, weight, estimator="mine", bound="dv", inner_steps=1,
+               ema_decay=0.99, warmup_steps=0, critic_fn=estimators.mlp_critic):
+    self.name = "pairwise_mi_" + estimator
+    super(PairwiseCriticMutualInformation, self).__init__(
+        weight, estimator, bound, inner_steps, ema_decay, warmup_steps, critic_fn)
+
+  def __call__(self, outputs, is_training):
+    joint, marginal = self.pair_samples(
+        estimators.standardize(outputs.z_sampled))
     estimate, loss, critic_loss = self.critic.terms(
         joint, marginal, train_critic=is_training)
     total = 2. * tf.reduce_sum(estimate)
-    return PenaltyTerms(self.weight * 2. * loss, critic_loss,
-                        {self.name + "_mine": total})
+    reference = tf.stop_gradient(pairwise_total_mws(outputs))
+    return PenaltyTerms(self.weight * 2. * loss, critic_loss, {self.name: total},
+                        (self.name, total, reference))
 
   @staticmethod
   def pair_samples(z):
@@ -211,6 +319,132 @@ class ReconstructionL2(Penalty):
     return PenaltyTerms(self.weight * l2, None, {self.name: l2})
 
 
+def results_json_path(estimator_model_dir, filename):
+  """Where a file of a run whose TPUEstimator writes to `estimator_model_dir` goes.
+
+  dlib's train.py gives the estimator `<model_dir>/tf_checkpoint` and writes its
+  results to `<model_dir>/results/json/`; the file goes there, so that dlib copies
+  it along into the postprocessing and evaluation results (and aggregates it when it
+  holds one dict). Any other estimator directory gets the file inside it.
+  """
+  estimator_model_dir = os.path.normpath(estimator_model_dir)
+  if os.path.basename(estimator_model_dir) == "tf_checkpoint":
+    return os.path.join(os.path.dirname(estimator_model_dir), "results", "json",
+                        filename)
+  return os.path.join(estimator_model_dir, filename)
+
+
+def write_json(path, content):
+  """Writes `content` as JSON with tf.gfile (local paths and dlib's gs:// alike)."""
+  tf.gfile.MakeDirs(os.path.dirname(path) or ".")
+  with tf.gfile.GFile(path, "w") as output:
+    json.dump(content, output, indent=2)
+
+
+TRACKING_FILE = "critic_tracking.json"
+TRACKING_HISTORY_FILE = "critic_tracking_history.json"
+# A critic whose estimate stays below this share of the closed-form reference after
+# warm-up is reported as lagging.
+LAG_RATIO = 0.25
+# References below this many nats carry no information on the critic's lag.
+_MIN_REFERENCE = 0.05
+
+
+def median_ratio(estimates, references):
+  """Median of estimate / reference over the records whose reference is informative.
+
+  Returns None when no reference reaches `_MIN_REFERENCE` nats.
+  """
+  estimates = np.asarray(estimates, np.float64)
+  references = np.asarray(references, np.float64)
+  informative = references >= _MIN_REFERENCE
+  if not informative.any():
+    return None
+  return float(np.median(estimates[informative] / references[informative]))
+
+
+class CriticTrackingHook(tf.train.SessionRunHook):
+  """Records a critic's estimate next to its closed-form reference while training.
+
+  Every `every_n_steps` steps it reads the estimate and the reference. After
+  warm-up, when the median ratio estimate / reference of the last `window` records
+  falls below LAG_RATIO, it logs a warning that names the settings to change (at
+  most once per `window` records). When training ends it writes the history to
+  `results/critic_tracking_history.json` and a summary (one dict, so that dlib
+  aggregates it) to `results/json/critic_tracking.json`.
+  """
+
+  def __init__(self, tracking, warmup_steps, estimator_model_dir, advice,
+               every_n_steps=50, window=5):
+    self._name, self._estimate, self._reference = tracking
+    self._warmup_steps = warmup_steps
+    self._summary_path = results_json_path(estimator_model_dir, TRACKING_FILE)
+    self._history_path = os.path.join(
+        os.path.dirname(os.path.dirname(self._summary_path)),
+        TRACKING_HISTORY_FILE)
+    self._advice = advice
+    self._every_n_steps = every_n_steps
+    self._window = window
+    self._history = {"step": [], "estimate": [], "reference": []}
+    self._last_warning = -np.inf
+    self._calls = 0
+
+  def begin(self):
+    self._global_step = tf.train.get_global_step()
+
+  def before_run(self, run_context):
+    del run_context
+    self._calls += 1
+    if (self._calls - 1) % self._every_n_steps:
+      return None
+    return tf.train.SessionRunArgs(
+        [self._global_step, self._estimate, self._reference])
+
+  def after_run(self, run_context, run_values):
+    del run_context
+    if run_values.results is None:
+      return
+    step, estimate, reference = run_values.results
+    for key, value in (("step", int(step)), ("estimate", float(estimate)),
+                       ("reference", float(reference))):
+      self._history[key].append(value)
+    recent = self._after_warmup()[-self._window:]
+    if len(recent) < self._window:
+      return
+    ratio = median_ratio([e for e, _ in recent], [r for _, r in recent])
+    records = len(self._history["step"])
+    if (ratio is not None and ratio < LAG_RATIO and
+        records - self._last_warning >= self._window):
+      self._last_warning = records
+      tf.logging.warning(
+          "mine_plugin: the critic lags behind the encoder at step %d: its "
+          "estimate of %s is %.2f of the closed-form reference (median of the last "
+          "%d readings; %.3g vs %.3g nats now), so the penalty is close to inert. "
+          "%s", step, self._name, ratio, self._window, estimate, reference,
+          self._advice)
+
+  def _after_warmup(self):
+    return [(e, r) for s, e, r in zip(self._history["step"],
+                                      self._history["estimate"],
+                                      self._history["reference"])
+            if s >= self._warmup_steps]
+
+  def end(self, session):
+    del session
+    after = self._after_warmup()
+    ratio = median_ratio([e for e, _ in after], [r for _, r in after])
+    write_json(self._history_path, dict(self._history, quantity=self._name,
+                                        warmup_steps=self._warmup_steps))
+    write_json(self._summary_path, {
+        "quantity": self._name,
+        "readings_after_warmup": len(after),
+        "median_ratio_after_warmup": ratio,
+        "lagging": bool(ratio is not None and ratio < LAG_RATIO),
+        "final_estimate": self._history["estimate"][-1] if after else None,
+        "final_reference": self._history["reference"][-1] if after else None,
+    })
+
+
 def _scope_variables(scope):
   """Trainable variables in the exact variable scope `scope` (not a name prefix)."""
   outer = tf.get_variable_scope().name
@@ -222,7 +456,7 @@ def _checked(tensor, term, model_name):
   return tf.debugging.check_numerics(
       tensor,
       "mine_plugin: the loss term '{}' of {} is NaN or inf; training stopped. "
-      "Lower the learning rates (vae_optimizer/discriminator_optimizer) or the "
+      "Lower the learning rates (vae_optimizer/critic_optimizer) or the "
       "penalty weight.".format(
           term, model_name))
 
@@ -243,8 +477,12 @@ class PenalizedVAE(vae.BaseVAE):
     self.penalty = penalty
     self.beta = beta
 
-  def model_fn(self, features, labels, mode, params):
-    """TPUEstimator compatible model function (cf. dlib's FactorVAE.model_fn)."""
+  def model_fn(self, features, labels, mode, params, config=None):
+    """TPUEstimator compatible model function (cf. dlib's FactorVAE.model_fn).
+
+    TPUEstimator passes `config` (its RunConfig), whose model_dir locates the
+    critic-tracking files.
+    """
     del labels, params
     is_training = (mode == tf.estimator.ModeKeys.TRAIN)
     model_name = type(self).__name__
@@ -263,7 +501,7 @@ class PenalizedVAE(vae.BaseVAE):
 
     critic_updates, critic_logs = [], {}
     if is_training and penalty.critic_scope is not None:
-      critic_optimizer = optimizers.make_discriminator_optimizer()
+      critic_optimizer = make_critic_optimizer()
       for step in range(penalty.inner_steps):
         with tf.control_dependencies(critic_updates[-1:]):
           with tf.name_scope("critic_step_{}".format(step)):
@@ -282,13 +520,26 @@ class PenalizedVAE(vae.BaseVAE):
 
     with tf.control_dependencies(critic_updates[-1:]):
       terms = penalty(outputs, is_training)
-    regularizer = self.beta * kl_loss + terms.loss
+    penalty_loss = terms.loss
+    if is_training and penalty.warmup_steps:
+      # Critic warm-up: the penalty is off (weight 0) until the critic has fitted.
+      active = tf.cast(tf.train.get_global_step() >= penalty.warmup_steps,
+                       penalty_loss.dtype)
+      penalty_loss = active * penalty_loss
+    regularizer = self.beta * kl_loss + penalty_loss
     loss = tf.add(reconstruction_loss, regularizer, name="loss")
     elbo = tf.add(reconstruction_loss, kl_loss, name="elbo")
     logs = collections.OrderedDict([
         ("loss", loss), ("reconstruction_loss", reconstruction_loss),
         ("elbo", -elbo), ("kl_loss", kl_loss), ("regularizer", regularizer)])
-    for name, value in list(terms.logs.items()) + list(critic_logs.items()):
+    tracking_logs = {}
+    if terms.tracking is not None:
+      name, estimate, reference = terms.tracking
+      tracking_logs[name + "_reference"] = reference
+      tracking_logs[name + "_ratio"] = estimate / tf.maximum(
+          reference, _MIN_REFERENCE)
+    for name, value in (list(terms.logs.items()) + list(critic_logs.items()) +
+                        list(tracking_logs.items())):
       if name in logs:
         raise ValueError("{} logs {!r}, which the model already logs; rename "
                          "it.".format(penalty.name, name))
@@ -323,10 +574,14 @@ class PenalizedVAE(vae.BaseVAE):
       train_op = tf.group([train_op, update_ops] + critic_updates)
       for name, value in logs.items():
         tf.summary.scalar(name, value)
-      logging_hook = tf.train.LoggingTensorHook(
-          dict(logs), every_n_iter=_LOG_EVERY_N_STEPS)
+      hooks = [tf.train.LoggingTensorHook(dict(logs),
+                                          every_n_iter=_LOG_EVERY_N_STEPS)]
+      if terms.tracking is not None and config is not None:
+        hooks.append(CriticTrackingHook(
+            terms.tracking, penalty.warmup_steps, config.model_dir,
+            self.lag_advice()))
       return contrib_tpu.TPUEstimatorSpec(
-          mode=mode, loss=loss, train_op=train_op, training_hooks=[logging_hook])
+          mode=mode, loss=loss, train_op=train_op, training_hooks=hooks)
     elif mode == tf.estimator.ModeKeys.EVAL:
       names = [name for name in logs if name != "loss"]
       return contrib_tpu.TPUEstimatorSpec(
@@ -335,6 +590,16 @@ class PenalizedVAE(vae.BaseVAE):
     else:
       raise NotImplementedError(
           "Mode {!r} is not supported; use TRAIN or EVAL.".format(mode))
+
+  def lag_advice(self):
+    """What to change when the critic lags, for the warning of CriticTrackingHook."""
+    gin_name = getattr(type(self), "gin_name", type(self).__name__)
+    return ("Give the critic more updates per training step ({0}.inner_steps, now "
+            "{1}), a higher learning rate than the VAE's "
+            "(critic_optimizer.learning_rate vs vae/AdamOptimizer.learning_rate), "
+            "or a longer warm-up ({0}.warmup_steps, now {2}); or compare the other "
+            "estimator ({0}.estimator, 'density_ratio' or 'mine').".format(
+                gin_name, self.penalty.inner_steps, self.penalty.warmup_steps))
 
   def _critic_variables(self):
     scope = self.penalty.critic_scope
@@ -361,54 +626,87 @@ class PenalizedVAE(vae.BaseVAE):
     return variables
 
 
-_MINE_ARGS = ["bound", "inner_steps", "ema_decay"]
+_CRITIC_ARGS = ["estimator", "bound", "inner_steps", "ema_decay", "warmup_steps"]
+
+# Defaults of the critic-based models; docs/mine_penalty.md has the measurements
+# behind them.
+DEFAULT_CRITIC_ESTIMATOR = "density_ratio"
+DEFAULT_INNER_STEPS = 5
+DEFAULT_WARMUP_STEPS = 500
 
 
-@gin.configurable("mine_tc_vae", allowlist=["beta"] + _MINE_ARGS)
+@gin.configurable("mine_tc_vae", allowlist=["beta"] + _CRITIC_ARGS)
 class MineTCVAE(PenalizedVAE):
-  """beta-TCVAE with the total correlation estimated by MINE.
+  """beta-TCVAE with the total correlation estimated by a critic.
 
   Chen et al. 2018, "Isolating Sources of Disentanglement in Variational
   Autoencoders" (https://arxiv.org/abs/1802.04942), Eq. 4 with alpha = gamma = 1:
   loss = reconstruction + KL + (beta - 1) * TC, as dlib's `beta_tc_vae`, but TC is
-  MINE's estimate (Belghazi et al. 2018) instead of minibatch-weighted sampling.
+  a critic's estimate (MINE, Belghazi et al. 2018, or the density-ratio critic of
+  FactorVAE, Kim & Mnih 2018) instead of minibatch-weighted sampling.
   """
 
-  def __init__(self, beta=gin.REQUIRED, bound="dv", inner_steps=1,
-               ema_decay=0.99):
+  gin_name = "mine_tc_vae"
+
+  def __init__(self, beta=gin.REQUIRED, estimator=DEFAULT_CRITIC_ESTIMATOR,
+               bound="dv", inner_steps=DEFAULT_INNER_STEPS, ema_decay=0.99,
+               warmup_steps=DEFAULT_WARMUP_STEPS):
     """Creates the model.
 
     Args:
       beta: weight of the total correlation (beta-TCVAE's beta).
-      bound: "dv" (Donsker-Varadhan, bias-corrected gradient) or "nwj" (MINE-f).
+      estimator: "density_ratio" (logistic critic) or "mine" (MINE with `bound`).
+      bound: "dv" (Donsker-Varadhan, bias-corrected gradient) or "nwj" (MINE-f);
+        estimator "mine" only.
       inner_steps: critic updates per VAE update.
-      ema_decay: decay of MINE's moving average (Sec. 3.2).
+      ema_decay: decay of MINE's moving average (Sec. 3.2); bound "dv" only.
+      warmup_steps: training steps during which only the critic learns.
     """
     super(MineTCVAE, self).__init__(
-        penalty=MineTotalCorrelation(beta - 1., bound=bound,
-                                     inner_steps=inner_steps,
-                                     ema_decay=ema_decay), beta=1.)
+        penalty=MineTotalCorrelation(
+            beta - 1., estimator=estimator, bound=bound, inner_steps=inner_steps,
+            ema_decay=ema_decay, warmup_steps=warmup_steps), beta=1.)
+
+
+PAIRWISE_ESTIMATORS = ("mws",) + CRITIC_ESTIMATORS
 
 
 @gin.configurable("pairwise_mi_vae",
-                  allowlist=["beta", "lam", "estimator"] + _MINE_ARGS)
+                  allowlist=["beta", "lam"] + _CRITIC_ARGS)
 class PairwiseMIVAE(PenalizedVAE):
-  """beta-VAE + lam * sum_{i != j} I(z_i; z_j) (see PairwiseMutualInformation)."""
+  """beta-VAE + lam * sum_{i != j} I(z_i; z_j).
+
+  The MI-constrained VAE's objective (Lan, Putra, Fernandez, "Mutual Information
+  Constrained Variational Framework for Identifiable Representation Disentangling",
+  Sec. 4.2): the pairwise MI in closed form ("mws", `PairwiseMutualInformation`)
+  or by a critic ("density_ratio", "mine"; `PairwiseCriticMutualInformation`).
+  """
+
+  gin_name = "pairwise_mi_vae"
 
   def __init__(self, beta=1., lam=gin.REQUIRED, estimator="mws", bound="dv",
-               inner_steps=1, ema_decay=0.99):
+               inner_steps=DEFAULT_INNER_STEPS, ema_decay=0.99,
+               warmup_steps=DEFAULT_WARMUP_STEPS):
     """Creates the model.
 
     Args:
       beta: weight of the KL term.
       lam: weight of the pairwise MI penalty.
-      estimator: "mws" (closed form, Gaussian posteriors) or "mine".
-      bound, inner_steps, ema_decay: MINE settings (estimator "mine" only).
+      estimator: "mws" (closed form, Gaussian posteriors), "density_ratio" or
+        "mine".
+      bound, inner_steps, ema_decay, warmup_steps: critic settings (see
+        MineTCVAE); not used by "mws".
     """
-    super(PairwiseMIVAE, self).__init__(
-        penalty=PairwiseMutualInformation(lam, estimator=estimator, bound=bound,
-                                          inner_steps=inner_steps,
-                                          ema_decay=ema_decay), beta=beta)
+    if estimator not in PAIRWISE_ESTIMATORS:
+      raise ValueError("Unknown pairwise MI estimator {!r}; valid: {}.".format(
+          estimator, ", ".join(repr(e) for e in PAIRWISE_ESTIMATORS)))
+    if estimator == "mws":
+      penalty = PairwiseMutualInformation(lam)
+    else:
+      penalty = PairwiseCriticMutualInformation(
+          lam, estimator=estimator, bound=bound, inner_steps=inner_steps,
+          ema_decay=ema_decay, warmup_steps=warmup_steps)
+    super(PairwiseMIVAE, self).__init__(penalty=penalty, beta=beta)
 
 
 @gin.configurable("lambda_beta_vae", allowlist=["beta", "lam"])

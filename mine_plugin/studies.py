@@ -19,6 +19,10 @@ Studies:
                      configs (gin_configs/metrics/, unchanged from unsupervised_study_v1).
   mine_plugin_small  a handful of short runs on synthetic squares that finish on two
                      CPU cores in about an hour, with lighter metric configs.
+  mine_plugin_mi_constrained  the MI-constrained VAE paper's setting (32x32 squares,
+                     3 latents, beta = 1, lambda = 10, Adam 1e-3): vanilla VAE, the
+                     pairwise penalty by MWS, density-ratio and MINE critics,
+                     beta-TCVAE and mine_tc_vae (both critics), 5 seeds each.
   mine_plugin_smoke  two models that train for two steps on dlib's `dummy_data` with
                      dlib's test architectures and test metric configs (for tests).
 
@@ -70,9 +74,10 @@ FACTOR_VAE = _dlib("factor_vae", "@factor_vae()", "factor_vae.gamma",
 LAMBDA_BETA_VAE = _plugin("lambda_beta_vae", "lambda_beta_vae.beta",
                           [1., 2., 4., 6., 8., 16.])
 MINE_TC_VAE = _plugin("mine_tc_vae", "mine_tc_vae.beta", [1., 2., 4., 6., 8., 10.])
-# The pairwise-MI weight lam spans a factor 50 around its config's 2.5 (which
-# weighs the pairwise terms as beta-TCVAE with beta = 6 weighs TC); both estimators
-# (closed form and MINE) share the grid.
+# The pairwise-MI weight lam spans a factor 50 around 2.5 (which weighs the pairwise
+# terms as beta-TCVAE with beta = 6 weighs TC, by TC ~ sum_{i<j} I(z_i; z_j) for weak
+# dependence) up to the MI-constrained VAE paper's 10 (the configs' value); both
+# estimators (closed form and critic) share the grid.
 PAIRWISE_LAMS = [0.5, 1., 2.5, 5., 10., 25.]
 PAIRWISE_MI_VAE = _plugin("pairwise_mi_vae", "pairwise_mi_vae.lam", PAIRWISE_LAMS)
 PAIRWISE_MI_VAE_MINE = _plugin("pairwise_mi_vae_mine", "pairwise_mi_vae.lam",
@@ -209,6 +214,70 @@ def small_study():
                       "model.eval_steps = 50"])
 
 
+# The MI-constrained VAE's own setting (Lan, Putra, Fernandez, Sec. 5; PAPERS.md):
+# 32x32 squares, 3 latents, beta = 1, lambda = 10, Adam 1e-3, batch 64. The paper
+# trains 20 epochs of a data set whose size it does not give; 3000 steps here.
+MI_CONSTRAINED_STEPS = 3000
+MI_CONSTRAINED_SEEDS = 5
+MI_CONSTRAINED_LAMBDA = 10.
+# beta-TCVAE's beta for the TC models (gin_configs/models/beta_tc_vae.gin).
+MI_CONSTRAINED_TC_BETA = 6.
+
+
+def _fixed_model(name, bindings):
+  """One model setting: model.name plus fixed bindings, as a dlib hyperparams dict."""
+  return h.zipit([h.fixed("model.name", name)] +
+                 [h.fixed(key, value) for key, value in bindings])
+
+
+def mi_constrained_study():
+  """The MI-constrained VAE's setting: its penalty by every estimator, and TC models.
+
+  Seed-major order (all models of seed 0, then seed 1, ...), so that a partial run
+  has whole seeds.
+  """
+  lam = ("pairwise_mi_vae.lam", MI_CONSTRAINED_LAMBDA)
+  tc_beta = MI_CONSTRAINED_TC_BETA
+  models = h.chainit([
+      _fixed_model("vae", [("model.model", "@vae()"), ("vae.beta", 1.)]),
+      _fixed_model("pairwise_mi_vae_mws", [
+          ("model.model", "@pairwise_mi_vae()"), lam,
+          ("pairwise_mi_vae.estimator", "mws")]),
+      _fixed_model("pairwise_mi_vae_density_ratio", [
+          ("model.model", "@pairwise_mi_vae()"), lam,
+          ("pairwise_mi_vae.estimator", "density_ratio")]),
+      _fixed_model("pairwise_mi_vae_mine", [
+          ("model.model", "@pairwise_mi_vae()"), lam,
+          ("pairwise_mi_vae.estimator", "mine")]),
+      _fixed_model("beta_tc_vae", [("model.model", "@beta_tc_vae()"),
+                                   ("beta_tc_vae.beta", tc_beta)]),
+      _fixed_model("mine_tc_vae_density_ratio", [
+          ("model.model", "@mine_tc_vae()"), ("mine_tc_vae.beta", tc_beta),
+          ("mine_tc_vae.estimator", "density_ratio")]),
+      _fixed_model("mine_tc_vae_mine", [
+          ("model.model", "@mine_tc_vae()"), ("mine_tc_vae.beta", tc_beta),
+          ("mine_tc_vae.estimator", "mine")]),
+  ])
+  configs = h.product([
+      h.sweep("model.random_seed",
+              h.categorical(list(range(MI_CONSTRAINED_SEEDS)))),
+      models])
+  metrics = os.path.join(str(pipeline.GIN_CONFIGS), "mine_plugin_small",
+                         "metric_configs")
+  return PluginStudy(
+      "mine_plugin_mi_constrained", configs, pipeline.gin_config("shared.gin"),
+      [pipeline.gin_config("postprocess/mean.gin")],
+      [os.path.join(metrics, name) for name in ("mig.gin", "dci.gin")],
+      extra_bindings=[
+          "dataset.name = 'synthetic_squares_32'",
+          "encoder.encoder_fn = @conv_encoder_32",
+          "decoder.decoder_fn = @deconv_decoder_32",
+          "encoder.num_latent = 3",
+          "vae/AdamOptimizer.learning_rate = 0.001",
+          "model.training_steps = {}".format(MI_CONSTRAINED_STEPS),
+          "model.eval_steps = 20"])
+
+
 def smoke_study():
   """Two 2-step models on dlib's dummy_data with dlib's own test configs."""
   models = h.chainit([_model_configs(BETA_VAE, [1.]),
@@ -224,7 +293,8 @@ def smoke_study():
       extra_bindings=["model.eval_steps = 2"])
 
 
-STUDIES = {s.name: s for s in (full_study(), small_study(), smoke_study())}
+STUDIES = {s.name: s for s in (full_study(), small_study(), mi_constrained_study(),
+                                smoke_study())}
 
 reproduce.STUDIES.update(STUDIES)
 

@@ -143,7 +143,7 @@ def _mine_penalty(z, assignment):
   # A fixed derangement of the batch instead of a random one, so that two
   # evaluations see the same marginal samples.
   joint, marginal = attention.critic_inputs(own, rest, tf.roll(rest, 1, axis=0))
-  critic = estimators.MineCritic("critic")
+  critic = estimators.Critic("critic")
   estimate, loss, _ = critic.terms(joint, marginal, train_critic=False)
   return estimate, loss
 
@@ -255,11 +255,12 @@ def _train_step_changes(vae_learning_rate, critic_learning_rate):
       "reconstruction_loss.loss_fn = @bernoulli_loss",
       "vae_optimizer.optimizer_fn = @vae/GradientDescentOptimizer",
       "vae_optimizer.learning_rate = {}".format(vae_learning_rate),
-      "discriminator_optimizer.optimizer_fn = @critic/GradientDescentOptimizer",
-      "discriminator_optimizer.learning_rate = {}".format(critic_learning_rate),
+      "critic_optimizer.optimizer_fn = @critic/GradientDescentOptimizer",
+      "critic_optimizer.learning_rate = {}".format(critic_learning_rate),
   ])
   try:
-    model = attention.AttentionMineVAE(num_factors=2, lam=1., alpha=1., gamma=1.)
+    model = attention.AttentionMineVAE(num_factors=2, lam=1., alpha=1., gamma=1.,
+                                       warmup_steps=0)
     graph = tf.Graph()
     with graph.as_default():
       tf.set_random_seed(0)
@@ -357,3 +358,18 @@ def test_dlib_run_exports_a_readable_allocation(dlib_run):
       os.path.join(dlib_run.model_dir, "postprocessed", "mean")), allocation)
   mig = dlib_run.scores["mean"]["mig"]["discrete_mig"]
   assert 0. <= mig <= 1.
+
+
+def test_partition_dependence_proxy_weighs_pairwise_mi_by_the_partitions():
+  # Hard assignment: dims 0, 1 -> factor0, dim 2 -> factor1, dim 3 -> nuisance.
+  # factor0's partition {0, 1} vs the others' {2}: I_02 + I_12; factor1's {2} vs
+  # {0, 1}: I_20 + I_21. The nuisance dimension 3 enters neither.
+  pairwise = np.array([[0., 1., 2., 4.],
+                       [1., 0., 3., 5.],
+                       [2., 3., 0., 6.],
+                       [4., 5., 6., 0.]], np.float32)
+  assignment = np.eye(3, dtype=np.float32)[[0, 0, 1, 2]]
+  with tf.Graph().as_default(), tf.Session() as session:
+    proxy = session.run(attention.partition_dependence_proxy(
+        tf.constant(pairwise), tf.constant(assignment)))
+  assert proxy == pytest.approx(2. * (2. + 3.))

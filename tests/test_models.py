@@ -72,15 +72,21 @@ class Built(object):
 
 
 def mine_models():
-  return [models.MineTCVAE(beta=6.),
-          models.PairwiseMIVAE(lam=1., estimator="mine")]
+  return [models.MineTCVAE(beta=6., estimator="mine"),
+          models.MineTCVAE(beta=6., estimator="density_ratio"),
+          models.PairwiseMIVAE(lam=1., estimator="mine"),
+          models.PairwiseMIVAE(lam=1., estimator="density_ratio")]
 
 
-@pytest.mark.parametrize("model", mine_models(), ids=["tc", "pairwise"])
+MINE_MODEL_IDS = ["tc_mine", "tc_density_ratio", "pairwise_mine",
+                  "pairwise_density_ratio"]
+
+
+@pytest.mark.parametrize("model", mine_models(), ids=MINE_MODEL_IDS)
 def test_vae_and_critic_optimizers_update_disjoint_variables(model):
   critic = model.penalty.critic_scope + "/"
   vae_scopes = ("encoder/", "decoder/")
-  for frozen, moving in (("vae", critic), ("discriminator", vae_scopes)):
+  for frozen, moving in (("vae", critic), ("critic", vae_scopes)):
     # With one optimizer's learning rate at 0, only the other one's variables move.
     bind(frozen + "/AdamOptimizer.learning_rate", 0.)
     built = Built(model)
@@ -99,12 +105,12 @@ def test_vae_and_critic_optimizers_update_disjoint_variables(model):
 
 
 def test_inner_critic_steps_run_once_each_and_the_global_step_once():
-  built = Built(models.MineTCVAE(beta=6., inner_steps=3))
+  built = Built(models.MineTCVAE(beta=6., estimator="mine", inner_steps=3))
   built.run(built.spec.train_op)
   with built.graph.as_default():
     powers = sorted(built.run([v for v in tf.global_variables()
                                if v.op.name.startswith("beta1_power")]))
-  # Adam's beta1^(1 + updates): discriminator beta1 = 0.5, vae beta1 = 0.9.
+  # Adam's beta1^(1 + updates): critic beta1 = 0.5, vae beta1 = 0.9.
   np.testing.assert_allclose(powers, [0.5 ** 4, 0.9 ** 2], rtol=1e-6)
   assert built.run(built.global_step) == 1
   # The critic updates ran MINE's moving average (initially -inf).
@@ -113,7 +119,7 @@ def test_inner_critic_steps_run_once_each_and_the_global_step_once():
   assert np.isfinite(built.run(log_ma[0]))
 
 
-@pytest.mark.parametrize("model", mine_models(), ids=["tc", "pairwise"])
+@pytest.mark.parametrize("model", mine_models(), ids=MINE_MODEL_IDS)
 def test_exported_tf_hub_module_holds_only_encoder_and_decoder(model, tmp_path):
   built = Built(model)
   with built.graph.as_default():
@@ -162,13 +168,18 @@ def test_reconstruction_l2_is_the_squared_error_of_the_bernoulli_mean():
 
 
 @pytest.mark.parametrize("model,weight,log", [
-    (models.MineTCVAE(beta=6.), 5., "tc_mine"),
-    (models.MineTCVAE(beta=3., bound="nwj"), 2., "tc_mine"),
+    (models.MineTCVAE(beta=6., estimator="mine", warmup_steps=0), 5., "tc_mine"),
+    (models.MineTCVAE(beta=3., estimator="mine", bound="nwj", warmup_steps=0), 2.,
+     "tc_mine"),
+    (models.MineTCVAE(beta=6., warmup_steps=0), 5., "tc_density_ratio"),
     (models.PairwiseMIVAE(beta=2., lam=3.), 3., "pairwise_mi"),
-    (models.PairwiseMIVAE(beta=2., lam=3., estimator="mine"), 3.,
+    (models.PairwiseMIVAE(beta=2., lam=3., estimator="mine", warmup_steps=0), 3.,
      "pairwise_mi_mine"),
+    (models.PairwiseMIVAE(beta=2., lam=3., estimator="density_ratio",
+                          warmup_steps=0), 3., "pairwise_mi_density_ratio"),
     (models.LambdaBetaVAE(beta=4., lam=0.5), 0.5, "reconstruction_l2"),
-], ids=["mine_tc", "mine_tc_nwj", "pairwise_mws", "pairwise_mine", "lambda_beta"])
+], ids=["mine_tc", "mine_tc_nwj", "density_ratio_tc", "pairwise_mws",
+        "pairwise_mine", "pairwise_density_ratio", "lambda_beta"])
 def test_loss_is_reconstruction_plus_beta_kl_plus_weighted_penalty(model, weight,
                                                                    log):
   built = Built(model)
@@ -179,6 +190,31 @@ def test_loss_is_reconstruction_plus_beta_kl_plus_weighted_penalty(model, weight
   assert logs["elbo"] == pytest.approx(
       -(logs["reconstruction_loss"] + logs["kl_loss"]), rel=1e-6)
   assert all(np.isfinite(value) for value in logs.values())
+
+
+@pytest.mark.parametrize("warmup_steps", [0, 1, 500])
+def test_warmup_switches_the_penalty_on_at_its_step(warmup_steps):
+  # At global step 0 the penalty counts only without warm-up; its estimate and
+  # closed-form reference are logged either way.
+  built = Built(models.MineTCVAE(beta=6., warmup_steps=warmup_steps))
+  logs = built.run(built.logs)
+  penalty = 5. * logs["tc_density_ratio"] if warmup_steps == 0 else 0.
+  assert logs["regularizer"] == pytest.approx(logs["kl_loss"] + penalty, rel=1e-6)
+  assert logs["tc_density_ratio_ratio"] == pytest.approx(
+      logs["tc_density_ratio"] / max(logs["tc_density_ratio_reference"], 0.05),
+      rel=1e-5)
+
+
+def test_tc_reference_is_dlibs_total_correlation_plus_its_constant():
+  # dlib drops (L - 1) log M; on fixed codes with L = 3 latents and M = 5 rows.
+  rng = np.random.RandomState(0)
+  z, z_mean = rng.randn(5, 3), rng.randn(5, 3)
+  z_logvar = rng.randn(5, 3) * 0.1
+  with tf.Graph().as_default(), tf.Session() as session:
+    args = [tf.constant(a, tf.float32) for a in (z, z_mean, z_logvar)]
+    ours, dlib = session.run([models.total_correlation_mws(*args),
+                              vae.total_correlation(*args)])
+  assert ours == pytest.approx(dlib + 2. * math.log(5.), rel=1e-5)
 
 
 class _StrayVariablePenalty(models.Penalty):
@@ -200,7 +236,7 @@ def test_variables_outside_every_optimizer_scope_are_an_error():
 
 def test_nan_in_the_critic_stops_training_and_names_the_term():
   exploding = lambda inputs: tf.exp(1e4 * estimators.mlp_critic(inputs) + 1e4)
-  model = models.MineTCVAE(beta=6.)
+  model = models.MineTCVAE(beta=6., estimator="mine")
   model.penalty.critic.critic_fn = exploding
   built = Built(model)
   before = built.values(("encoder/", "tc_critic/"))
@@ -217,7 +253,7 @@ def test_pair_samples_feed_every_pair_with_its_id_through_one_batch():
   z_np = np.arange(12, dtype=np.float32).reshape(4, 3)
   with tf.Graph().as_default(), tf.Session() as session:
     joint, marginal = session.run(
-        models.PairwiseMutualInformation.pair_samples(tf.constant(z_np)))
+        models.PairwiseCriticMutualInformation.pair_samples(tf.constant(z_np)))
   first, second = estimators.pairs(3)  # (0,1), (0,2), (1,2)
   assert joint.shape == marginal.shape == (4, 3, 2 + 3)
   np.testing.assert_array_equal(joint[:, :, 0], z_np[:, first])
@@ -233,8 +269,12 @@ def test_pair_samples_feed_every_pair_with_its_id_through_one_batch():
 
 
 def test_invalid_settings_name_the_value_and_the_valid_ones():
-  with pytest.raises(ValueError, match="'mws', 'mine'"):
+  with pytest.raises(ValueError, match="'mws', 'mine', 'density_ratio'"):
     models.PairwiseMIVAE(lam=1., estimator="kde")
+  with pytest.raises(ValueError, match="'mine', 'density_ratio'"):
+    models.MineTCVAE(beta=6., estimator="mws")
+  with pytest.raises(ValueError, match="warmup_steps must be an integer >= 0"):
+    models.PairwiseMIVAE(lam=1., estimator="density_ratio", warmup_steps=-1)
   with pytest.raises(ValueError, match="inner_steps must be an integer >= 1"):
     models.MineTCVAE(beta=6., inner_steps=0)
   with pytest.raises(ValueError, match="'dv', 'nwj'"):
@@ -247,9 +287,9 @@ MODEL_CONFIGS = {
     # config file: (model.model, a penalty log that dlib_train saves)
     "beta_vae": ("@vae()", None),
     "beta_tc_vae": ("@beta_tc_vae()", None),
-    "mine_tc_vae": ("@mine_tc_vae()", "tc_mine"),
+    "mine_tc_vae": ("@mine_tc_vae()", "tc_density_ratio"),
     "pairwise_mi_vae": ("@pairwise_mi_vae()", "pairwise_mi"),
-    "pairwise_mi_vae_mine": ("@pairwise_mi_vae()", "pairwise_mi_mine"),
+    "pairwise_mi_vae_mine": ("@pairwise_mi_vae()", "pairwise_mi_density_ratio"),
     "lambda_beta_vae": ("@lambda_beta_vae()", "reconstruction_l2"),
 }
 
@@ -310,3 +350,99 @@ def test_model_trains_and_scores_through_dlibs_scripts(pipelines, name):
                                      "saved_model.pb"))
   mig = result.scores["mean"]["mig"]["discrete_mig"]
   assert 0. <= mig <= 1.
+
+
+def _run_tracking_hook(tmp_path, estimate, reference, steps, warmup_steps=0):
+  """Runs CriticTrackingHook over `steps` steps of constant tensors."""
+  estimator_dir = tmp_path / "model" / "tf_checkpoint"
+  with tf.Graph().as_default():
+    global_step = tf.train.get_or_create_global_step()
+    train_op = tf.assign_add(global_step, 1)
+    hook = models.CriticTrackingHook(
+        ("tc_density_ratio", tf.constant(estimate), tf.constant(reference)),
+        warmup_steps, str(estimator_dir), "Raise mine_tc_vae.inner_steps.",
+        every_n_steps=10, window=3)
+    with tf.train.MonitoredSession(hooks=[hook]) as session:
+      for _ in range(steps):
+        session.run(train_op)
+  results = tmp_path / "model" / "results"
+  summary = json.loads((results / "json" / models.TRACKING_FILE).read_text())
+  history = json.loads((results / models.TRACKING_HISTORY_FILE).read_text())
+  return summary, history
+
+
+def test_a_lagging_critic_is_reported_with_the_settings_to_change(tmp_path,
+                                                                   caplog):
+  summary, history = _run_tracking_hook(tmp_path, 0.1, 2.0, steps=100,
+                                        warmup_steps=20)
+  assert history["step"] == list(range(0, 100, 10))
+  assert history["estimate"] == pytest.approx([0.1] * 10)
+  assert summary["median_ratio_after_warmup"] == pytest.approx(0.05)
+  assert summary["readings_after_warmup"] == 8  # steps 20, 30, ..., 90
+  assert summary["lagging"] is True
+  warnings = [r.getMessage() for r in caplog.records
+              if "the critic lags" in r.getMessage()]
+  # Warned once the first window after warm-up was full, then once per window.
+  assert len(warnings) == 2
+  assert "tc_density_ratio is 0.05 of the closed-form reference" in warnings[0]
+  assert "Raise mine_tc_vae.inner_steps." in warnings[0]
+
+
+def test_a_critic_that_keeps_up_is_not_reported(tmp_path, caplog):
+  summary, _ = _run_tracking_hook(tmp_path, 1.5, 2.0, steps=60)
+  assert summary["median_ratio_after_warmup"] == pytest.approx(0.75)
+  assert summary["lagging"] is False
+  assert not [r for r in caplog.records if "the critic lags" in r.getMessage()]
+
+
+def test_tracking_summary_is_in_train_results_through_dlib(pipelines):
+  result = pipelines["mine_tc_vae"]
+  json_dir = os.path.join(result.model_dir, "model", "results", "json")
+  with open(os.path.join(json_dir, models.TRACKING_FILE)) as summary_file:
+    summary = json.load(summary_file)
+  # QUICK_TRAIN is 3 steps, inside the warm-up: recorded, nothing after it.
+  assert summary["quantity"] == "tc_density_ratio"
+  assert summary["readings_after_warmup"] == 0
+  assert summary["median_ratio_after_warmup"] is None
+  with open(os.path.join(json_dir, "train_results.json")) as results_file:
+    train_results = json.load(results_file)
+  assert train_results["tc_density_ratio_reference"] > 0.
+  assert math.isfinite(train_results["tc_density_ratio_ratio"])
+
+
+@pytest.mark.parametrize("objective", ["density_ratio", "dv"])
+def test_critic_follows_a_dependence_that_changes_while_it_trains(objective):
+  # The critic as the models train it (critic_optimizer of shared.gin,
+  # DEFAULT_INNER_STEPS updates per step, standardised inputs, batch 64) on
+  # correlated Gaussians whose rho falls from 0.9 to 0.2 over 2000 steps (true MI
+  # 0.83 -> 0.02 nats). After 250 steps, the estimate averaged over each window of
+  # 250 steps is within 0.08 nats of the true MI averaged over the same window
+  # (measured: within 0.03).
+  steps, batch_size, window = 2000, 64, 250
+  rhos = 0.9 - 0.7 * np.arange(steps) / steps
+  rng = np.random.RandomState(0)
+  graph = tf.Graph()
+  with graph.as_default():
+    tf.set_random_seed(0)
+    samples = tf.placeholder(tf.float32, [batch_size, 2])
+    z = estimators.standardize(samples)
+    marginal = tf.stack([z[:, 0], estimators.shuffle_rows(z)[:, 1]], axis=1)
+    critic = estimators.Critic("critic", objective=objective)
+    estimate, _, critic_loss = critic.terms(z, marginal, train_critic=True)
+    train_op = models.make_critic_optimizer().minimize(critic_loss)
+    estimates = []
+    with tf.Session() as session:
+      session.run(tf.global_variables_initializer())
+      for rho in rhos:
+        for _ in range(models.DEFAULT_INNER_STEPS):
+          x = rng.randn(batch_size)
+          y = rho * x + math.sqrt(1. - rho ** 2) * rng.randn(batch_size)
+          value, _ = session.run([estimate, train_op],
+                                 {samples: np.stack([x, y], axis=1)})
+        estimates.append(value)
+  truth = -0.5 * np.log(1. - rhos ** 2)
+  estimates = np.array(estimates)
+  for start in range(window, steps, window):
+    piece = slice(start, start + window)
+    assert estimates[piece].mean() == pytest.approx(truth[piece].mean(),
+                                                    abs=0.08), start

@@ -1,0 +1,162 @@
+"""The evidence of a study of critic-penalised models: scores with their spread, and
+how closely each critic tracked its closed-form reference.
+
+Reads a study's results.json (dlib_aggregate_results' format, `compare.load_results`)
+and the files that `models.CriticTrackingHook` writes into every model directory:
+
+  <model>/model/results/json/critic_tracking.json   summary, aggregated by dlib as
+                                                    `critic_tracking.*` columns
+  <model>/model/results/critic_tracking_history.json  estimate and reference by step
+
+and writes `<output_dir>/report.md` (per model: mean ± sd, n seeds, a bootstrap 95 %
+interval of the mean where n >= 5, and the median ratio estimate / reference), the
+histories of one seed per model under `<output_dir>/tracking/` (so the page can be
+regenerated without the model directories) and `<output_dir>/tracking.png`.
+No TensorFlow: pandas and matplotlib only.
+"""
+import json
+import os
+import shutil
+
+import matplotlib
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # pylint: disable=g-import-not-at-top
+import numpy as np
+import pandas as pd
+
+from mine_plugin import compare
+from mine_plugin import report
+
+TRACKING_COLUMN = "critic_tracking.median_ratio_after_warmup"
+HISTORY_FILE = "critic_tracking_history.json"
+SEED_COLUMN = "train_config.model.random_seed"
+MIN_BOOTSTRAP_SEEDS = 5
+
+
+def bootstrap_interval(values, num_resamples=10000, seed=0):
+  """Percentile bootstrap 95 % interval of the mean (Efron & Tibshirani 1993, 13.3)."""
+  values = np.asarray(values, dtype=float)
+  rng = np.random.RandomState(seed)
+  means = values[rng.randint(len(values), size=(num_resamples, len(values)))].mean(
+      axis=1)
+  return tuple(np.percentile(means, [2.5, 97.5]))
+
+
+def summarize(scores, tracking=None):
+  """Per model and metric: n, mean, sd (ddof 1), bootstrap interval, median ratio.
+
+  Args:
+    scores: tidy table of `compare.scores`.
+    tracking: optional Series model -> list of per-seed median ratios.
+
+  Returns:
+    DataFrame with columns model, metric, n, mean, sd, ci_low, ci_high (NaN below
+    MIN_BOOTSTRAP_SEEDS seeds), ratio (median over seeds of each seed's median
+    ratio; NaN for models without a critic).
+  """
+  rows = []
+  for (model, metric), group in scores.groupby(["model", "metric"], sort=False):
+    values = group["value"].to_numpy(dtype=float)
+    low, high = (bootstrap_interval(values) if len(values) >= MIN_BOOTSTRAP_SEEDS
+                 else (np.nan, np.nan))
+    ratios = [] if tracking is None else tracking.get(model, [])
+    ratios = [r for r in ratios if r is not None and np.isfinite(r)]
+    rows.append([model, metric, len(values), values.mean(),
+                 values.std(ddof=1) if len(values) > 1 else np.nan, low, high,
+                 float(np.median(ratios)) if ratios else np.nan])
+  return pd.DataFrame(rows, columns=["model", "metric", "n", "mean", "sd",
+                                     "ci_low", "ci_high", "ratio"])
+
+
+def tracking_ratios(frame):
+  """model -> per-seed median ratios estimate / reference, from dlib's records."""
+  if TRACKING_COLUMN not in frame:
+    return pd.Series(dtype=object)
+  per_run = frame.drop_duplicates(subset=["train_config.model.name", SEED_COLUMN])
+  models = per_run["train_config.model.name"].map(compare._unquote)  # pylint: disable=protected-access
+  ratios = pd.to_numeric(per_run[TRACKING_COLUMN], errors="coerce")
+  return ratios.groupby(models).apply(lambda r: r.dropna().tolist())
+
+
+def copy_histories(frame, output_dir, seed=0):
+  """Copies the tracking history of `seed` of every model to output_dir/tracking/."""
+  target = os.path.join(output_dir, "tracking")
+  os.makedirs(target, exist_ok=True)
+  copied = {}
+  for _, record in frame.iterrows():
+    model = compare._unquote(record["train_config.model.name"])  # pylint: disable=protected-access
+    if model in copied or int(record.get(SEED_COLUMN, -1)) != seed:
+      continue
+    model_dir = report.model_output_dir(record["path"])
+    source = model_dir and os.path.join(model_dir, "model", "results",
+                                        HISTORY_FILE)
+    if source and os.path.isfile(source):
+      copied[model] = os.path.join(target, model + ".json")
+      shutil.copyfile(source, copied[model])
+  return copied
+
+
+def read_histories(output_dir):
+  """model -> history dict, from output_dir/tracking/*.json."""
+  directory = os.path.join(output_dir, "tracking")
+  histories = {}
+  for name in sorted(os.listdir(directory)) if os.path.isdir(directory) else []:
+    if name.endswith(".json"):
+      with open(os.path.join(directory, name)) as f:
+        histories[name[:-len(".json")]] = json.load(f)
+  return histories
+
+
+def plot_tracking(histories, path):
+  """One panel per model: the critic's estimate and the reference against steps."""
+  if not histories:
+    return None
+  fig, axes = plt.subplots(1, len(histories), figsize=(4 * len(histories), 3.2),
+                           squeeze=False)
+  for axis, (model, history) in zip(axes[0], sorted(histories.items())):
+    axis.plot(history["step"], history["reference"], label="closed-form reference")
+    axis.plot(history["step"], history["estimate"], label="critic estimate")
+    axis.axvline(history.get("warmup_steps", 0), color="grey", linestyle=":",
+                 label="end of warm-up")
+    axis.set_title(model, fontsize=9)
+    axis.set_xlabel("training step")
+  axes[0][0].set_ylabel("nats")
+  axes[0][0].legend(fontsize=7)
+  fig.tight_layout()
+  fig.savefig(path, dpi=110)
+  plt.close(fig)
+  return path
+
+
+def to_markdown(summary):
+  """The summary as one Markdown table."""
+  lines = ["| model | metric | n | mean ± sd | bootstrap 95 % CI | median ratio "
+           "estimate / reference |", "|---|---|---:|---|---|---:|"]
+  for row in summary.itertuples():
+    interval = ("[{:.3f}, {:.3f}]".format(row.ci_low, row.ci_high)
+                if np.isfinite(row.ci_low) else "n < {}".format(MIN_BOOTSTRAP_SEEDS))
+    ratio = "{:.2f}".format(row.ratio) if np.isfinite(row.ratio) else "no critic"
+    lines.append("| {} | {} | {} | {:.3f} ± {:.3f} | {} | {} |".format(
+        row.model, row.metric, row.n, row.mean, row.sd, interval, ratio))
+  return "\n".join(lines) + "\n"
+
+
+def make_page(results_path, output_dir, metrics=("MIG", "DCI disentanglement")):
+  """Writes report.md, tracking/ and tracking.png under output_dir; returns report.md."""
+  frame = compare.load_results(results_path)
+  scores = compare.scores(frame)
+  scores = scores[scores["metric"].isin(metrics)]
+  os.makedirs(output_dir, exist_ok=True)
+  copy_histories(frame, output_dir)
+  summary = summarize(scores, tracking_ratios(frame))
+  figure = plot_tracking(read_histories(output_dir),
+                         os.path.join(output_dir, "tracking.png"))
+  path = os.path.join(output_dir, "report.md")
+  with open(path, "w") as f:
+    f.write("# {}\n\nGenerated by scripts/make_critic_report.py from {}.\n\n".format(
+        os.path.basename(os.path.normpath(output_dir)), os.path.basename(
+            results_path)))
+    f.write(to_markdown(summary))
+    if figure:
+      f.write("\n![critic estimate vs reference, seed 0](tracking.png)\n")
+  return path
