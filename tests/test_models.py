@@ -449,3 +449,22 @@ def test_critic_follows_a_dependence_that_changes_while_it_trains(objective):
     piece = slice(start, start + window)
     assert estimates[piece].mean() == pytest.approx(truth[piece].mean(),
                                                     abs=0.08), start
+
+
+def test_aggregate_posterior_samples_come_from_the_exported_encoder(pipelines):
+  from disentanglement_lib.data.ground_truth import named_data  # pylint: disable=g-import-not-at-top
+  from mine_plugin import posterior_mi  # pylint: disable=g-import-not-at-top
+  gin.clear_config()
+  gin.parse_config_files_and_bindings([], ["dataset.name='synthetic_squares_32'"])
+  data = named_data.get_named_ground_truth_data()
+  gin.clear_config()
+  tfhub = os.path.join(pipelines["pairwise_mi_vae"].model_dir, "model", "tfhub")
+  z, z_mean, z_logvar = posterior_mi.aggregate_posterior_samples(
+      tfhub, data, 2000, batch_size=500)
+  assert z.shape == z_mean.shape == z_logvar.shape == (2000, 10)
+  # z = mean + std * noise with standard normal noise.
+  noise = (z - z_mean) / np.exp(z_logvar / 2.)
+  assert abs(noise.mean()) < 0.05 and noise.std() == pytest.approx(1., abs=0.05)
+  again, _, _ = posterior_mi.aggregate_posterior_samples(tfhub, data, 2000,
+                                                         batch_size=1000)
+  np.testing.assert_allclose(again, z, rtol=1e-5, atol=1e-5)  # seeded
