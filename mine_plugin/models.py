@@ -392,19 +392,25 @@ class CriticTrackingHook(tf.train.SessionRunHook):
   def begin(self):
     self._global_step = tf.train.get_global_step()
 
+  def after_create_session(self, session, coord):
+    del coord
+    # The step of each run from a counter: reading the global step in the run that
+    # increments it may give either value.
+    self._first_step = int(session.run(self._global_step))
+
   def before_run(self, run_context):
     del run_context
     self._calls += 1
     if (self._calls - 1) % self._every_n_steps:
       return None
-    return tf.train.SessionRunArgs(
-        [self._global_step, self._estimate, self._reference])
+    return tf.train.SessionRunArgs([self._estimate, self._reference])
 
   def after_run(self, run_context, run_values):
     del run_context
     if run_values.results is None:
       return
-    step, estimate, reference = run_values.results
+    estimate, reference = run_values.results
+    step = self._first_step + self._calls - 1
     for key, value in (("step", int(step)), ("estimate", float(estimate)),
                        ("reference", float(reference))):
       self._history[key].append(value)
@@ -419,9 +425,11 @@ class CriticTrackingHook(tf.train.SessionRunHook):
       tf.logging.warning(
           "mine_plugin: the critic lags behind the encoder at step %d: its "
           "estimate of %s is %.2f of the closed-form reference (median of the last "
-          "%d readings; %.3g vs %.3g nats now), so the penalty is close to inert. "
-          "%s", step, self._name, ratio, self._window, estimate, reference,
-          self._advice)
+          "%d readings; %.3g vs %.3g nats now), so the penalty may be close to "
+          "inert. %s (The reference, a minibatch estimate, is itself biased "
+          "upwards when the posteriors are narrow; scripts/aggregate_posterior_mi.py "
+          "measures the trained model's real value: docs/mine_penalty.md.)", step,
+          self._name, ratio, self._window, estimate, reference, self._advice)
 
   def _after_warmup(self):
     return [(e, r) for s, e, r in zip(self._history["step"],
