@@ -59,7 +59,7 @@ z in R^d a latent sample (`z_sampled`), B the batch size.
    models.CRITIC_ESTIMATORS); it sees standardised codes and gets a warm-up, as in
    every critic-based model of `models` (`models.CriticPenalty`).
 
-Reference for the critic (models.CriticTrackingHook): the I_k are MIs between
+Reference for the critic (critic_tracking.CriticTrackingHook): the I_k are MIs between
 soft-masked copies of one code, which have no closed form; the model logs, as a
 proxy of the same dependence, sum_k sum_{a != b} A[a, k] R_k[b] I(z_a; z_b), the
 pairwise MWS estimates (estimators.pairwise_mutual_information_mws) weighted by
@@ -86,6 +86,7 @@ import math
 import os
 
 import gin
+from mine_plugin import critic_tracking
 from mine_plugin import estimators
 from mine_plugin import models
 import numpy as np
@@ -286,8 +287,10 @@ class AttentionAllocation(models.CriticPenalty):
   outer_scope = "attention_allocator"
 
   def __init__(self, num_factors, lam, alpha, gamma, nuisance_capacity=None,
-               embedding_dim=16, key_dim=16, estimator="mine", bound="dv",
-               inner_steps=1, ema_decay=0.99, warmup_steps=0,
+               embedding_dim=16, key_dim=16,
+               estimator=models.DEFAULT_CRITIC_ESTIMATOR, bound="dv",
+               inner_steps=models.DEFAULT_INNER_STEPS, ema_decay=0.99,
+               warmup_steps=models.DEFAULT_WARMUP_STEPS,
                critic_fn=estimators.mlp_critic):
     for weight_name, weight in (("lam", lam), ("alpha", alpha), ("gamma", gamma)):
       if weight < 0:
@@ -317,7 +320,8 @@ class AttentionAllocation(models.CriticPenalty):
         joint, marginal, train_critic=is_training)
     l2 = capacity_l2(assignment, self.prior)
     entropy = allocation_entropy(assignment)
-    loss = self.lam * mine_loss + self.alpha * l2 + self.gamma * entropy
+    loss = (self.lam * self.warmed_up(mine_loss, is_training) +
+            self.alpha * l2 + self.gamma * entropy)
     names = slot_names(self.num_factors)
     total = tf.reduce_sum(estimate)
     logs = {"attention_mine": total,
@@ -383,8 +387,8 @@ def _respec(spec, **changes):
 
 def allocation_path(estimator_model_dir):
   """Where a run whose TPUEstimator writes to `estimator_model_dir` puts the file
-  (`models.results_json_path`)."""
-  return models.results_json_path(estimator_model_dir, ALLOCATION_FILE)
+  (`critic_tracking.results_json_path`)."""
+  return critic_tracking.results_json_path(estimator_model_dir, ALLOCATION_FILE)
 
 
 def write_allocation(path, allocation, num_factors):
@@ -411,7 +415,7 @@ def write_allocation(path, allocation, num_factors):
       "capacity": {name: float(c) for name, c in zip(names,
                                                      allocation.mean(axis=0))},
   }
-  models.write_json(path, content)
+  critic_tracking.write_json(path, content)
 
 
 def read_allocation(model_dir):
@@ -478,7 +482,8 @@ class AttentionMineVAE(models.PenalizedVAE):
         estimator "mine" only.
       inner_steps: critic updates per VAE update.
       ema_decay: decay of MINE's moving average (Sec. 3.2).
-      warmup_steps: training steps during which only the critic learns.
+      warmup_steps: training steps during which the critic trains and its
+        penalty is off.
     """
     super(AttentionMineVAE, self).__init__(
         penalty=AttentionAllocation(

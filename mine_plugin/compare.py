@@ -34,7 +34,7 @@ METRICS = collections.OrderedDict([
 ])
 
 
-def _unquote(value):
+def unquote(value):
   """gin values are stored as written in the operative config: "'beta_vae'"."""
   return value.strip("'\"") if isinstance(value, str) else value
 
@@ -100,15 +100,15 @@ def scores(frame, metrics=None):
 
   def column(name, path_index):
     if name in frame:
-      values = frame[name].map(_unquote)
+      values = frame[name].map(unquote)
     else:
       values = pd.Series([None] * len(frame), index=frame.index)
     # Older records lack the name bindings; dlib's layout has them in the path.
     return values.where(values.notna(), paths.map(lambda p: _from_path(p, path_index)))
 
   base = pd.DataFrame({
-      "dataset": frame["train_config.dataset.name"].map(_unquote),
-      "model": frame["train_config.model.name"].map(_unquote),
+      "dataset": frame["train_config.dataset.name"].map(unquote),
+      "model": frame["train_config.model.name"].map(unquote),
       "representation": column("postprocess_config.postprocess.name", 1),
       "metric_config": column("evaluation_config.evaluation.name", 2),
       "path": paths,

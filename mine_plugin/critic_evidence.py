@@ -2,7 +2,7 @@
 how closely each critic tracked its closed-form reference.
 
 Reads a study's results.json (dlib_aggregate_results' format, `compare.load_results`)
-and the files that `models.CriticTrackingHook` writes into every model directory:
+and the files that `critic_tracking.CriticTrackingHook` writes into every model directory:
 
   <model>/model/results/json/critic_tracking.json   summary, aggregated by dlib as
                                                     `critic_tracking.*` columns
@@ -69,11 +69,18 @@ def summarize(scores, tracking=None):
 
 
 def tracking_ratios(frame):
-  """model -> per-seed median ratios estimate / reference, from dlib's records."""
+  """model -> per-run median ratios estimate / reference, from dlib's records.
+
+  A run is one trained model: its metric records share the training config's uuid
+  (`train_results.uuid`, dlib's results.update_result_directory) or, without it,
+  the model name and seed.
+  """
   if TRACKING_COLUMN not in frame:
     return pd.Series(dtype=object)
-  per_run = frame.drop_duplicates(subset=["train_config.model.name", SEED_COLUMN])
-  models = per_run["train_config.model.name"].map(compare._unquote)  # pylint: disable=protected-access
+  run_keys = (["train_results.uuid"] if "train_results.uuid" in frame else
+              ["train_config.model.name", SEED_COLUMN])
+  per_run = frame.drop_duplicates(subset=run_keys)
+  models = per_run["train_config.model.name"].map(compare.unquote)
   ratios = pd.to_numeric(per_run[TRACKING_COLUMN], errors="coerce")
   return ratios.groupby(models).apply(lambda r: r.dropna().tolist())
 
@@ -84,8 +91,9 @@ def copy_histories(frame, output_dir, seed=0):
   os.makedirs(target, exist_ok=True)
   copied = {}
   for _, record in frame.iterrows():
-    model = compare._unquote(record["train_config.model.name"])  # pylint: disable=protected-access
-    if model in copied or int(record.get(SEED_COLUMN, -1)) != seed:
+    model = compare.unquote(record["train_config.model.name"])
+    if model in copied or pd.to_numeric(record.get(SEED_COLUMN),
+                                        errors="coerce") != seed:
       continue
     model_dir = report.model_output_dir(record["path"])
     source = model_dir and os.path.join(model_dir, "model", "results",

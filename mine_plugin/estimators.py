@@ -362,13 +362,14 @@ class Critic(object):
 def estimate_mutual_information(x, y, objective="dv", steps=1000, batch_size=256,
                                 learning_rate=1e-3, hidden_units=(64, 64),
                                 ema_decay=0.99, seed=0):
-  """Trains a MINE critic on paired samples and returns the estimate of I(X; Y).
+  """Trains a critic on paired samples and returns its estimate of I(X; Y).
 
   Minibatches of (x, y) are joint samples; shuffling y across the batch gives
   product-of-marginals samples. Each column is standardised first (an affine map
   per dimension, which leaves I(X; Y) unchanged and keeps the critic's inputs at unit
-  scale). After `steps` Adam steps, the bound is evaluated on all samples (y
-  shuffled by several random permutations, averaged).
+  scale). After `steps` Adam steps, the estimate (the bound, or the density-ratio
+  critic's mean logit) is evaluated on all samples (y shuffled by several random
+  permutations, averaged).
 
   Args:
     x: [n, dx] (or [n]) array.

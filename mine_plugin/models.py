@@ -9,7 +9,8 @@ reconstruction loss, KL; `vae.BaseVAE`) plus a `Penalty`, so that
 
 `PenalizedVAE.model_fn` owns all graph plumbing; a penalty only builds tensors.
 
-`Penalty.__call__(outputs, is_training) -> PenaltyTerms(loss, critic_loss, logs)`
+`Penalty.__call__(outputs, is_training) -> PenaltyTerms(loss, critic_loss, logs,
+tracking=None)`
 
   outputs      `VAEOutputs(features, reconstructions, z_mean, z_logvar, z_sampled,
                kl_loss, reconstruction_loss)` of the current batch.
@@ -17,6 +18,9 @@ reconstruction loss, KL; `vae.BaseVAE`) plus a `Penalty`, so that
   critic_loss  scalar that the penalty's auxiliary networks MINIMISE, or None.
   logs         dict name -> scalar: every loss term and MI estimate; each becomes a
                tf.summary.scalar, a LoggingTensorHook entry and an EVAL metric.
+  tracking     for a critic: (name, estimate, reference), a reference estimate of
+               the same quantity without gradient; the model logs `<name>_reference`
+               and `<name>_ratio` and runs `critic_tracking.CriticTrackingHook`.
 
 Attributes a penalty sets (class defaults: no auxiliary networks):
 
@@ -27,6 +31,8 @@ Attributes a penalty sets (class defaults: no auxiliary networks):
   outer_scope   optional exact variable scope of variables trained with the VAE
                 (by dlib's `vae_optimizer`, together with `encoder/` and `decoder/`).
   inner_steps   critic updates per training step.
+  warmup_steps  training steps before the critic's term switches on
+                (`CriticPenalty.warmed_up`); read by the tracking hook.
 
 In training, `model_fn` calls the penalty `inner_steps + 1` times on the same
 `outputs`: call k (k < inner_steps) builds the k-th critic update, chained after the
@@ -53,22 +59,21 @@ every model is selected in gin the same way (`model.model = @<name>()`) and its
 hyperparameters are bound under its own name.
 
   mine_tc_vae        beta-TCVAE's objective with the total correlation estimated by
-                     MINE (`MineTotalCorrelation`).
-  pairwise_mi_vae    beta-VAE + lam * sum_{i != j} I(z_i; z_j)
-                     (`PairwiseMutualInformation`, estimator "mws" or "mine").
+                     a critic, "density_ratio" or "mine" (`MineTotalCorrelation`).
+  pairwise_mi_vae    beta-VAE + lam * sum_{i != j} I(z_i; z_j), estimator "mws"
+                     (`PairwiseMutualInformation`), "density_ratio" or "mine"
+                     (`PairwiseCriticMutualInformation`).
   lambda_beta_vae    beta-VAE + lam * ||x - x_hat||^2 (`ReconstructionL2`).
 """
 import abc
 import collections
-import json
-import os
 
 from disentanglement_lib.methods.shared import losses
 from disentanglement_lib.methods.shared import optimizers
 from disentanglement_lib.methods.unsupervised import vae
 import gin
+from mine_plugin import critic_tracking
 from mine_plugin import estimators
-import numpy as np
 import tensorflow.compat.v1 as tf
 from tensorflow.compat.v1.estimator import tpu as contrib_tpu
 
@@ -78,7 +83,7 @@ VAEOutputs = collections.namedtuple(
 
 # tracking: None, or (name, estimate, reference) for a critic-based penalty: the
 # critic's estimate and a closed-form estimate of the same quantity that receives
-# no gradient (see `CriticTrackingHook`).
+# no gradient (see `critic_tracking.CriticTrackingHook`).
 PenaltyTerms = collections.namedtuple(
     "PenaltyTerms", ["loss", "critic_loss", "logs", "tracking"],
     defaults=(None,))
@@ -113,19 +118,32 @@ def check_warmup_steps(warmup_steps):
   """Raises ValueError unless warmup_steps is an int >= 0."""
   if not isinstance(warmup_steps, int) or warmup_steps < 0:
     raise ValueError(
-        "warmup_steps must be an integer >= 0 (training steps during which only the "
-        "critic learns and the penalty is off), got {!r}.".format(warmup_steps))
+        "warmup_steps must be an integer >= 0 (training steps during which the "
+        "critic trains and its penalty is off), got {!r}.".format(warmup_steps))
 
 
 # Critic-based estimators of the models: MINE (with its `bound`) or the
 # density-ratio classifier (estimators.density_ratio_critic_loss).
 CRITIC_ESTIMATORS = ("mine", "density_ratio")
 
+# Defaults of the critic-based models; docs/mine_penalty.md has the measurements
+# behind them.
+DEFAULT_CRITIC_ESTIMATOR = "density_ratio"
+DEFAULT_INNER_STEPS = 5
+DEFAULT_WARMUP_STEPS = 500
+
 
 def critic_objective(estimator, bound):
   """The estimators.Critic objective of a model's `estimator` and MINE `bound`."""
   estimators.check_bound(bound)
-  return "density_ratio" if estimator == "density_ratio" else bound
+  if estimator == "density_ratio":
+    if bound != "dv":
+      raise ValueError(
+          "bound={!r} applies to estimator 'mine' only; the density-ratio critic "
+          "has no bound. Drop the `bound` binding or set estimator = 'mine'.".format(
+              bound))
+    return "density_ratio"
+  return bound
 
 
 # The critics' optimizer when `critic_optimizer` is not bound in gin: Adam with
@@ -148,8 +166,9 @@ def make_critic_optimizer(optimizer_fn=None, learning_rate=None):
     learning_rate: overrides the optimizer's learning rate (dlib's convention).
   """
   if optimizer_fn is None:
-    return tf.train.AdamOptimizer(learning_rate or CRITIC_LEARNING_RATE,
-                                  beta1=0.5, beta2=0.9)
+    return tf.train.AdamOptimizer(
+        CRITIC_LEARNING_RATE if learning_rate is None else learning_rate,
+        beta1=0.5, beta2=0.9)
   return optimizers.make_optimizer(optimizer_fn, learning_rate)
 
 
@@ -157,19 +176,22 @@ class CriticPenalty(Penalty):
   """weight * an MI-type quantity estimated by a critic trained in the inner loop.
 
   The critic sees standardised codes (`estimators.standardize`, which leaves MI and
-  TC unchanged). For `warmup_steps` training steps only the critic learns (the
-  penalty's weight is 0), so that it starts from a fitted estimate instead of
-  chasing the encoder from scratch. Each call also returns, as `tracking`, a
+  TC unchanged). For the first `warmup_steps` training steps the critic's term is
+  off (`warmed_up`: weight 0) while the critic trains and the VAE trains on the rest
+  of its loss, so that the critic starts from a fitted estimate instead of chasing
+  the encoder from scratch. Each call also returns, as `tracking`, a
   closed-form estimate of the same quantity that receives no gradient: the model
   logs both and their ratio, and warns when the critic lags
-  (`CriticTrackingHook`).
+  (`critic_tracking.CriticTrackingHook`).
   """
 
   def __init__(self, weight, estimator, bound, inner_steps, ema_decay,
                warmup_steps, critic_fn):
     if estimator not in CRITIC_ESTIMATORS:
-      raise ValueError("Unknown critic estimator {!r}; valid: {}.".format(
-          estimator, ", ".join(repr(e) for e in CRITIC_ESTIMATORS)))
+      raise ValueError(
+          "Unknown critic estimator {!r}; valid: {} (the model's gin parameter "
+          "`estimator`).".format(
+              estimator, ", ".join(repr(e) for e in CRITIC_ESTIMATORS)))
     check_inner_steps(inner_steps)
     check_warmup_steps(warmup_steps)
     self.weight = weight
@@ -179,6 +201,14 @@ class CriticPenalty(Penalty):
     self.critic = estimators.Critic(
         self.critic_scope, objective=critic_objective(estimator, bound),
         ema_decay=ema_decay, critic_fn=critic_fn)
+
+  def warmed_up(self, critic_term, is_training):
+    """critic_term in training from step `warmup_steps` on, else 0 (EVAL: as is)."""
+    if not is_training or not self.warmup_steps:
+      return critic_term
+    active = tf.cast(tf.train.get_global_step() >= self.warmup_steps,
+                     critic_term.dtype)
+    return active * critic_term
 
 
 class MineTotalCorrelation(CriticPenalty):
@@ -196,8 +226,9 @@ class MineTotalCorrelation(CriticPenalty):
 
   critic_scope = "tc_critic"
 
-  def __init__(self, weight, estimator="mine", bound="dv", inner_steps=1,
-               ema_decay=0.99, warmup_steps=0, critic_fn=estimators.mlp_critic):
+  def __init__(self, weight, estimator=DEFAULT_CRITIC_ESTIMATOR, bound="dv",
+               inner_steps=DEFAULT_INNER_STEPS, ema_decay=0.99,
+               warmup_steps=DEFAULT_WARMUP_STEPS, critic_fn=estimators.mlp_critic):
     self.name = "tc_mine" if estimator == "mine" else "tc_" + estimator
     super(MineTotalCorrelation, self).__init__(
         weight, estimator, bound, inner_steps, ema_decay, warmup_steps, critic_fn)
@@ -208,7 +239,8 @@ class MineTotalCorrelation(CriticPenalty):
         z, vae.shuffle_codes(z), train_critic=is_training)
     reference = tf.stop_gradient(total_correlation_mws(
         outputs.z_sampled, outputs.z_mean, outputs.z_logvar))
-    return PenaltyTerms(self.weight * loss, critic_loss, {self.name: estimate},
+    return PenaltyTerms(self.weight * self.warmed_up(loss, is_training),
+                        critic_loss, {self.name: estimate},
                         (self.name, estimate, reference))
 
 
@@ -265,8 +297,9 @@ class PairwiseCriticMutualInformation(CriticPenalty):
 
   critic_scope = "pairwise_mi_critic"
 
-  def __init__(self, weight, estimator="mine", bound="dv", inner_steps=1,
-               ema_decay=0.99, warmup_steps=0, critic_fn=estimators.mlp_critic):
+  def __init__(self, weight, estimator=DEFAULT_CRITIC_ESTIMATOR, bound="dv",
+               inner_steps=DEFAULT_INNER_STEPS, ema_decay=0.99,
+               warmup_steps=DEFAULT_WARMUP_STEPS, critic_fn=estimators.mlp_critic):
     self.name = "pairwise_mi_" + estimator
     super(PairwiseCriticMutualInformation, self).__init__(
         weight, estimator, bound, inner_steps, ema_decay, warmup_steps, critic_fn)
@@ -278,7 +311,8 @@ class PairwiseCriticMutualInformation(CriticPenalty):
         joint, marginal, train_critic=is_training)
     total = 2. * tf.reduce_sum(estimate)
     reference = tf.stop_gradient(pairwise_total_mws(outputs))
-    return PenaltyTerms(self.weight * 2. * loss, critic_loss, {self.name: total},
+    return PenaltyTerms(self.weight * 2. * self.warmed_up(loss, is_training),
+                        critic_loss, {self.name: total},
                         (self.name, total, reference))
 
   @staticmethod
@@ -317,140 +351,6 @@ class ReconstructionL2(Penalty):
     l2 = tf.reduce_mean(losses.l2_loss(outputs.features, outputs.reconstructions,
                                        "logits"))
     return PenaltyTerms(self.weight * l2, None, {self.name: l2})
-
-
-def results_json_path(estimator_model_dir, filename):
-  """Where a file of a run whose TPUEstimator writes to `estimator_model_dir` goes.
-
-  dlib's train.py gives the estimator `<model_dir>/tf_checkpoint` and writes its
-  results to `<model_dir>/results/json/`; the file goes there, so that dlib copies
-  it along into the postprocessing and evaluation results (and aggregates it when it
-  holds one dict). Any other estimator directory gets the file inside it.
-  """
-  estimator_model_dir = os.path.normpath(estimator_model_dir)
-  if os.path.basename(estimator_model_dir) == "tf_checkpoint":
-    return os.path.join(os.path.dirname(estimator_model_dir), "results", "json",
-                        filename)
-  return os.path.join(estimator_model_dir, filename)
-
-
-def write_json(path, content):
-  """Writes `content` as JSON with tf.gfile (local paths and dlib's gs:// alike)."""
-  tf.gfile.MakeDirs(os.path.dirname(path) or ".")
-  with tf.gfile.GFile(path, "w") as output:
-    json.dump(content, output, indent=2)
-
-
-TRACKING_FILE = "critic_tracking.json"
-TRACKING_HISTORY_FILE = "critic_tracking_history.json"
-# A critic whose estimate stays below this share of the closed-form reference after
-# warm-up is reported as lagging.
-LAG_RATIO = 0.25
-# References below this many nats carry no information on the critic's lag.
-_MIN_REFERENCE = 0.05
-
-
-def median_ratio(estimates, references):
-  """Median of estimate / reference over the records whose reference is informative.
-
-  Returns None when no reference reaches `_MIN_REFERENCE` nats.
-  """
-  estimates = np.asarray(estimates, np.float64)
-  references = np.asarray(references, np.float64)
-  informative = references >= _MIN_REFERENCE
-  if not informative.any():
-    return None
-  return float(np.median(estimates[informative] / references[informative]))
-
-
-class CriticTrackingHook(tf.train.SessionRunHook):
-  """Records a critic's estimate next to its closed-form reference while training.
-
-  Every `every_n_steps` steps it reads the estimate and the reference. After
-  warm-up, when the median ratio estimate / reference of the last `window` records
-  falls below LAG_RATIO, it logs a warning that names the settings to change (at
-  most once per `window` records). When training ends it writes the history to
-  `results/critic_tracking_history.json` and a summary (one dict, so that dlib
-  aggregates it) to `results/json/critic_tracking.json`.
-  """
-
-  def __init__(self, tracking, warmup_steps, estimator_model_dir, advice,
-               every_n_steps=50, window=5):
-    self._name, self._estimate, self._reference = tracking
-    self._warmup_steps = warmup_steps
-    self._summary_path = results_json_path(estimator_model_dir, TRACKING_FILE)
-    self._history_path = os.path.join(
-        os.path.dirname(os.path.dirname(self._summary_path)),
-        TRACKING_HISTORY_FILE)
-    self._advice = advice
-    self._every_n_steps = every_n_steps
-    self._window = window
-    self._history = {"step": [], "estimate": [], "reference": []}
-    self._last_warning = -np.inf
-    self._calls = 0
-
-  def begin(self):
-    self._global_step = tf.train.get_global_step()
-
-  def after_create_session(self, session, coord):
-    del coord
-    # The step of each run from a counter: reading the global step in the run that
-    # increments it may give either value.
-    self._first_step = int(session.run(self._global_step))
-
-  def before_run(self, run_context):
-    del run_context
-    self._calls += 1
-    if (self._calls - 1) % self._every_n_steps:
-      return None
-    return tf.train.SessionRunArgs([self._estimate, self._reference])
-
-  def after_run(self, run_context, run_values):
-    del run_context
-    if run_values.results is None:
-      return
-    estimate, reference = run_values.results
-    step = self._first_step + self._calls - 1
-    for key, value in (("step", int(step)), ("estimate", float(estimate)),
-                       ("reference", float(reference))):
-      self._history[key].append(value)
-    recent = self._after_warmup()[-self._window:]
-    if len(recent) < self._window:
-      return
-    ratio = median_ratio([e for e, _ in recent], [r for _, r in recent])
-    records = len(self._history["step"])
-    if (ratio is not None and ratio < LAG_RATIO and
-        records - self._last_warning >= self._window):
-      self._last_warning = records
-      tf.logging.warning(
-          "mine_plugin: the critic lags behind the encoder at step %d: its "
-          "estimate of %s is %.2f of the closed-form reference (median of the last "
-          "%d readings; %.3g vs %.3g nats now), so the penalty may be close to "
-          "inert. %s (The reference, a minibatch estimate, is itself biased "
-          "upwards when the posteriors are narrow; scripts/aggregate_posterior_mi.py "
-          "measures the trained model's real value: docs/mine_penalty.md.)", step,
-          self._name, ratio, self._window, estimate, reference, self._advice)
-
-  def _after_warmup(self):
-    return [(e, r) for s, e, r in zip(self._history["step"],
-                                      self._history["estimate"],
-                                      self._history["reference"])
-            if s >= self._warmup_steps]
-
-  def end(self, session):
-    del session
-    after = self._after_warmup()
-    ratio = median_ratio([e for e, _ in after], [r for _, r in after])
-    write_json(self._history_path, dict(self._history, quantity=self._name,
-                                        warmup_steps=self._warmup_steps))
-    write_json(self._summary_path, {
-        "quantity": self._name,
-        "readings_after_warmup": len(after),
-        "median_ratio_after_warmup": ratio,
-        "lagging": bool(ratio is not None and ratio < LAG_RATIO),
-        "final_estimate": self._history["estimate"][-1] if after else None,
-        "final_reference": self._history["reference"][-1] if after else None,
-    })
 
 
 def _scope_variables(scope):
@@ -528,13 +428,7 @@ class PenalizedVAE(vae.BaseVAE):
 
     with tf.control_dependencies(critic_updates[-1:]):
       terms = penalty(outputs, is_training)
-    penalty_loss = terms.loss
-    if is_training and penalty.warmup_steps:
-      # Critic warm-up: the penalty is off (weight 0) until the critic has fitted.
-      active = tf.cast(tf.train.get_global_step() >= penalty.warmup_steps,
-                       penalty_loss.dtype)
-      penalty_loss = active * penalty_loss
-    regularizer = self.beta * kl_loss + penalty_loss
+    regularizer = self.beta * kl_loss + terms.loss
     loss = tf.add(reconstruction_loss, regularizer, name="loss")
     elbo = tf.add(reconstruction_loss, kl_loss, name="elbo")
     logs = collections.OrderedDict([
@@ -545,7 +439,7 @@ class PenalizedVAE(vae.BaseVAE):
       name, estimate, reference = terms.tracking
       tracking_logs[name + "_reference"] = reference
       tracking_logs[name + "_ratio"] = estimate / tf.maximum(
-          reference, _MIN_REFERENCE)
+          reference, critic_tracking.MIN_REFERENCE)
     for name, value in (list(terms.logs.items()) + list(critic_logs.items()) +
                         list(tracking_logs.items())):
       if name in logs:
@@ -585,7 +479,7 @@ class PenalizedVAE(vae.BaseVAE):
       hooks = [tf.train.LoggingTensorHook(dict(logs),
                                           every_n_iter=_LOG_EVERY_N_STEPS)]
       if terms.tracking is not None and config is not None:
-        hooks.append(CriticTrackingHook(
+        hooks.append(critic_tracking.CriticTrackingHook(
             terms.tracking, penalty.warmup_steps, config.model_dir,
             self.lag_advice()))
       return contrib_tpu.TPUEstimatorSpec(
@@ -636,11 +530,6 @@ class PenalizedVAE(vae.BaseVAE):
 
 _CRITIC_ARGS = ["estimator", "bound", "inner_steps", "ema_decay", "warmup_steps"]
 
-# Defaults of the critic-based models; docs/mine_penalty.md has the measurements
-# behind them.
-DEFAULT_CRITIC_ESTIMATOR = "density_ratio"
-DEFAULT_INNER_STEPS = 5
-DEFAULT_WARMUP_STEPS = 500
 
 
 @gin.configurable("mine_tc_vae", allowlist=["beta"] + _CRITIC_ARGS)
@@ -668,7 +557,8 @@ class MineTCVAE(PenalizedVAE):
         estimator "mine" only.
       inner_steps: critic updates per VAE update.
       ema_decay: decay of MINE's moving average (Sec. 3.2); bound "dv" only.
-      warmup_steps: training steps during which only the critic learns.
+      warmup_steps: training steps during which the critic trains and its
+        penalty is off.
     """
     super(MineTCVAE, self).__init__(
         penalty=MineTotalCorrelation(

@@ -1,6 +1,6 @@
 """The pairwise MI of a trained model's aggregate posterior, measured after training.
 
-The in-training references of the critic penalties (models.CriticTrackingHook) are
+The in-training references of the critic penalties (critic_tracking.CriticTrackingHook) are
 minibatch estimates: with batch size M, `estimators.pairwise_mutual_information_mws`
 mixes M posteriors, and when the posteriors are narrow compared with the spread of
 their means each sample's own posterior dominates its mixture, which biases the
@@ -48,6 +48,11 @@ def aggregate_posterior_samples(tfhub_dir, ground_truth_data, num_samples, seed=
 
 def mws_pairwise_total(z, z_mean, z_logvar, batch_size, num_batches=8):
   """sum_{i != j} of `pairwise_mutual_information_mws`, mean over batches."""
+  if len(z) < batch_size * num_batches:
+    raise ValueError(
+        "MWS at batch size {} over {} batches needs {} samples, got {}; draw more "
+        "(num_samples) or use fewer batches.".format(
+            batch_size, num_batches, batch_size * num_batches, len(z)))
   totals = []
   with tf.Graph().as_default(), tf.Session() as session:
     inputs = [tf.placeholder(tf.float32, [batch_size, z.shape[1]]) for _ in range(3)]

@@ -48,10 +48,10 @@ def with_beta(frame, table):
   """Adds the `beta` of each score's model (NaN for models without one)."""
   betas = {}
   for _, record in frame.iterrows():
-    model = compare._unquote(record.get("train_config.model.name"))  # pylint: disable=protected-access
+    model = compare.unquote(record.get("train_config.model.name"))
     column = "train_config." + BETA_PARAMETERS.get(model, "")
     value = record.get(column) if column in frame else None
-    betas[record.get("path")] = (float(compare._unquote(value))  # pylint: disable=protected-access
+    betas[record.get("path")] = (float(compare.unquote(value))
                                  if value is not None and not pd.isna(value)
                                  else np.nan)
   table = table.copy()

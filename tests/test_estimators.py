@@ -180,16 +180,16 @@ def test_mine_is_invariant_to_invertible_element_wise_maps(rho):
     assert estimate > 0.5  # still far from the 0.14 nats at rho = 0.5
 
 
-@pytest.mark.parametrize("rho", [0., 0.5, 0.9])
-def test_density_ratio_critic_estimates_gaussian_mutual_information(rho):
+@pytest.mark.parametrize("rho,tolerance", [(0., 0.05), (0.5, 0.05), (0.9, 0.15)])
+def test_density_ratio_critic_estimates_gaussian_mutual_information(rho,
+                                                                    tolerance):
   # Not a bound: a classifier trained for seconds smooths the sharp log-ratio at
-  # rho = 0.9 (measured 0.75-0.82 for the true 0.83 over runs), so 0.1 nats.
+  # rho = 0.9 (measured 0.75-0.82 for the true 0.83 over runs; layer initialisers
+  # ignore the graph seed), hence the wider tolerance there.
   x, y = correlated_gaussian(rho, 20000, seed=0)
   estimate = estimators.estimate_mutual_information(
       x, y, objective="density_ratio", steps=800)
-  assert estimate == pytest.approx(gaussian_mi(rho), abs=0.1)
-  if rho == 0.9:
-    assert estimate > 0.5  # far from the 0.14 nats at rho = 0.5
+  assert estimate == pytest.approx(gaussian_mi(rho), abs=tolerance)
 
 
 @pytest.mark.parametrize("rho", [0.5, 0.9])

@@ -11,7 +11,8 @@ from mine_plugin import studies
 
 
 def test_studies_are_registered_with_dlib_reproduce():
-  for name in ("mine_plugin_v1", "mine_plugin_small", "mine_plugin_smoke"):
+  for name in ("mine_plugin_v1", "mine_plugin_small", "mine_plugin_mi_constrained",
+               "mine_plugin_smoke"):
     assert reproduce.STUDIES[name] is studies.STUDIES[name]
   # dlib's own studies are still there.
   assert "unsupervised_study_v1" in reproduce.STUDIES
@@ -121,3 +122,48 @@ def test_dlib_reproduce_runs_a_plugin_study(tmp_path):
   assert record["train_config.beta_tc_vae.beta"] == "2.0"
   assert 0. <= record["evaluation_results.discrete_mig"] <= 1.
   assert (output / "visualizations" / "traversals" / "traversals0.jpg").exists()
+
+
+def test_mi_constrained_study_binds_the_papers_setting_and_each_estimator():
+  study = studies.STUDIES["mine_plugin_mi_constrained"]
+  assert len(study) == 7 * studies.MI_CONSTRAINED_SEEDS
+  # pylint: disable=g-import-not-at-top,unused-import
+  import gin
+  # Registers dlib's training configurables (model, encoder, ...) with gin.
+  from disentanglement_lib.methods.unsupervised import train
+  # pylint: enable=g-import-not-at-top,unused-import
+  seen = {}
+  for model_num in range(len(study)):
+    bindings, base = study.get_model_config(model_num)
+    gin.clear_config()
+    try:
+      gin.parse_config_files_and_bindings([base], bindings)
+      name = gin.query_parameter("model.name")
+      assert gin.query_parameter("dataset.name") == "synthetic_squares_32"
+      assert gin.query_parameter("encoder.num_latent") == 3
+      assert gin.query_parameter("vae/AdamOptimizer.learning_rate") == 0.001
+      assert gin.query_parameter("model.training_steps") == 3000
+      model = str(gin.query_parameter("model.model"))
+      estimator = None
+      if model == "@pairwise_mi_vae()":
+        assert gin.query_parameter("pairwise_mi_vae.lam") == 10.
+        estimator = gin.query_parameter("pairwise_mi_vae.estimator")
+      elif model == "@mine_tc_vae()":
+        assert gin.query_parameter("mine_tc_vae.beta") == 6.
+        estimator = gin.query_parameter("mine_tc_vae.estimator")
+      seen.setdefault((name, model, estimator), set()).add(
+          gin.query_parameter("model.random_seed"))
+    finally:
+      gin.clear_config()
+  # Seed-major order: the first 7 models are seed 0.
+  assert study.config[6]["model.random_seed"] == 0
+  assert study.config[7]["model.random_seed"] == 1
+  assert seen == {key: set(range(studies.MI_CONSTRAINED_SEEDS)) for key in [
+      ("vae", "@vae()", None),
+      ("pairwise_mi_vae_mws", "@pairwise_mi_vae()", "mws"),
+      ("pairwise_mi_vae_density_ratio", "@pairwise_mi_vae()", "density_ratio"),
+      ("pairwise_mi_vae_mine", "@pairwise_mi_vae()", "mine"),
+      ("beta_tc_vae", "@beta_tc_vae()", None),
+      ("mine_tc_vae_density_ratio", "@mine_tc_vae()", "density_ratio"),
+      ("mine_tc_vae_mine", "@mine_tc_vae()", "mine"),
+  ]}

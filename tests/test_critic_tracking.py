@@ -1,0 +1,69 @@
+"""Tests of mine_plugin.critic_tracking: the lag warning and the files it writes."""
+import json
+
+from mine_plugin import critic_tracking
+import pytest
+import tensorflow.compat.v1 as tf
+
+
+def _run_tracking_hook(tmp_path, estimate, reference, steps, warmup_steps=0,
+                       estimator_dir=None):
+  """Runs CriticTrackingHook over `steps` steps of constant tensors."""
+  estimator_dir = estimator_dir or tmp_path / "model" / "tf_checkpoint"
+  with tf.Graph().as_default():
+    global_step = tf.train.get_or_create_global_step()
+    train_op = tf.assign_add(global_step, 1)
+    hook = critic_tracking.CriticTrackingHook(
+        ("tc_density_ratio", tf.constant(estimate), tf.constant(reference)),
+        warmup_steps, str(estimator_dir), "Raise mine_tc_vae.inner_steps.",
+        every_n_steps=10, window=3)
+    with tf.train.MonitoredSession(hooks=[hook]) as session:
+      for _ in range(steps):
+        session.run(train_op)
+  results = tmp_path / "model" / "results"
+  summary = json.loads((results / "json" / critic_tracking.TRACKING_FILE).read_text())
+  history = json.loads((results / critic_tracking.TRACKING_HISTORY_FILE).read_text())
+  return summary, history
+
+
+def test_a_lagging_critic_is_reported_with_the_settings_to_change(tmp_path,
+                                                                   caplog):
+  summary, history = _run_tracking_hook(tmp_path, 0.1, 2.0, steps=100,
+                                        warmup_steps=20)
+  assert history["step"] == list(range(0, 100, 10))
+  assert history["estimate"] == pytest.approx([0.1] * 10)
+  assert summary["median_ratio_after_warmup"] == pytest.approx(0.05)
+  assert summary["readings_after_warmup"] == 8  # steps 20, 30, ..., 90
+  assert summary["lagging"] is True
+  warnings = [r.getMessage() for r in caplog.records
+              if "the critic lags" in r.getMessage()]
+  # Warned once the first window after warm-up was full, then once per window.
+  assert len(warnings) == 2
+  assert "tc_density_ratio is 0.05 of its reference" in warnings[0]
+  assert "Raise mine_tc_vae.inner_steps." in warnings[0]
+
+
+def test_a_critic_that_keeps_up_is_not_reported(tmp_path, caplog):
+  summary, _ = _run_tracking_hook(tmp_path, 1.5, 2.0, steps=60)
+  assert summary["median_ratio_after_warmup"] == pytest.approx(0.75)
+  assert summary["lagging"] is False
+  assert not [r for r in caplog.records if "the critic lags" in r.getMessage()]
+
+
+def test_another_estimator_directory_gets_both_files_inside_it(tmp_path):
+  estimator_dir = tmp_path / "estimator"
+  estimator_dir.mkdir()
+  with tf.Graph().as_default():
+    train_op = tf.assign_add(tf.train.get_or_create_global_step(), 1)
+    hook = critic_tracking.CriticTrackingHook(
+        ("x", tf.constant(1.), tf.constant(1.)), 0, str(estimator_dir), "")
+    with tf.train.MonitoredSession(hooks=[hook]) as session:
+      session.run(train_op)
+  assert sorted(p.name for p in tmp_path.iterdir()) == ["estimator"]
+  assert sorted(p.name for p in estimator_dir.iterdir()) == [
+      critic_tracking.TRACKING_FILE, critic_tracking.TRACKING_HISTORY_FILE]
+
+
+def test_median_ratio_skips_uninformative_references():
+  assert critic_tracking.median_ratio([0.1, 0.5, 3.], [0.01, 1., 2.]) == 1.
+  assert critic_tracking.median_ratio([0.1], [0.01]) is None
