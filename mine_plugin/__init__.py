@@ -16,8 +16,9 @@ compat.register_after_dlib_module("disentanglement_lib.methods.shared.architectu
                                   "mine_plugin.architectures")
 compat.register_after_dlib_module("disentanglement_lib.methods.unsupervised.vae",
                                   "mine_plugin.models")
-compat.register_after_dlib_module("disentanglement_lib.methods.unsupervised.vae",
-                                  "mine_plugin.attention")
+# attention builds on models: loaded once models is complete, so that importing
+# mine_plugin.models before dlib (which loads dlib's vae, then models) works too.
+compat.register_after_dlib_module("mine_plugin.models", "mine_plugin.attention")
 # The plugin's studies join dlib_reproduce's `--study` names.
 compat.register_after_dlib_module("disentanglement_lib.config.reproduce",
                                   "mine_plugin.studies")

@@ -37,6 +37,17 @@ variance over the batch). MI and TC are invariant under such per-dimension affin
 maps, so the estimated quantity is unchanged, while the critic's inputs keep one
 scale however the encoder's scale drifts during training.
 
+CLUB (`club_estimate`, `ClubCritic`; Cheng et al. 2020, "CLUB: A Contrastive
+Log-ratio Upper Bound of Mutual Information", ICML, https://arxiv.org/abs/2006.12013,
+Eq. 3 and Sec. 3.2 "vCLUB") is made for minimisation: with the true conditional
+p(y|x),
+
+  I(X; Y) <= E_P[log p(y|x)] - E_Q[log p(y|x)],
+
+and the variational version replaces p(y|x) by a network q(y|x) (here Gaussian,
+`gaussian_conditional`) fitted by maximum likelihood on joint samples. The encoder
+then minimises an estimate that sits above the MI instead of below it.
+
 `pairwise_mutual_information_mws` is the closed-form alternative for Gaussian
 encoders: I(z_a; z_b) for every pair of latent dimensions of the batch's aggregate
 posterior, in the way beta-TCVAE's minibatch-weighted sampling estimates the total
@@ -221,6 +232,123 @@ def mlp_critic(inputs, hidden_units=(64, 64)):
   return tf.squeeze(tf.layers.dense(net, 1, name="output"), axis=1)
 
 
+# q(y|x)'s log-variance lies in [-LOG_VARIANCE_RANGE, LOG_VARIANCE_RANGE]: for
+# standardised y (unit variance) a conditional std between e^-4 and e^4 covers any
+# dependence the penalties meet, and a bounded variance keeps log q finite while the
+# encoder moves y away from where q was fitted.
+LOG_VARIANCE_RANGE = 8.
+
+
+@gin.configurable("club_conditional", allowlist=["hidden_units"])
+def gaussian_conditional(inputs, num_outputs, hidden_units=(64, 64)):
+  """The variational conditional q(y|x) of CLUB: a diagonal Gaussian from a ReLU MLP.
+
+  Variables are created in the caller's variable scope under fixed layer names (as
+  `mlp_critic`).
+
+  Args:
+    inputs: [batch, dx] tensor, the conditioning x.
+    num_outputs: dimension dy of y.
+    hidden_units: widths of the hidden layers.
+
+  Returns:
+    (mean, log_variance), each [batch, dy].
+  """
+  net = inputs
+  for index, width in enumerate(hidden_units):
+    net = tf.layers.dense(net, width, activation=tf.nn.relu,
+                          name="hidden_{}".format(index))
+  mean = tf.layers.dense(net, num_outputs, name="mean")
+  log_variance = tf.layers.dense(net, num_outputs, activation=tf.nn.tanh,
+                                 name="log_variance_unscaled") * LOG_VARIANCE_RANGE
+  return mean, log_variance
+
+
+def gaussian_log_likelihood(y, mean, log_variance):
+  """log N(y; mean, diag(exp(log_variance))), summed over the last axis."""
+  return -0.5 * tf.reduce_sum(
+      tf.square(y - mean) * tf.exp(-log_variance) + log_variance +
+      math.log(2. * math.pi), axis=-1)
+
+
+def club_estimate(log_q_joint, log_q_marginal):
+  """vCLUB: E_P[log q(y|x)] - E_Q[log q(y|x)] (Cheng et al. 2020, Eq. 3, Sec. 3.2).
+
+  With q the true conditional p(y|x) this upper-bounds I(X; Y) (their Thm. 3.1;
+  for a bivariate Gaussian with correlation rho it equals rho^2 / (1 - rho^2)
+  against I = -log(1 - rho^2) / 2).
+
+  Args:
+    log_q_joint: [batch] or [batch, k] log q(y|x) at joint samples (x, y).
+    log_q_marginal: same shape, at product samples (x, y') with y' shuffled.
+
+  Returns:
+    The estimate, a scalar or [k].
+  """
+  return (tf.reduce_mean(log_q_joint, axis=0) -
+          tf.reduce_mean(log_q_marginal, axis=0))
+
+
+class ClubCritic(object):
+  """vCLUB inside a TF1 graph, with the `Critic` interface.
+
+  `terms(joint, marginal)` takes the same inputs as `Critic`: [batch, d] or
+  [batch, k, d] rows of (x, y) for joint and product samples, where the columns
+  `target_columns` are y and the rest x (the product samples differ from the joint
+  ones in y only). q(y|x) = `conditional_fn(x, len(target_columns))` is fitted by
+  maximum likelihood on the joint samples (`critic_loss`); the estimate is
+  `club_estimate`, and its gradient w.r.t. the inputs (q held fixed) is what the
+  encoder follows.
+  """
+
+  objective = "club"
+
+  def __init__(self, scope, target_columns, conditional_fn=gaussian_conditional):
+    target_columns = [int(c) for c in np.atleast_1d(target_columns)]
+    if not target_columns or min(target_columns) < 0:
+      raise ValueError("target_columns must name at least one column index >= 0, "
+                       "got {!r}.".format(target_columns))
+    self.scope = scope
+    self.target_columns = target_columns
+    self.conditional_fn = conditional_fn
+
+  def _split(self, inputs):
+    width = inputs.shape[-1]
+    if width is None or max(self.target_columns) >= width:
+      raise ValueError("ClubCritic: target columns {} outside inputs of width "
+                       "{}.".format(self.target_columns, width))
+    rest = [c for c in range(width) if c not in self.target_columns]
+    if not rest:
+      raise ValueError("ClubCritic: no conditioning columns left; every column "
+                       "is a target.")
+    return (tf.gather(inputs, rest, axis=-1),
+            tf.gather(inputs, self.target_columns, axis=-1))
+
+  def log_likelihood(self, inputs):
+    """log q(y|x) per row: [batch] for [batch, d] inputs, [batch, k] for 3-D."""
+    x, y = self._split(inputs)
+    with tf.variable_scope(self.scope, reuse=tf.AUTO_REUSE):
+      if inputs.shape.ndims == 2:
+        mean, log_variance = self.conditional_fn(x, len(self.target_columns))
+        return gaussian_log_likelihood(y, mean, log_variance)
+      shape = tf.shape(inputs)
+      flat_x = tf.reshape(x, [-1, x.shape[-1]])
+      flat_y = tf.reshape(y, [-1, y.shape[-1]])
+      mean, log_variance = self.conditional_fn(flat_x, len(self.target_columns))
+      return tf.reshape(gaussian_log_likelihood(flat_y, mean, log_variance),
+                        shape[:2])
+
+  def terms(self, joint, marginal, train_critic):
+    """(estimate, loss, critic_loss) as `Critic.terms`; critic_loss is the NLL."""
+    log_q_joint = self.log_likelihood(joint)
+    log_q_marginal = self.log_likelihood(marginal)
+    estimate = club_estimate(log_q_joint, log_q_marginal)
+    critic_loss = None
+    if train_critic:
+      critic_loss = -tf.reduce_sum(tf.reduce_mean(log_q_joint, axis=0))
+    return estimate, tf.reduce_sum(estimate), critic_loss
+
+
 def pairs(num_latent):
   """Unordered pairs (a, b), a < b, of latent dimensions as two int arrays."""
   first, second = np.triu_indices(num_latent, k=1)
@@ -367,14 +495,15 @@ def estimate_mutual_information(x, y, objective="dv", steps=1000, batch_size=256
   Minibatches of (x, y) are joint samples; shuffling y across the batch gives
   product-of-marginals samples. Each column is standardised first (an affine map
   per dimension, which leaves I(X; Y) unchanged and keeps the critic's inputs at unit
-  scale). After `steps` Adam steps, the estimate (the bound, or the density-ratio
-  critic's mean logit) is evaluated on all samples (y shuffled by several random
+  scale). After `steps` Adam steps, the estimate (the bound, the density-ratio
+  critic's mean logit, or vCLUB) is evaluated on all samples (y shuffled by several random
   permutations, averaged).
 
   Args:
     x: [n, dx] (or [n]) array.
     y: [n, dy] (or [n]) array.
-    objective: "dv", "nwj" or "density_ratio" (see `Critic`).
+    objective: "dv", "nwj", "density_ratio" (see `Critic`) or "club"
+      (`ClubCritic`: q(y|x) fitted to the samples, an upper estimate).
     steps: Number of critic updates.
     batch_size: Minibatch size.
     learning_rate: Adam learning rate.
@@ -385,7 +514,12 @@ def estimate_mutual_information(x, y, objective="dv", steps=1000, batch_size=256
   Returns:
     The estimate in nats (float).
   """
-  _check_objective(objective)
+  if objective not in OBJECTIVES + ("club",):
+    raise ValueError(
+        "Unknown objective {!r}; valid: {} ('dv', 'nwj': MINE's bounds, "
+        "'density_ratio': a classifier of joint vs product samples, 'club': "
+        "vCLUB's upper estimate).".format(
+            objective, ", ".join(repr(o) for o in OBJECTIVES + ("club",))))
   x = np.asarray(x, np.float32).reshape(len(x), -1)
   y = np.asarray(y, np.float32).reshape(len(y), -1)
   if len(x) != len(y) or len(x) < batch_size:
@@ -399,8 +533,13 @@ def estimate_mutual_information(x, y, objective="dv", steps=1000, batch_size=256
     tf.set_random_seed(seed)
     x_in = tf.placeholder(tf.float32, [None, x.shape[1]])
     y_in = tf.placeholder(tf.float32, [None, y.shape[1]])
-    critic = Critic("mine_critic", objective=objective, ema_decay=ema_decay,
-                        critic_fn=lambda v: mlp_critic(v, hidden_units))
+    if objective == "club":
+      critic = ClubCritic(
+          "mine_critic", np.arange(x.shape[1], x.shape[1] + y.shape[1]),
+          conditional_fn=lambda v, n: gaussian_conditional(v, n, hidden_units))
+    else:
+      critic = Critic("mine_critic", objective=objective, ema_decay=ema_decay,
+                      critic_fn=lambda v: mlp_critic(v, hidden_units))
     joint = tf.concat([x_in, y_in], axis=1)
     marginal = tf.concat([x_in, shuffle_rows(y_in)], axis=1)
     estimate, _, critic_loss = critic.terms(joint, marginal, train_critic=True)

@@ -123,8 +123,11 @@ def check_warmup_steps(warmup_steps):
 
 
 # Critic-based estimators of the models: MINE (with its `bound`) or the
-# density-ratio classifier (estimators.density_ratio_critic_loss).
+# density-ratio classifier (estimators.density_ratio_critic_loss). The pairwise
+# penalty also takes vCLUB (estimators.ClubCritic), an upper estimate of the MI of
+# two variables, which does not apply to TC or to the allocator's partitions.
 CRITIC_ESTIMATORS = ("mine", "density_ratio")
+PAIRWISE_CRITIC_ESTIMATORS = CRITIC_ESTIMATORS + ("club",)
 
 # Defaults of the critic-based models; docs/mine_penalty.md has the measurements
 # behind them.
@@ -136,13 +139,13 @@ DEFAULT_WARMUP_STEPS = 500
 def critic_objective(estimator, bound):
   """The estimators.Critic objective of a model's `estimator` and MINE `bound`."""
   estimators.check_bound(bound)
-  if estimator == "density_ratio":
+  if estimator in ("density_ratio", "club"):
     if bound != "dv":
       raise ValueError(
-          "bound={!r} applies to estimator 'mine' only; the density-ratio critic "
-          "has no bound. Drop the `bound` binding or set estimator = 'mine'.".format(
-              bound))
-    return "density_ratio"
+          "bound={!r} applies to estimator 'mine' only; the {!r} critic has no "
+          "bound. Drop the `bound` binding or set estimator = 'mine'.".format(
+              bound, estimator))
+    return estimator
   return bound
 
 
@@ -185,22 +188,31 @@ class CriticPenalty(Penalty):
   (`critic_tracking.CriticTrackingHook`).
   """
 
+  # The estimators a subclass accepts.
+  valid_estimators = CRITIC_ESTIMATORS
+
   def __init__(self, weight, estimator, bound, inner_steps, ema_decay,
                warmup_steps, critic_fn):
-    if estimator not in CRITIC_ESTIMATORS:
+    if estimator not in self.valid_estimators:
       raise ValueError(
-          "Unknown critic estimator {!r}; valid: {} (the model's gin parameter "
-          "`estimator`).".format(
-              estimator, ", ".join(repr(e) for e in CRITIC_ESTIMATORS)))
+          "Unknown critic estimator {!r} for {}; valid: {} (the model's gin "
+          "parameter `estimator`).".format(
+              estimator, type(self).__name__,
+              ", ".join(repr(e) for e in self.valid_estimators)))
     check_inner_steps(inner_steps)
     check_warmup_steps(warmup_steps)
     self.weight = weight
     self.estimator = estimator
     self.inner_steps = inner_steps
     self.warmup_steps = warmup_steps
-    self.critic = estimators.Critic(
-        self.critic_scope, objective=critic_objective(estimator, bound),
-        ema_decay=ema_decay, critic_fn=critic_fn)
+    objective = critic_objective(estimator, bound)
+    if objective == "club":
+      # q(z_b | z_a, pair id): the second column of the pairwise critic inputs.
+      self.critic = estimators.ClubCritic(self.critic_scope, target_columns=[1])
+    else:
+      self.critic = estimators.Critic(
+          self.critic_scope, objective=objective, ema_decay=ema_decay,
+          critic_fn=critic_fn)
 
   def warmed_up(self, critic_term, is_training):
     """critic_term in training from step `warmup_steps` on, else 0 (EVAL: as is)."""
@@ -292,10 +304,13 @@ class PairwiseCriticMutualInformation(CriticPenalty):
 
   For the pair p = (a, b), a < b, the critic sees (z_a, z_b, one-hot(p)); product
   samples pair z_a with z_b of a shuffled batch. All pairs go through the critic
-  as one batch. Reference: the "mws" estimate of the same sum.
+  as one batch. With estimator "club" the critic is vCLUB's q(z_b | z_a, p)
+  (`estimators.ClubCritic`), whose estimate lies above the MI instead of below it.
+  Reference: the "mws" estimate of the same sum.
   """
 
   critic_scope = "pairwise_mi_critic"
+  valid_estimators = PAIRWISE_CRITIC_ESTIMATORS
 
   def __init__(self, weight, estimator=DEFAULT_CRITIC_ESTIMATOR, bound="dv",
                inner_steps=DEFAULT_INNER_STEPS, ema_decay=0.99,
@@ -499,9 +514,11 @@ class PenalizedVAE(vae.BaseVAE):
     return ("Give the critic more updates per training step ({0}.inner_steps, now "
             "{1}), a higher learning rate than the VAE's "
             "(critic_optimizer.learning_rate vs vae/AdamOptimizer.learning_rate), "
-            "or a longer warm-up ({0}.warmup_steps, now {2}); or compare the other "
-            "estimator ({0}.estimator, 'density_ratio' or 'mine').".format(
-                gin_name, self.penalty.inner_steps, self.penalty.warmup_steps))
+            "or a longer warm-up ({0}.warmup_steps, now {2}); or compare another "
+            "estimator ({0}.estimator, now {3!r}; valid: {4}).".format(
+                gin_name, self.penalty.inner_steps, self.penalty.warmup_steps,
+                self.penalty.estimator,
+                ", ".join(repr(e) for e in self.penalty.valid_estimators)))
 
   def _critic_variables(self):
     scope = self.penalty.critic_scope
@@ -566,7 +583,7 @@ class MineTCVAE(PenalizedVAE):
             ema_decay=ema_decay, warmup_steps=warmup_steps), beta=1.)
 
 
-PAIRWISE_ESTIMATORS = ("mws",) + CRITIC_ESTIMATORS
+PAIRWISE_ESTIMATORS = ("mws",) + PAIRWISE_CRITIC_ESTIMATORS
 
 
 @gin.configurable("pairwise_mi_vae",
@@ -577,7 +594,8 @@ class PairwiseMIVAE(PenalizedVAE):
   The MI-constrained VAE's objective (Lan, Putra, Fernandez, "Mutual Information
   Constrained Variational Framework for Identifiable Representation Disentangling",
   Sec. 4.2): the pairwise MI in closed form ("mws", `PairwiseMutualInformation`)
-  or by a critic ("density_ratio", "mine"; `PairwiseCriticMutualInformation`).
+  or by a critic ("density_ratio", "mine", "club";
+  `PairwiseCriticMutualInformation`).
   """
 
   gin_name = "pairwise_mi_vae"
@@ -590,8 +608,8 @@ class PairwiseMIVAE(PenalizedVAE):
     Args:
       beta: weight of the KL term.
       lam: weight of the pairwise MI penalty.
-      estimator: "mws" (closed form, Gaussian posteriors), "density_ratio" or
-        "mine".
+      estimator: "mws" (closed form, Gaussian posteriors), "density_ratio",
+        "mine" or "club" (vCLUB, Cheng et al. 2020).
       bound, inner_steps, ema_decay, warmup_steps: critic settings (see
         MineTCVAE); not used by "mws".
     """

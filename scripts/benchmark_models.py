@@ -25,7 +25,7 @@ import numpy as np
 BASELINE = "beta_tc_vae"
 MODELS = (BASELINE, "beta_vae", "lambda_beta_vae", "pairwise_mi_vae", "mine_tc_vae",
           "pairwise_mi_vae_mine", "pairwise_mi_vae_density_ratio",
-          "attention_mine_vae")
+          "pairwise_mi_vae_club", "attention_mine_vae")
 
 
 def build(name, observations):

@@ -38,6 +38,26 @@ def test_unrelated_program_gets_the_hook_but_not_tensorflow():
   assert completed.stdout.split() == ["True", "False"]
 
 
+@pytest.mark.parametrize("first", [
+    "from mine_plugin import models",
+    "from mine_plugin import attention",
+    "from disentanglement_lib.methods.unsupervised import vae",
+    "from disentanglement_lib.config import reproduce; from mine_plugin import models",
+])
+def test_any_import_order_registers_every_model(first):
+  # The plugin's modules load after the dlib modules they extend; importing one of
+  # them first (which imports dlib's vae, whose hook imports them) must still end
+  # with all registered, not with a half-initialised module.
+  completed = _run_python(first + """
+import gin
+from disentanglement_lib.methods.unsupervised import train
+print([gin.config._REGISTRY.get_match(name) is not None for name in
+       ("mine_tc_vae", "pairwise_mi_vae", "attention_mine_vae")])
+""")
+  assert completed.returncode == 0, completed.stderr[-2000:]
+  assert completed.stdout.strip().splitlines()[-1] == "[True, True, True]"
+
+
 def test_compat_pth_is_installed_in_site_packages():
   found = [directory for directory in site.getsitepackages()
            if os.path.isfile(os.path.join(directory, "mine_plugin_compat.pth"))]

@@ -7,6 +7,7 @@ import sys
 import pytest
 
 from disentanglement_lib.config import reproduce
+from mine_plugin import models
 from mine_plugin import studies
 
 
@@ -126,7 +127,7 @@ def test_dlib_reproduce_runs_a_plugin_study(tmp_path):
 
 def test_mi_constrained_study_binds_the_papers_setting_and_each_estimator():
   study = studies.STUDIES["mine_plugin_mi_constrained"]
-  assert len(study) == 7 * studies.MI_CONSTRAINED_SEEDS
+  assert len(study) == 8 * studies.MI_CONSTRAINED_SEEDS
   # pylint: disable=g-import-not-at-top,unused-import
   import gin
   # Registers dlib's training configurables (model, encoder, ...) with gin.
@@ -151,13 +152,28 @@ def test_mi_constrained_study_binds_the_papers_setting_and_each_estimator():
       elif model == "@mine_tc_vae()":
         assert gin.query_parameter("mine_tc_vae.beta") == 6.
         estimator = gin.query_parameter("mine_tc_vae.estimator")
+      if estimator not in (None, "mws"):
+        # Every critic at the plugin's defaults (a model's own gin file, included
+        # by its name, may not override them).
+        prefix = model[1:-2]
+        for key, value in [("inner_steps", models.DEFAULT_INNER_STEPS),
+                           ("warmup_steps", models.DEFAULT_WARMUP_STEPS)]:
+          try:
+            bound = gin.query_parameter(prefix + "." + key)
+          except ValueError:
+            bound = value  # unbound: the model's default
+          assert bound == value, (model_num, key, bound)
       seen.setdefault((name, model, estimator), set()).add(
           gin.query_parameter("model.random_seed"))
     finally:
       gin.clear_config()
-  # Seed-major order: the first 7 models are seed 0.
+  # Seed-major order: the first 7 models are seed 0; the vCLUB models, added
+  # later, follow the first 35 so that those keep their numbers.
   assert study.config[6]["model.random_seed"] == 0
   assert study.config[7]["model.random_seed"] == 1
+  assert study.config[34]["model.name"] == "mine_tc_vae_mine"
+  assert [c["model.name"] for c in study.config[35:]] == (
+      ["pairwise_mi_vae_club"] * studies.MI_CONSTRAINED_SEEDS)
   assert seen == {key: set(range(studies.MI_CONSTRAINED_SEEDS)) for key in [
       ("vae", "@vae()", None),
       ("pairwise_mi_vae_mws", "@pairwise_mi_vae()", "mws"),
@@ -166,4 +182,5 @@ def test_mi_constrained_study_binds_the_papers_setting_and_each_estimator():
       ("beta_tc_vae", "@beta_tc_vae()", None),
       ("mine_tc_vae_density_ratio", "@mine_tc_vae()", "density_ratio"),
       ("mine_tc_vae_mine", "@mine_tc_vae()", "mine"),
+      ("pairwise_mi_vae_club", "@pairwise_mi_vae()", "club"),
   ]}
