@@ -16,6 +16,13 @@ compat.register_after_dlib_module("disentanglement_lib.methods.shared.architectu
                                   "mine_plugin.architectures")
 compat.register_after_dlib_module("disentanglement_lib.methods.unsupervised.vae",
                                   "mine_plugin.models")
+# The batched input pipeline's and bf16 option's gin parameters (input_pipeline.*,
+# mixed_precision.*) are in every training config, so they must exist wherever models' do; compat installs it into
+# dlib's train module.
+compat.register_after_dlib_module("disentanglement_lib.methods.unsupervised.vae",
+                                  "mine_plugin.input_pipeline")
+compat.register_after_dlib_module("disentanglement_lib.methods.unsupervised.vae",
+                                  "mine_plugin.precision")
 # attention builds on models: loaded once models is complete, so that importing
 # mine_plugin.models before dlib (which loads dlib's vae, then models) works too.
 compat.register_after_dlib_module("mine_plugin.models", "mine_plugin.attention")

@@ -292,10 +292,10 @@ class AttentionAllocation(models.CriticPenalty):
                inner_steps=models.DEFAULT_INNER_STEPS, ema_decay=0.99,
                warmup_steps=models.DEFAULT_WARMUP_STEPS,
                critic_fn=estimators.mlp_critic):
-    for weight_name, weight in (("lam", lam), ("alpha", alpha), ("gamma", gamma)):
-      if weight < 0:
-        raise ValueError("{} must be >= 0 (a penalty weight), got {!r}.".format(
-            weight_name, weight))
+    lam, alpha, gamma = (
+        models.check_weight("attention_mine_vae", weight_name, weight)
+        for weight_name, weight in (("lam", lam), ("alpha", alpha),
+                                    ("gamma", gamma)))
     super(AttentionAllocation, self).__init__(
         lam, estimator, bound, inner_steps, ema_decay, warmup_steps, critic_fn)
     self.num_factors = num_factors
@@ -490,7 +490,8 @@ class AttentionMineVAE(models.PenalizedVAE):
             num_factors, lam, alpha, gamma, nuisance_capacity=nuisance_capacity,
             embedding_dim=embedding_dim, key_dim=key_dim, estimator=estimator,
             bound=bound, inner_steps=inner_steps, ema_decay=ema_decay,
-            warmup_steps=warmup_steps), beta=beta)
+            warmup_steps=warmup_steps),
+        beta=models.check_weight("attention_mine_vae", "beta", beta))
 
   def model_fn(self, features, labels, mode, params, config=None):
     """PenalizedVAE.model_fn plus the export of the assignment A.

@@ -15,6 +15,7 @@ percentile of its median among all reference scores of that data set and metric.
 """
 import collections
 import glob
+import io
 import json
 import os
 
@@ -56,17 +57,16 @@ def _records_from_directory(directory):
     aggregate = os.path.join(results_dir, "aggregate", "evaluation.json")
     json_dir = os.path.join(results_dir, "json")
     if os.path.exists(aggregate):
-      with open(aggregate) as f:
-        record = json.load(f)
+      record = _read_json_file(aggregate)[1]
       record["path"] = aggregate
     elif os.path.exists(os.path.join(json_dir, "evaluation_results.json")):
       # dlib's own flattening (results.update_result_directory's aggregate step).
       record = collections.OrderedDict()
       for name in sorted(os.listdir(json_dir)):
         if name.endswith(".json"):
-          with open(os.path.join(json_dir, name)) as f:
-            for key, value in json.load(f).items():
-              record["{}.{}".format(name[:-len(".json")], key)] = value
+          content = _read_json_file(os.path.join(json_dir, name))[1]
+          for key, value in content.items():
+            record["{}.{}".format(name[:-len(".json")], key)] = value
       record["path"] = os.path.join(json_dir, "evaluation_results.json")
     else:
       continue
@@ -74,14 +74,39 @@ def _records_from_directory(directory):
   return pd.DataFrame(records)
 
 
+def _read_json_file(path):
+  """json.load of a file, with errors that name the file and what is wrong."""
+  with open(path) as f:
+    text = f.read()
+  if not text.strip():
+    raise ValueError("{} is empty (a results file cut short, or not written "
+                     "yet).".format(path))
+  try:
+    return text, json.loads(text)
+  except ValueError as error:
+    raise ValueError("{} is not valid JSON ({}); it may have been cut short "
+                     "while it was written.".format(path, error)) from None
+
+
+def _read_aggregate(path):
+  """dlib's aggregate_results.load_aggregated_json_results, without its import of
+  TensorFlow; dates are not parsed (`*_time` columns are seconds)."""
+  text, content = _read_json_file(path)
+  if not isinstance(content, dict) or not all(
+      isinstance(column, dict) for column in content.values()):
+    raise ValueError(
+        "{} is not a dlib results table (dlib_aggregate_results writes a JSON "
+        "object of columns, each an object of rows); got a JSON {}.".format(
+            path, type(content).__name__))
+  return pd.read_json(io.StringIO(text), orient="columns", convert_dates=False)
+
+
 def load_results(path):
   """dlib records from an aggregated JSON file or a directory of model results."""
   if os.path.isdir(path):
     frame = _records_from_directory(path)
   elif os.path.isfile(path):
-    # dlib's aggregate_results.load_aggregated_json_results, without its import of
-    # TensorFlow; dates are not parsed (`*_time` columns are seconds).
-    frame = pd.read_json(path, orient="columns", convert_dates=False)
+    frame = _read_aggregate(path)
   else:
     raise FileNotFoundError(
         "No results at {!r}: pass an aggregated JSON (dlib_aggregate_results, or "
@@ -120,8 +145,10 @@ def scores(frame, metrics=None):
       continue
     rows = base[base["metric_config"] == metric_config].copy()
     rows["metric"] = label
+    # A metric that came out NaN or inf stays in the table (as NaN or inf), so
+    # that summaries report it instead of silently dropping the model.
     rows["value"] = pd.to_numeric(frame.loc[rows.index, name], errors="coerce")
-    tables.append(rows.dropna(subset=["value"]))
+    tables.append(rows)
   if not tables:
     return pd.DataFrame(columns=["dataset", "model", "representation", "path",
                                  "metric", "value"])
@@ -141,9 +168,17 @@ def percentile_of(value, reference):
 
 
 def _summary(values):
-  # Quartiles with numpy's default linear interpolation (Hyndman & Fan type 7).
-  q25, median, q75 = np.percentile(values, [25, 50, 75])
-  return len(values), median, q25, q75
+  """(n finite, median, q25, q75, n not finite) of scores; NaN quartiles if none.
+
+  Quartiles with numpy's default linear interpolation (Hyndman & Fan type 7), over
+  the finite scores; NaN and inf scores are counted, not dropped silently.
+  """
+  values = np.asarray(values, dtype=float)
+  finite = values[np.isfinite(values)]
+  if not len(finite):
+    return 0, np.nan, np.nan, np.nan, len(values)
+  q25, median, q75 = np.percentile(finite, [25, 50, 75])
+  return len(finite), median, q25, q75, len(values) - len(finite)
 
 
 def compare(ours, reference, representation="mean"):
@@ -154,9 +189,10 @@ def compare(ours, reference, representation="mean"):
     representation: the postprocessing to compare (dlib's papers report "mean").
 
   Returns:
-    DataFrame with columns dataset, metric, source ("ours"/"reference"), model, n,
-    median, q25, q75, percentile (of our median among the pooled reference scores
-    of the data set and metric; NaN where there is no reference).
+    DataFrame with columns dataset, metric, source ("ours"/"reference"), model, n
+    (finite scores), median, q25, q75 (over those), percentile (of our median
+    among the pooled finite reference scores of the data set and metric; NaN where
+    there is no reference), not_finite (NaN or inf scores, counted apart).
   """
   ours = ours[ours["representation"] == representation]
   reference = reference[reference["representation"] == representation]
@@ -165,16 +201,19 @@ def compare(ours, reference, representation="mean"):
   for (dataset, metric), group in ours.groupby(["dataset", "metric"], sort=True):
     pooled = reference[(reference["dataset"] == dataset) &
                        (reference["metric"] == metric)]
+    pooled_finite = pooled["value"][np.isfinite(pooled["value"])]
     for model, runs in group.groupby("model", sort=True):
-      n, median, q25, q75 = _summary(runs["value"])
+      n, median, q25, q75, not_finite = _summary(runs["value"])
       rows.append([dataset, metric, "ours", model, n, median, q25, q75,
-                   percentile_of(median, pooled["value"]) if len(pooled)
-                   else np.nan])
+                   percentile_of(median, pooled_finite)
+                   if len(pooled_finite) and n else np.nan, not_finite])
     for model, runs in pooled.groupby("model", sort=True):
-      rows.append([dataset, metric, "reference", model] +
-                  list(_summary(runs["value"])) + [np.nan])
+      n, median, q25, q75, not_finite = _summary(runs["value"])
+      rows.append([dataset, metric, "reference", model, n, median, q25, q75,
+                   np.nan, not_finite])
   table = pd.DataFrame(rows, columns=["dataset", "metric", "source", "model", "n",
-                                      "median", "q25", "q75", "percentile"])
+                                      "median", "q25", "q75", "percentile",
+                                      "not_finite"])
   table["metric_order"] = table["metric"].map(
       lambda m: order.index(m) if m in order else len(order))
   table = table.sort_values(["dataset", "metric_order", "source", "model"],
@@ -182,20 +221,36 @@ def compare(ours, reference, representation="mean"):
   return table.drop(columns="metric_order").reset_index(drop=True)
 
 
+def format_count(n, not_finite):
+  """'5', or '4 + 1 NaN/inf' when some scores were not finite."""
+  return "{}{}".format(n, " + {} NaN/inf".format(not_finite) if not_finite else "")
+
+
+def format_quartiles(median, q25, q75):
+  """'0.512 [0.410, 0.600]', or 'NaN' when no score was finite."""
+  if np.isnan(median):
+    return "NaN"
+  return "{:.3f} [{:.3f}, {:.3f}]".format(median, q25, q75)
+
+
 def to_markdown(table):
-  """One Markdown table per data set and metric."""
+  """One Markdown table per data set and metric (NaN/inf scores counted in n)."""
   lines = []
   for (dataset, metric), group in table.groupby(["dataset", "metric"], sort=False):
     lines += ["### {} -- {}".format(dataset, metric), "",
-              "| source | model | n | median | IQR | percentile in reference |",
-              "|---|---|---:|---:|---|---:|"]
+              "| source | model | n | median [IQR] | percentile in reference |",
+              "|---|---|---:|---|---:|"]
     for row in group.itertuples():
-      if row.source == "ours":
-        where = ("{:.1f}".format(row.percentile) if not np.isnan(row.percentile)
-                 else "no reference")
-      else:
+      if row.source != "ours":
         where = ""
-      lines.append("| {} | {} | {} | {:.3f} | [{:.3f}, {:.3f}] | {} |".format(
-          row.source, row.model, row.n, row.median, row.q25, row.q75, where))
+      elif not row.n:
+        where = "no finite score"
+      elif np.isnan(row.percentile):
+        where = "no reference"
+      else:
+        where = "{:.1f}".format(row.percentile)
+      lines.append("| {} | {} | {} | {} | {} |".format(
+          row.source, row.model, format_count(row.n, row.not_finite),
+          format_quartiles(row.median, row.q25, row.q75), where))
     lines.append("")
   return "\n".join(lines)

@@ -17,6 +17,16 @@ RunConfig, TPUConfig, TPUEstimatorSpec)        tensorflow-estimator 2.15 (same c
 `visualize_util.save_image/save_animation`     float images converted to uint8 before
                                                Pillow/imageio see them (Pillow >= 10
                                                refuses float arrays and `mode=`).
+`overwrite` of train / postprocess /           the old directory moved aside, put back
+evaluate (deletes the old output first)        if the run fails, deleted once it has
+                                               finished (`_overwrite_guarded`).
+`train._make_input_fn` (one observation per     batches drawn whole and prefetched
+Python call)                                   (`mine_plugin/input_pipeline.py`).
+`contrib_tpu.RunConfig` of train               with the oneDNN bfloat16 rewrite when
+                                               asked (`mine_plugin/precision.py`).
+`architectures.make_decoder`                   an error naming the architectures when
+                                               the decoder's output does not fit the
+                                               data (64x64 decoder on 32x32 data).
 =============================================  =============================================
 
 How it becomes active
@@ -42,7 +52,9 @@ import functools
 import importlib
 import importlib.abc
 import importlib.util
+import logging
 import sys
+import time
 
 # Versions this layer is written and tested for: (package, import name, pip spec).
 _REQUIREMENTS = (
@@ -256,6 +268,139 @@ def _patch_visualize_util(module):
   module.save_animation = save_animation
 
 
+# dlib's train, postprocess and evaluate delete their output directory first when
+# `overwrite` is set, before they read the gin config or the data: a typo in a
+# binding, or a missing data file, then leaves the user with nothing. Guarded, the
+# old directory is moved aside, put back if the run fails (or is interrupted), and
+# deleted only once the new run has finished.
+OVERWRITE_BACKUP = ".previous-"
+_LOG = logging.getLogger("mine_plugin")
+OVERWRITE_FAILED = ".failed-"
+
+
+def _overwrite_guarded(function, directory_index):
+  """Wraps dlib's `function(..., directory, overwrite, ...)` as described above."""
+
+  def guarded(*args, **kwargs):
+    directory = args[directory_index] if len(args) > directory_index else None
+    if len(args) > directory_index + 1:
+      overwrite = args[directory_index + 1]
+    else:
+      overwrite = kwargs.get("overwrite", False)
+    import tensorflow as tf  # pylint: disable=g-import-not-at-top
+    if not overwrite or directory is None or not tf.io.gfile.isdir(directory):
+      return function(*args, **kwargs)
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    directory = str(directory).rstrip("/")
+    backup = directory + OVERWRITE_BACKUP + stamp
+    tf.io.gfile.rename(directory, backup)
+    _LOG.warning(
+        "mine_plugin: overwrite: the existing %s was moved to %s; it is put back if "
+        "this run fails and deleted when the run has finished.", directory, backup)
+    try:
+      result = function(*args, **kwargs)
+    except BaseException:
+      failed = None
+      if tf.io.gfile.exists(directory):
+        failed = directory + OVERWRITE_FAILED + stamp
+        tf.io.gfile.rename(directory, failed)
+      tf.io.gfile.rename(backup, directory)
+      _LOG.error(
+          "mine_plugin: overwrite: the run failed; the previous %s is back in "
+          "place%s.", directory,
+          "" if failed is None else " (this run's partial output: {})".format(failed))
+      raise
+    tf.io.gfile.rmtree(backup)
+    return result
+
+  guarded.__doc__ = function.__doc__
+  guarded.__name__ = function.__name__
+  guarded._mine_plugin_compat = True  # pylint: disable=protected-access
+  return guarded
+
+
+def short_training_error(error):
+  """The plugin's own message inside a TensorFlow error, or None.
+
+  A NaN stop raised by the plugin's checks (`tf.debugging.check_numerics`,
+  `tf.debugging.Assert`) reaches the user as an InvalidArgumentError whose message
+  holds the graph's whole stack; the line that says what happened is the one that
+  starts with "mine_plugin:" (for an Assert, followed by the values it printed).
+  """
+  text = str(getattr(error, "message", None) or error)
+  start = text.find("mine_plugin:")
+  if start < 0:
+    return None
+  line = text[start:].splitlines()[0]
+  # check_numerics appends " : Tensor had NaN values"; Assert prints its data as
+  # "message] [name] [value] ...": keep the words, drop the brackets.
+  line = line.split("[[{{node")[0].replace("\\'", "'")
+  return " ".join(line.replace("[", " ").replace("]", " ").split())
+
+
+def _short_errors(function):
+  """Re-raises the plugin's NaN stops as one short RuntimeError line."""
+
+  def short(*args, **kwargs):
+    try:
+      return function(*args, **kwargs)
+    except Exception as error:  # pylint: disable=broad-except
+      message = short_training_error(error)
+      if message is None:
+        raise
+      raise RuntimeError(message) from None
+
+  short.__doc__ = function.__doc__
+  short.__name__ = function.__name__
+  return short
+
+
+def _guard_train(module):
+  module.train = _short_errors(_overwrite_guarded(module.train, 0))
+  # Batches drawn a batch at a time (mine_plugin/input_pipeline.py).
+  importlib.import_module("mine_plugin.input_pipeline").install(module)
+  # The bfloat16 option (mine_plugin/precision.py).
+  importlib.import_module("mine_plugin.precision").install(module)
+
+
+def _guard_postprocess(module):
+  module.postprocess = _overwrite_guarded(module.postprocess, 1)
+
+
+def _guard_evaluate(module):
+  module.evaluate = _overwrite_guarded(module.evaluate, 1)
+
+
+def _check_decoder_shape(module):
+  """dlib's make_decoder, with a clear error when the decoder does not fit the data.
+
+  dlib's 64x64 decoders reshape their output to the data's observation shape, so
+  on 32x32 data a batch of 4 silently becomes 16 and the failure surfaces later as
+  a shape error about logits in the reconstruction loss.
+  """
+  original = module.make_decoder
+
+  def make_decoder(latent_tensor, output_shape, is_training=True):
+    output = original(latent_tensor, output_shape, is_training=is_training)
+    batch_in = latent_tensor.shape[0]
+    batch_out = output.shape[0]
+    if (batch_in is not None and batch_out is not None and
+        int(batch_in) != int(batch_out)):
+      raise ValueError(
+          "The decoder does not produce images of the data's shape {}: a batch of "
+          "{} codes became {} images after reshaping its output. dlib's "
+          "conv_encoder/deconv_decoder are for 64x64 data; for 32x32 data (e.g. "
+          "dataset.name = 'synthetic_squares_32') bind encoder.encoder_fn = "
+          "@conv_encoder_32 and decoder.decoder_fn = @deconv_decoder_32 "
+          "(mine_plugin.architectures).".format(
+              list(output_shape), int(batch_in), int(batch_out)))
+    return output
+
+  make_decoder.__doc__ = original.__doc__
+  make_decoder._mine_plugin_compat = True  # pylint: disable=protected-access
+  module.make_decoder = make_decoder
+
+
 def _import_plugin(module_name):
   return lambda unused_module: importlib.import_module(module_name)
 
@@ -273,6 +418,10 @@ _BEFORE_EXEC = {
 # Run after the named dlib module's body executed (receives the module).
 _AFTER_EXEC = {
     "disentanglement_lib.visualize.visualize_util": _patch_visualize_util,
+    "disentanglement_lib.methods.unsupervised.train": _guard_train,
+    "disentanglement_lib.postprocessing.postprocess": _guard_postprocess,
+    "disentanglement_lib.evaluation.evaluate": _guard_evaluate,
+    "disentanglement_lib.methods.shared.architectures": _check_decoder_shape,
 }
 
 

@@ -50,22 +50,26 @@ def summarize(scores, tracking=None):
     tracking: optional Series model -> list of per-seed median ratios.
 
   Returns:
-    DataFrame with columns model, metric, n, mean, sd, ci_low, ci_high (NaN below
-    MIN_BOOTSTRAP_SEEDS seeds), ratio (median over seeds of each seed's median
-    ratio; NaN for models without a critic).
+    DataFrame with columns model, metric, n (finite scores), mean, sd, ci_low,
+    ci_high (over those; NaN below MIN_BOOTSTRAP_SEEDS seeds), ratio (median over
+    seeds of each seed's median ratio; NaN for models without a critic),
+    not_finite (NaN or inf scores, counted apart).
   """
   rows = []
   for (model, metric), group in scores.groupby(["model", "metric"], sort=False):
-    values = group["value"].to_numpy(dtype=float)
+    all_values = group["value"].to_numpy(dtype=float)
+    values = all_values[np.isfinite(all_values)]
     low, high = (bootstrap_interval(values) if len(values) >= MIN_BOOTSTRAP_SEEDS
                  else (np.nan, np.nan))
     ratios = [] if tracking is None else tracking.get(model, [])
     ratios = [r for r in ratios if r is not None and np.isfinite(r)]
-    rows.append([model, metric, len(values), values.mean(),
+    rows.append([model, metric, len(values),
+                 values.mean() if len(values) else np.nan,
                  values.std(ddof=1) if len(values) > 1 else np.nan, low, high,
-                 float(np.median(ratios)) if ratios else np.nan])
+                 float(np.median(ratios)) if ratios else np.nan,
+                 len(all_values) - len(values)])
   return pd.DataFrame(rows, columns=["model", "metric", "n", "mean", "sd",
-                                     "ci_low", "ci_high", "ratio"])
+                                     "ci_low", "ci_high", "ratio", "not_finite"])
 
 
 def tracking_ratios(frame):
@@ -145,7 +149,8 @@ def to_markdown(summary):
                 if np.isfinite(row.ci_low) else "n < {}".format(MIN_BOOTSTRAP_SEEDS))
     ratio = "{:.2f}".format(row.ratio) if np.isfinite(row.ratio) else "no critic"
     lines.append("| {} | {} | {} | {:.3f} ± {:.3f} | {} | {} |".format(
-        row.model, row.metric, row.n, row.mean, row.sd, interval, ratio))
+        row.model, row.metric, compare.format_count(row.n, row.not_finite),
+        row.mean, row.sd, interval, ratio))
   return "\n".join(lines) + "\n"
 
 

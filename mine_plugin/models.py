@@ -67,6 +67,8 @@ hyperparameters are bound under its own name.
 """
 import abc
 import collections
+import math
+import numbers
 
 from disentanglement_lib.methods.shared import losses
 from disentanglement_lib.methods.shared import optimizers
@@ -104,6 +106,38 @@ class Penalty(abc.ABC):
   @abc.abstractmethod
   def __call__(self, outputs, is_training):
     """Returns the PenaltyTerms of `outputs` (a VAEOutputs)."""
+
+
+def check_weight(model, name, value, minimum=0.):
+  """Raises ValueError naming `model.name` unless value is a finite number >= minimum.
+
+  A string from a gin binding such as `lam = 'x'` is reported here, with the
+  parameter's name, instead of as a dtype error deep inside the graph.
+  """
+  if (isinstance(value, bool) or not isinstance(value, numbers.Real) or
+      not math.isfinite(value) or value < minimum):
+    raise ValueError("{}.{} must be a finite number >= {:g}, got {!r}{}.".format(
+        model, name, minimum, value,
+        "" if isinstance(value, numbers.Real) else
+        " (a {})".format(type(value).__name__)))
+  return float(value)
+
+
+def warn_unused_critic_settings(model, estimator, settings):
+  """Warns about critic settings that differ from their defaults but do nothing.
+
+  `settings`: {name: (value, default)} of the critic parameters of `model`.
+  """
+  changed = sorted(name for name, (value, default) in settings.items()
+                   if value != default)
+  if changed:
+    tf.logging.warning(
+        "mine_plugin: %s.estimator = %r has no critic, so %s do%s nothing here; "
+        "they apply to the critic estimators (%s).", model, estimator,
+        ", ".join("{}.{}".format(model, n) for n in changed),
+        "es" if len(changed) == 1 else "",
+        ", ".join(repr(e) for e in PAIRWISE_CRITIC_ESTIMATORS))
+  return changed
 
 
 def check_inner_steps(inner_steps):
@@ -289,8 +323,20 @@ class PairwiseMutualInformation(Penalty):
 
   def __call__(self, outputs, is_training):
     del is_training
+    check_pairs(outputs.z_sampled)
     total = pairwise_total_mws(outputs)
     return PenaltyTerms(self.weight * total, None, {self.name: total})
+
+
+def check_pairs(z):
+  """The number of latent dimensions of z; ValueError unless it is static and >= 2."""
+  num_latent = tf.compat.dimension_value(z.shape[1])
+  if num_latent is None or num_latent < 2:
+    raise ValueError(
+        "The pairwise MI penalty needs >= 2 latent dimensions (it sums I(z_i; z_j) "
+        "over pairs i != j, so with one it is identically 0); got "
+        "encoder.num_latent = {}.".format(num_latent))
+  return num_latent
 
 
 def pairwise_total_mws(outputs):
@@ -333,10 +379,7 @@ class PairwiseCriticMutualInformation(CriticPenalty):
   @staticmethod
   def pair_samples(z):
     """Critic inputs [batch, num_pairs, 2 + num_pairs] for joint and product samples."""
-    num_latent = tf.compat.dimension_value(z.shape[1])
-    if num_latent is None or num_latent < 2:
-      raise ValueError("The pairwise MI penalty needs a static number of latent "
-                       "dimensions >= 2, got {}.".format(num_latent))
+    num_latent = check_pairs(z)
     first, second = estimators.pairs(num_latent)
     num_pairs = len(first)
     pair_ids = tf.tile(tf.eye(num_pairs)[None], [tf.shape(z)[0], 1, 1])
@@ -382,6 +425,34 @@ def _checked(tensor, term, model_name):
       "Lower the learning rates (vae_optimizer/critic_optimizer) or the "
       "penalty weight.".format(
           term, model_name))
+
+
+def _checked_in_order(terms, model_name):
+  """Checks of (tensor, name) pairs, each run after the previous one.
+
+  In the order the terms are computed, so that the first non-finite term is the
+  one reported (grouped checks run in any order).
+  """
+  checks = []
+  for tensor, name in terms:
+    with tf.control_dependencies(checks[-1:]):
+      checks.append(_checked(tensor, name, model_name))
+  return checks
+
+
+def _checked_gradients(gradients, terms, model_name):
+  """Asserts that the VAE's gradients are finite; the error shows every term.
+
+  A finite but huge term (say a penalty weight of 1e30) gives inf gradients before
+  any loss term is NaN; the values printed with the error show which term it was.
+  """
+  norm = tf.linalg.global_norm([g for g, _ in gradients if g is not None])
+  data = ["mine_plugin: the gradients of the loss of {} are NaN or inf although "
+          "every loss term is finite; training stopped. One term is too large for "
+          "its weight or learning rate; the terms now:".format(model_name)]
+  for tensor, name in terms:
+    data += [name, tensor]
+  return tf.debugging.Assert(tf.math.is_finite(norm), data, summarize=4)
 
 
 class PenalizedVAE(vae.BaseVAE):
@@ -463,11 +534,11 @@ class PenalizedVAE(vae.BaseVAE):
       logs[name] = value
 
     if mode == tf.estimator.ModeKeys.TRAIN:
-      checks = [_checked(reconstruction_loss, "reconstruction_loss", model_name),
-                _checked(kl_loss, "kl_loss", model_name),
-                _checked(terms.loss, penalty.name, model_name)]
-      checks += [_checked(value, name, model_name)
-                 for name, value in terms.logs.items()]
+      # The order the terms are computed in: the first bad one is reported.
+      checked_terms = ([(reconstruction_loss, "reconstruction_loss"),
+                        (kl_loss, "kl_loss"), (terms.loss, penalty.name)] +
+                       [(value, name) for name, value in terms.logs.items()])
+      checks = _checked_in_order(checked_terms, model_name)
       vae_vars = self._vae_variables()
       critic_vars = self._critic_variables()
       overlap = set(vae_vars) & set(critic_vars)
@@ -485,9 +556,15 @@ class PenalizedVAE(vae.BaseVAE):
                 penalty.name, sorted(v.op.name for v in untrained),
                 penalty.outer_scope, penalty.critic_scope))
       update_ops = tf.get_collection(tf.GraphKeys.UPDATE_OPS)
+      vae_optimizer = optimizers.make_vae_optimizer()
       with tf.control_dependencies(checks + critic_updates[-1:]):
-        train_op = optimizers.make_vae_optimizer().minimize(
-            loss, global_step=tf.train.get_global_step(), var_list=vae_vars)
+        gradients = vae_optimizer.compute_gradients(loss, var_list=vae_vars)
+        with tf.control_dependencies(checks[-1:]):
+          gradient_check = _checked_gradients(gradients, checked_terms[:3],
+                                              model_name)
+        with tf.control_dependencies([gradient_check]):
+          train_op = vae_optimizer.apply_gradients(
+              gradients, global_step=tf.train.get_global_step())
       train_op = tf.group([train_op, update_ops] + critic_updates)
       for name, value in logs.items():
         tf.summary.scalar(name, value)
@@ -577,6 +654,8 @@ class MineTCVAE(PenalizedVAE):
       warmup_steps: training steps during which the critic trains and its
         penalty is off.
     """
+    # beta < 1 would give TC a negative weight, rewarding dependent latents.
+    beta = check_weight(self.gin_name, "beta", beta, minimum=1.)
     super(MineTCVAE, self).__init__(
         penalty=MineTotalCorrelation(
             beta - 1., estimator=estimator, bound=bound, inner_steps=inner_steps,
@@ -616,7 +695,14 @@ class PairwiseMIVAE(PenalizedVAE):
     if estimator not in PAIRWISE_ESTIMATORS:
       raise ValueError("Unknown pairwise MI estimator {!r}; valid: {}.".format(
           estimator, ", ".join(repr(e) for e in PAIRWISE_ESTIMATORS)))
+    beta = check_weight(self.gin_name, "beta", beta)
+    lam = check_weight(self.gin_name, "lam", lam)
     if estimator == "mws":
+      warn_unused_critic_settings(self.gin_name, estimator, {
+          "bound": (bound, "dv"),
+          "inner_steps": (inner_steps, DEFAULT_INNER_STEPS),
+          "ema_decay": (ema_decay, 0.99),
+          "warmup_steps": (warmup_steps, DEFAULT_WARMUP_STEPS)})
       penalty = PairwiseMutualInformation(lam)
     else:
       penalty = PairwiseCriticMutualInformation(
@@ -636,5 +722,9 @@ class LambdaBetaVAE(PenalizedVAE):
   beta-VAE (`vae`) loss exactly.
   """
 
+  gin_name = "lambda_beta_vae"
+
   def __init__(self, beta=gin.REQUIRED, lam=gin.REQUIRED):
+    beta = check_weight(self.gin_name, "beta", beta)
+    lam = check_weight(self.gin_name, "lam", lam)
     super(LambdaBetaVAE, self).__init__(penalty=ReconstructionL2(lam), beta=beta)

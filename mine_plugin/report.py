@@ -72,6 +72,7 @@ def plot_metrics_by_model(table, dataset, path):
   for axis, metric in zip(axes.flat, metrics):
     values = [data[(data["metric"] == metric) & (data["model"] == m)]["value"]
               for m in models]
+    values = [v[np.isfinite(v)] for v in values]  # NaN/inf: counted in the table
     present = [i for i, v in enumerate(values) if len(v)]
     axis.boxplot([values[i] for i in present], positions=present, vert=False,
                  widths=0.6, showfliers=False)
@@ -175,8 +176,16 @@ def _summary_table(table):
     cells = []
     for metric in metrics:
       values = runs[runs["metric"] == metric]["value"]
-      cells.append("{:.3f} [{:.3f}, {:.3f}]".format(
-          *np.percentile(values, [50, 25, 75])) if len(values) else "")
+      if not len(values):
+        cells.append("")
+        continue
+      finite = values[np.isfinite(values)]
+      cell = compare.format_quartiles(*np.percentile(finite, [50, 25, 75])) if len(
+          finite) else "NaN"
+      if len(finite) < len(values):
+        cell += " ({} of {} NaN/inf)".format(len(values) - len(finite),
+                                            len(values))
+      cells.append(cell)
     lines.append("| {} | {} | {} | {} |".format(
         dataset, model, runs["path"].map(model_output_dir).nunique(),
         " | ".join(cells)))

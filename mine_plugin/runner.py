@@ -12,6 +12,8 @@ layout of a study's output directory is therefore dlib's:
     <output_directory>/<model_num>/metrics/<post>/<metric>/results/aggregate/evaluation.json
     <output_directory>/<model_num>/log.txt            everything the model's process printed
     <output_directory>/<model_num>/mine_plugin_done.json   written last: the model is complete
+    <output_directory>/<model_num>/mine_plugin_owner.json  PID and host of its process
+    <output_directory>/.runner.lock                   held by the runner (ownership.py)
     <output_directory>/_incomplete/<model_num>-<time>/     unfinished runs, moved aside
     <output_directory>/results.json                   dlib_aggregate_results' format
 
@@ -23,6 +25,9 @@ gin bindings, visualization) as the current run, and every metric result the stu
 expects is readable JSON; so a rerun skips finished models and redoes half-written
 ones, and a run with other settings (say a quick `model.training_steps = 5` check in
 the same directory) is never mistaken for the study's result: it is moved aside.
+One runner at a time works on an output directory, a model's process dies with the
+runner, and a rerun leaves alone a directory whose process still runs
+(`mine_plugin.ownership`).
 
 With Ray (an optional extra, `pip install mine_plugin[ray]`) each model is one Ray task
 that waits on its process, on a local Ray instance or on a cluster (`address`).
@@ -37,6 +42,8 @@ import signal
 import subprocess
 import sys
 import time
+
+from mine_plugin import ownership
 
 MARKER = "mine_plugin_done.json"
 LOG = "log.txt"
@@ -220,6 +227,14 @@ def run_job(job):
   settings = _job_settings(job)
   if is_finished(job.model_dir, job.result_files, settings):
     return ModelOutcome(job.model_num, "skipped", 0., log_path, "finished before")
+  owner = (ownership.live_owner(job.model_dir) if os.path.isdir(job.model_dir)
+           else None)
+  if owner is not None:
+    return ModelOutcome(
+        job.model_num, "failed", 0., log_path,
+        "left alone: {} is still being written by the model process {} of an "
+        "earlier run; rerun once it has ended.".format(
+            job.model_dir, ownership.describe_owner(owner)))
   moved_to = None
   if os.path.exists(job.model_dir):
     earlier = (_read_marker(job.model_dir) or {}).get("settings")
@@ -243,8 +258,13 @@ def run_job(job):
     log.write("$ {}\n".format(" ".join(command)))
     log.flush()
     try:
-      returncode = subprocess.run(command, stdout=log, stderr=subprocess.STDOUT,
-                                  env=env, check=False).returncode
+      # The model's process dies with this one (a killed runner leaves no orphan
+      # writing into the directory), and records itself as the directory's owner.
+      process = subprocess.Popen(
+          command, stdout=log, stderr=subprocess.STDOUT, env=env,
+          preexec_fn=ownership.die_with_parent(os.getpid()))
+      ownership.write_owner(job.model_dir, process.pid)
+      returncode = process.wait()
     except OSError as error:  # The process could not even start.
       log.write("Could not start: {}\n".format(error))
       returncode = 1
@@ -381,24 +401,36 @@ def run_study(study_name, output_directory, model_nums=None, backend="auto",
       raise ValueError("Study {!r} does not list its models; pass the model numbers "
                        "to run (--model_nums=0-9).".format(study_name))
     model_nums = range(len(study.config))
+  model_nums = list(model_nums)
+  if not model_nums:
+    raise ValueError("No model numbers to run (model_nums is empty).")
+  if hasattr(study, "config"):
+    outside = sorted(n for n in model_nums if not 0 <= n < len(study.config))
+    if outside:
+      raise ValueError(
+          "Model numbers {} are not in study {!r}, which has models 0-{}.".format(
+              outside, study_name, len(study.config) - 1))
   expected = result_files(study)
   jobs = [ModelJob(study_name, n, os.path.join(output_directory, str(n)), expected,
                    list(gin_bindings), list(metric_gin_bindings), visualize, env)
           for n in model_nums]
   os.makedirs(output_directory, exist_ok=True)
-  progress = Progress(study_name, len(jobs), stream)
-  stream.write("[{}] {} models, backend {}, output {}\n".format(
-      study_name, len(jobs), backend, output_directory))
-  progress.update()
-  if backend == "ray":
-    outcomes = _run_ray(jobs, progress, address, num_cpus_per_model,
-                        num_gpus_per_model)
-  else:
-    outcomes = _run_serial(jobs, progress)
-  aggregate_path = os.path.join(output_directory, AGGREGATE)
-  count = aggregate(output_directory, expected, aggregate_path,
-                    run_settings(study_name, gin_bindings, metric_gin_bindings,
-                                 visualize))
+  with ownership.StudyLock(output_directory) as lock:
+    if lock.message:
+      stream.write("[{}] {}\n".format(study_name, lock.message))
+    progress = Progress(study_name, len(jobs), stream)
+    stream.write("[{}] {} models, backend {}, output {}\n".format(
+        study_name, len(jobs), backend, output_directory))
+    progress.update()
+    if backend == "ray":
+      outcomes = _run_ray(jobs, progress, address, num_cpus_per_model,
+                          num_gpus_per_model)
+    else:
+      outcomes = _run_serial(jobs, progress)
+    aggregate_path = os.path.join(output_directory, AGGREGATE)
+    count = aggregate(output_directory, expected, aggregate_path,
+                      run_settings(study_name, gin_bindings, metric_gin_bindings,
+                                   visualize))
   failed = [o.model_num for o in outcomes if o.status == "failed"]
   stream.write("[{}] {} results of finished models aggregated in {}.{}\n".format(
       study_name, count, aggregate_path,

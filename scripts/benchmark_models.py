@@ -28,22 +28,27 @@ MODELS = (BASELINE, "beta_vae", "lambda_beta_vae", "pairwise_mi_vae", "mine_tc_v
           "pairwise_mi_vae_club", "attention_mine_vae")
 
 
-def build(name, observations):
-  """Graph, session and train op of one configured model on a fixed batch."""
+def build(name, observations, bindings=(), session_config=None):
+  """Graph, session and train op of one configured model on a fixed batch.
+
+  The model is gin_configs/shared.gin + models/<name>.gin + `bindings`; the
+  session gets `session_config` (a tf ConfigProto, e.g. the bf16 rewrite).
+  """
   import gin  # pylint: disable=g-import-not-at-top
   import tensorflow.compat.v1 as tf  # pylint: disable=g-import-not-at-top
   gin.clear_config()
   gin.parse_config_files_and_bindings(
       [pipeline.gin_config("shared.gin"), pipeline.gin_config("models/" + name + ".gin")],
-      [])
+      list(bindings))
   model = gin.query_parameter("model.model").scoped_configurable_fn()
   graph = tf.Graph()
   with graph.as_default():
     tf.set_random_seed(0)
     tf.train.get_or_create_global_step()
     spec = model.model_fn(tf.constant(observations), None,
-                          tf.estimator.ModeKeys.TRAIN, {})
-    session = tf.Session(graph=graph)
+                          tf.estimator.ModeKeys.TRAIN,
+                          {"batch_size": len(observations)})
+    session = tf.Session(graph=graph, config=session_config)
     session.run(tf.global_variables_initializer())
   gin.clear_config()
   return session, spec.train_op

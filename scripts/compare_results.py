@@ -30,8 +30,14 @@ def parse_args(argv):
 
 def main(argv):
   args = parse_args(argv)
-  table = compare.compare(compare.scores(compare.load_results(args.results)),
-                          compare.scores(compare.load_results(args.reference)),
+  tables = {}
+  for flag in ("results", "reference"):
+    try:
+      tables[flag] = compare.scores(compare.load_results(getattr(args, flag)))
+    except (OSError, ValueError) as error:
+      raise SystemExit("compare_results.py: --{} {}: {}".format(
+          flag, getattr(args, flag), error)) from None
+  table = compare.compare(tables["results"], tables["reference"],
                           args.representation)
   text = compare.to_markdown(table)
   print(text)

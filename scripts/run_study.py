@@ -20,8 +20,13 @@ def parse_model_nums(text):
   for part in text.split(","):
     try:
       if "-" in part:
-        first, last = part.split("-")
-        numbers.extend(range(int(first), int(last) + 1))
+        first, last = (int(n) for n in part.split("-"))
+        if last < first:
+          raise argparse.ArgumentTypeError(
+              "--model_nums: the range {!r} is empty (its end {} is below its "
+              "start {}); write it as '{}-{}'.".format(part, last, first, last,
+                                                       first))
+        numbers.extend(range(first, last + 1))
       else:
         numbers.append(int(part))
     except ValueError:

@@ -296,7 +296,8 @@ def test_critic_and_vae_optimizers_train_disjoint_variables():
 
 
 def test_model_rejects_bad_hyperparameters():
-  with pytest.raises(ValueError, match="gamma must be >= 0"):
+  with pytest.raises(ValueError, match="attention_mine_vae.gamma must be a finite "
+                     "number >= 0, got -1"):
     attention.AttentionMineVAE(lam=1., alpha=1., gamma=-1.)
   with pytest.raises(ValueError, match="inner_steps must be an integer >= 1"):
     attention.AttentionMineVAE(lam=1., alpha=1., gamma=1., inner_steps=0)

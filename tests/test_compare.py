@@ -111,9 +111,9 @@ def test_script_prints_markdown_tables(ours_json, tmp_path):
       [sys.executable, SCRIPT, "--results", ours_json, "--reference", REFERENCE,
        "--output", str(output)], capture_output=True, text=True, check=True)
   assert "### dsprites_full -- MIG" in completed.stdout
-  assert "| ours | lambda_beta_vae | 3 | 0.220 | [0.170, 0.310] | 56.2 |" in (
+  assert "| ours | lambda_beta_vae | 3 | 0.220 [0.170, 0.310] | 56.2 |" in (
       completed.stdout)
-  assert "| reference | beta_vae | 5 | 0.200 | [0.100, 0.220] |  |" in completed.stdout
+  assert "| reference | beta_vae | 5 | 0.200 [0.100, 0.220] |  |" in completed.stdout
   assert "no reference" in completed.stdout
   assert output.read_text() in completed.stdout
 
@@ -123,3 +123,38 @@ def test_missing_results_are_explained(tmp_path):
     compare.load_results(str(tmp_path / "nothing.json"))
   with pytest.raises(ValueError, match="No metric results found"):
     compare.load_results(str(tmp_path))
+
+
+def test_nan_and_inf_scores_are_counted_and_shown_not_dropped(tmp_path):
+  records = [_record("vae", "dsprites_full", "mean", "mig", discrete_mig=v)
+             for v in (0.2, 0.4, float("nan"))]
+  records += [_record("broken_vae", "dsprites_full", "mean", "mig",
+                      discrete_mig=float("nan"))]
+  path = str(tmp_path / "results.json")
+  pd.DataFrame(records).to_json(path)
+  table = compare.compare(compare.scores(compare.load_results(path)),
+                          compare.scores(compare.load_results(REFERENCE)))
+  vae = _row(table, "dsprites_full", "MIG", "ours", "vae")
+  assert (vae.n, vae.not_finite) == (2, 1)
+  assert vae["median"] == pytest.approx(0.3)
+  broken = _row(table, "dsprites_full", "MIG", "ours", "broken_vae")
+  assert (broken.n, broken.not_finite) == (0, 1)
+  text = compare.to_markdown(table)
+  assert "| ours | vae | 2 + 1 NaN/inf | 0.300 [0.250, 0.350] |" in text
+  assert "| ours | broken_vae | 0 + 1 NaN/inf | NaN | no finite score |" in text
+
+
+@pytest.mark.parametrize("content,problem", [
+    ("", "empty"), ('{"path": {"0": "x"', "not valid JSON"),
+    ("[1, 2]", "not a dlib results table")])
+def test_unreadable_results_name_the_file_and_the_input(tmp_path, content,
+                                                          problem):
+  path = tmp_path / "broken.json"
+  path.write_text(content)
+  completed = subprocess.run(
+      [sys.executable, SCRIPT, "--results", str(path), "--reference", REFERENCE],
+      capture_output=True, text=True)
+  assert completed.returncode != 0
+  last_line = completed.stderr.strip().splitlines()[-1]
+  assert str(path) in last_line and "--results" in last_line
+  assert problem in last_line

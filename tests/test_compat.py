@@ -153,3 +153,25 @@ def test_unknown_dataset_name_lists_valid_names():
   with pytest.raises(ValueError, match=r"'no_such_data'.*dsprites_full.*"
                                        r"dummy_data"):
     named_data.get_named_ground_truth_data("no_such_data")
+
+
+def test_64x64_architectures_on_32x32_data_name_the_fix():
+  completed = _run_python("""
+      from disentanglement_lib.methods.unsupervised import train
+      from disentanglement_lib.methods.unsupervised import vae
+      import gin
+      import tensorflow.compat.v1 as tf
+      from mine_plugin import pipeline
+      gin.parse_config_files_and_bindings(
+          [pipeline.gin_config("shared.gin")],
+          ["dataset.name = 'synthetic_squares_32'", "model.model = @vae()",
+           "vae.beta = 1."])
+      with tf.Graph().as_default():
+        tf.train.get_or_create_global_step()
+        vae.BetaVAE().model_fn(tf.zeros([4, 32, 32, 1]), None, "train", {})
+      """)
+  assert completed.returncode != 0
+  last = completed.stderr.strip().splitlines()
+  message = [l for l in last if l.startswith("ValueError")][-1]
+  assert "does not produce images of the data's shape [32, 32, 1]" in message
+  assert "@conv_encoder_32" in message and "@deconv_decoder_32" in message

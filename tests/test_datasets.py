@@ -5,7 +5,10 @@ The data set is reached the way dlib's console scripts reach it, through
 own MIG, DCI and beta-VAE metrics.
 """
 import glob
+import io
 import os
+import re
+import zipfile
 
 from disentanglement_lib.data.ground_truth import named_data
 from disentanglement_lib.evaluation.metrics import beta_vae
@@ -17,6 +20,7 @@ import numpy as np
 import pytest
 
 from mine_plugin import datasets
+from mine_plugin import standin_data
 
 _GIN_DIR = os.path.join(os.path.dirname(__file__), os.pardir, "gin_configs",
                         "datasets")
@@ -216,3 +220,21 @@ def test_shipped_gin_files_parse_and_name_plugin_datasets():
     name = gin.query_parameter("dataset.name")
     assert name in ("synthetic_squares", "synthetic_squares_32", "dsprites_full",
                     "shapes3d"), (path, name)
+
+
+def test_truncated_dsprites_file_names_the_file_and_the_fix(tmp_path, monkeypatch):
+  # Valid zip and .npy header (what check_dsprites_file reads), data cut short:
+  # dlib's own loader then fails inside np.load.
+  monkeypatch.setenv(standin_data.DATA_ENV, str(tmp_path))
+  path = standin_data.dsprites_path()
+  os.makedirs(os.path.dirname(path))
+  header = io.BytesIO()
+  np.lib.format.write_array_header_1_0(header, {
+      "descr": "|u1", "fortran_order": False,
+      "shape": (standin_data.DSPRITES_NUM_IMAGES, 64, 64)})
+  with zipfile.ZipFile(path, "w") as npz:
+    npz.writestr("imgs.npy", header.getvalue() + b"\x00" * 1000)
+  with pytest.raises(ValueError, match=re.escape(path) + " could not be read by "
+                     "dlib's dSprites loader .* probably truncated. Download it "
+                     "again"):
+    named_data.get_named_ground_truth_data("dsprites_full")

@@ -296,6 +296,36 @@ def test_invalid_settings_name_the_value_and_the_valid_ones():
     models.MineTCVAE(beta=6., bound="infonce")
   with pytest.raises(TypeError, match="must be a mine_plugin.models.Penalty"):
     models.PenalizedVAE(penalty="tc")
+  with pytest.raises(ValueError, match=r"pairwise_mi_vae.lam must be a finite "
+                     r"number >= 0, got 'x' \(a str\)"):
+    models.PairwiseMIVAE(lam="x")
+  with pytest.raises(ValueError, match="pairwise_mi_vae.lam must be a finite "
+                     "number >= 0, got -1"):
+    models.PairwiseMIVAE(lam=-1.)
+  with pytest.raises(ValueError, match="lambda_beta_vae.lam .* got nan"):
+    models.LambdaBetaVAE(beta=1., lam=float("nan"))
+  with pytest.raises(ValueError, match="mine_tc_vae.beta must be a finite number "
+                     ">= 1, got 0.5"):
+    models.MineTCVAE(beta=0.5)
+
+
+def test_one_latent_dimension_is_an_error_for_the_pairwise_penalty():
+  bind("encoder.num_latent", 1)
+  for estimator in ("mws", "density_ratio"):
+    with pytest.raises(ValueError, match="needs >= 2 latent dimensions .* got "
+                       "encoder.num_latent = 1"):
+      Built(models.PairwiseMIVAE(lam=1., estimator=estimator))
+
+
+def test_critic_settings_with_the_closed_form_estimator_warn(caplog):
+  with caplog.at_level("WARNING"):
+    models.PairwiseMIVAE(lam=1., estimator="mws")
+  assert "has no critic" not in caplog.text
+  with caplog.at_level("WARNING"):
+    models.PairwiseMIVAE(lam=1., estimator="mws", inner_steps=3, bound="nwj")
+  assert ("pairwise_mi_vae.estimator = 'mws' has no critic, so "
+          "pairwise_mi_vae.bound, pairwise_mi_vae.inner_steps do nothing here"
+          in caplog.text)
 
 
 MODEL_CONFIGS = {

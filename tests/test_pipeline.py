@@ -109,7 +109,8 @@ def _dlib_error(script, flags):
   with pytest.raises(RuntimeError) as error:
     pipeline.run_dlib(script, flags)
   output = str(error.value)
-  assert "mine_plugin/compat.py" not in output, output
+  # The compat layer wraps dlib's train (overwrite guard, short NaN stops) but
+  # passes dlib's own errors on unchanged: the last exception line is dlib's.
   exceptions = re.findall(r"^\w+Error: .*$", output, flags=re.MULTILINE)
   assert exceptions, output
   return exceptions[-1]

@@ -93,3 +93,22 @@ def test_empty_results_are_explained(tmp_path):
                ).to_json(path)
   with pytest.raises(ValueError, match="holds no scores of the metrics"):
     report.make_report(path, str(tmp_path / "out"))
+
+
+def test_nan_scores_are_shown_and_counted_in_the_summary(toy_study, tmp_path):
+  path, _ = toy_study
+  frame = pd.read_json(path)
+  mig = frame["evaluation_config.evaluation.name"] == "'mig'"
+  beta_vae = frame["train_config.model.name"] == "'beta_vae'"
+  frame.loc[mig & beta_vae, "evaluation_results.discrete_mig"] = [
+      np.nan] + list(frame.loc[mig & beta_vae, "evaluation_results.discrete_mig"])[1:]
+  frame.loc[mig & (frame["train_config.model.name"] == "'attention_mine_vae'"),
+            "evaluation_results.discrete_mig"] = np.nan
+  frame.to_json(path)
+  text = open(report.make_report(path, str(tmp_path / "out"))).read()
+  row = [l for l in text.splitlines()
+         if l.startswith("| synthetic_squares | beta_vae | 6 |")][0]
+  assert "(1 of 6 NaN/inf)" in row
+  row = [l for l in text.splitlines()
+         if l.startswith("| synthetic_squares | attention_mine_vae | 2 |")][0]
+  assert "| NaN (2 of 2 NaN/inf) |" in row

@@ -1,0 +1,175 @@
+"""Who owns a study directory and a model directory, so that runs never collide.
+
+- `StudyLock`: an advisory lock (`fcntl.flock`) on `<output_directory>/.runner.lock`,
+  held by a study runner for its whole run, with the owner's PID, host and start time
+  written in the file. A second runner on the same directory is refused at once with
+  a message naming the owner. The kernel releases a flock when its process dies, so a
+  lock file left by a killed runner is taken over (with a message saying so).
+- Owner markers (`OWNER_FILE` in a model directory): the PID and host of the process
+  that trains the model. A rerun leaves a directory alone while that process lives.
+- `die_with_parent`: makes a model's process die with the process that waits on it
+  (Linux's parent-death signal), so that a killed runner leaves no orphan writing into
+  a directory that the next run would move aside.
+
+flock works between processes of one host and on most local filesystems; on a shared
+filesystem across hosts it depends on the filesystem (NFSv4 supports it). The owner
+markers carry the host, and a process on another host is never assumed dead.
+"""
+import ctypes
+import errno
+import fcntl
+import json
+import os
+import signal
+import socket
+import sys
+import time
+
+LOCK_FILE = ".runner.lock"
+OWNER_FILE = "mine_plugin_owner.json"
+
+_PR_SET_PDEATHSIG = 1
+
+
+def process_alive(pid):
+  """Whether a process with this PID exists on this host."""
+  try:
+    os.kill(pid, 0)
+  except ProcessLookupError:
+    return False
+  except PermissionError:  # Exists, owned by someone else.
+    return True
+  return True
+
+
+def _describe(owner):
+  return "PID {} on host {} (since {})".format(
+      owner.get("pid"), owner.get("host"), owner.get("started", "?"))
+
+
+def _owner_record():
+  return {"pid": os.getpid(), "host": socket.gethostname(),
+          "started": time.strftime("%Y-%m-%d %H:%M:%S"),
+          "command": " ".join(sys.argv)}
+
+
+def _read_json(path):
+  try:
+    with open(path) as f:
+      return json.load(f)
+  except (OSError, ValueError):
+    return None
+
+
+class StudyLockedError(RuntimeError):
+  """Another runner holds the study directory."""
+
+
+class StudyLock(object):
+  """The advisory lock of one study output directory (see the module docstring).
+
+  Use as a context manager; `message` says whether a stale lock was taken over.
+  """
+
+  def __init__(self, output_directory):
+    self.path = os.path.join(output_directory, LOCK_FILE)
+    self.message = None
+    self._file = None
+
+  def acquire(self):
+    os.makedirs(os.path.dirname(self.path) or ".", exist_ok=True)
+    handle = open(self.path, "a+")
+    try:
+      fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError as error:
+      if error.errno not in (errno.EAGAIN, errno.EACCES, errno.EWOULDBLOCK):
+        handle.close()
+        raise
+      handle.seek(0)
+      try:
+        owner = json.loads(handle.read() or "{}")
+      except ValueError:
+        owner = {}
+      handle.close()
+      raise StudyLockedError(
+          "Another study runner is using {}: {}, running `{}`. Two runners on one "
+          "output directory would move each other's models aside; wait for it to "
+          "finish, stop it (kill {}), or give this run another "
+          "--output_directory.".format(
+              os.path.dirname(self.path), _describe(owner),
+              owner.get("command", "?"), owner.get("pid", "<pid>")))
+    handle.seek(0)
+    try:
+      previous = json.loads(handle.read() or "null")
+    except ValueError:
+      previous = None
+    if previous:
+      self.message = ("Took over the lock of {} left by a runner that is no longer "
+                      "running ({}).".format(self.path, _describe(previous)))
+    handle.seek(0)
+    handle.truncate()
+    json.dump(_owner_record(), handle)
+    handle.flush()
+    self._file = handle
+    return self
+
+  def release(self):
+    if self._file is None:
+      return
+    self._file.seek(0)
+    self._file.truncate()
+    self._file.flush()
+    fcntl.flock(self._file, fcntl.LOCK_UN)
+    self._file.close()
+    self._file = None
+
+  def __enter__(self):
+    return self.acquire()
+
+  def __exit__(self, *unused_exc):
+    self.release()
+
+
+def write_owner(model_dir, pid):
+  """Records that process `pid` of this host trains the model in `model_dir`."""
+  record = dict(_owner_record(), pid=pid)
+  path = os.path.join(model_dir, OWNER_FILE)
+  with open(path + ".tmp", "w") as f:
+    json.dump(record, f)
+  os.replace(path + ".tmp", path)
+
+
+def live_owner(model_dir):
+  """The owner record of `model_dir` if its process may still run, else None.
+
+  A process on another host is assumed alive (it cannot be checked from here).
+  """
+  owner = _read_json(os.path.join(model_dir, OWNER_FILE))
+  if not owner or not isinstance(owner.get("pid"), int):
+    return None
+  if owner.get("host") != socket.gethostname():
+    return owner
+  return owner if process_alive(owner["pid"]) else None
+
+
+def describe_owner(owner):
+  return _describe(owner)
+
+
+def die_with_parent(parent_pid):
+  """A subprocess `preexec_fn`: the child gets SIGKILL when its parent dies (Linux).
+
+  `parent_pid` is the PID of the process that starts the child (os.getpid() there);
+  if it died between fork and prctl, the child exits at once. Elsewhere (no prctl)
+  the function does nothing.
+  """
+
+  def preexec():
+    if not sys.platform.startswith("linux"):
+      return
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    if os.getppid() != parent_pid:
+      os._exit(1)  # pylint: disable=protected-access
+
+  return preexec

@@ -1,0 +1,278 @@
+"""Nothing a user has is lost: dlib's `overwrite` under the plugin, killed and
+concurrent sweeps, model numbers outside a study.
+
+dlib's train/postprocess/evaluate delete an existing output directory before they
+read their config; under the plugin (mine_plugin.compat) the old directory is moved
+aside and put back when the run fails.
+"""
+import glob
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+
+from disentanglement_lib.utils import resources
+from mine_plugin import compat
+from mine_plugin import ownership
+from mine_plugin import pipeline
+from mine_plugin import runner
+import pytest
+
+TRAIN_TEST_GIN = resources.get_file(
+    "config/tests/methods/unsupervised/train_test.gin")
+
+
+def existing_model(tmp_path):
+  """A directory standing for a trained model the user already has."""
+  model_dir = tmp_path / "model"
+  model_dir.mkdir()
+  (model_dir / "checkpoint-of-a-week").write_text("precious")
+  return model_dir
+
+
+def siblings(model_dir):
+  return sorted(os.path.basename(p) for p in glob.glob(str(model_dir) + ".*"))
+
+
+@pytest.mark.parametrize("bad_binding,message", [
+    ("vae.beta = 'x'", "beta"),
+    ("dataset.name = 'no_such_dataset'", "no_such_dataset"),
+])
+def test_dlib_train_overwrite_with_a_bad_run_keeps_the_old_model(
+    tmp_path, bad_binding, message):
+  model_dir = existing_model(tmp_path)
+  completed = subprocess.run(
+      [pipeline.console_script("dlib_train"), "--model_dir", str(model_dir),
+       "--overwrite", "--gin_config", TRAIN_TEST_GIN,
+       "--gin_bindings", bad_binding],
+      capture_output=True, text=True)
+  output = completed.stdout + completed.stderr
+  assert completed.returncode != 0
+  assert message in output
+  assert "is back in place" in output
+  assert (model_dir / "checkpoint-of-a-week").read_text() == "precious"
+  # The failed run's partial output is kept beside it, not mixed into it.
+  assert [s.split(compat.OVERWRITE_FAILED)[0] for s in siblings(model_dir)] in (
+      [], ["model"])
+  assert not any(compat.OVERWRITE_BACKUP in s for s in siblings(model_dir))
+
+
+def test_overwrite_that_succeeds_replaces_the_model_and_leaves_no_backup(tmp_path):
+  model_dir = existing_model(tmp_path)
+  pipeline.run_dlib("dlib_train", ["--model_dir", str(model_dir), "--overwrite",
+                                   "--gin_config", TRAIN_TEST_GIN])
+  assert not (model_dir / "checkpoint-of-a-week").exists()
+  assert (model_dir / "tfhub" / "saved_model.pb").is_file()
+  assert siblings(model_dir) == []
+
+
+# ---------------------------------------------------------------------------
+# Killed and concurrent sweeps (scripts/run_study.py on the smoke study: two
+# models that train for two steps on dlib's dummy data).
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+RUN_STUDY = [sys.executable, os.path.join(REPO, "scripts", "run_study.py"),
+             "--study=mine_plugin_smoke", "--backend=serial", "--no_visualize"]
+
+
+def start_runner(output, log_path):
+  log = open(log_path, "w")
+  return subprocess.Popen(RUN_STUDY + ["--output_directory=" + output],
+                          stdout=log, stderr=subprocess.STDOUT,
+                          start_new_session=True)
+
+
+def children(pid):
+  try:
+    with open("/proc/{0}/task/{0}/children".format(pid)) as f:
+      return [int(p) for p in f.read().split()]
+  except OSError:
+    return []
+
+
+def wait_for(condition, timeout, what):
+  deadline = time.time() + timeout
+  while time.time() < deadline:
+    value = condition()
+    if value:
+      return value
+    time.sleep(0.2)
+  raise AssertionError("timed out after {} s waiting for {}".format(timeout, what))
+
+
+def kill_group(process):
+  try:
+    os.killpg(process.pid, signal.SIGKILL)
+  except ProcessLookupError:
+    pass
+  process.wait()
+
+
+def snapshot(directory):
+  """{relative path: bytes} of every file under directory."""
+  files = {}
+  for root, _, names in os.walk(directory):
+    for name in names:
+      path = os.path.join(root, name)
+      with open(path, "rb") as f:
+        files[os.path.relpath(path, directory)] = f.read()
+  return files
+
+
+def model_in_training(output, model_num):
+  """True once model `model_num`'s process has written its first training lines."""
+  try:
+    with open(os.path.join(output, str(model_num), runner.LOG)) as f:
+      return "Training with" in f.read()
+  except OSError:
+    return False
+
+
+@pytest.mark.parametrize("kill_point", ["before_training", "mid_training",
+                                        "mid_evaluation"])
+def test_killed_runner_takes_its_model_process_along_and_a_rerun_completes(
+    tmp_path, kill_point):
+  output = str(tmp_path / "study")
+  runner_process = start_runner(output, str(tmp_path / "first.log"))
+  try:
+    if kill_point == "before_training":
+      # Model 0's process exists, before its training started.
+      wait_for(lambda: children(runner_process.pid), 120, "a model process")
+      finished_before = []
+    elif kill_point == "mid_training":
+      wait_for(lambda: model_in_training(output, 1), 300, "model 1 training")
+      finished_before = [0]
+    else:
+      wait_for(lambda: "Computing metric" in open(
+          os.path.join(output, "1", runner.LOG)).read()
+               if model_in_training(output, 1) else False, 300,
+               "model 1 evaluating")
+      finished_before = [0]
+    model_processes = children(runner_process.pid)
+    assert model_processes
+    before = {n: snapshot(os.path.join(output, str(n))) for n in finished_before}
+    runner_process.send_signal(signal.SIGKILL)
+    runner_process.wait()
+    # The model's process dies with its runner (parent-death signal).
+    wait_for(lambda: not any(ownership.process_alive(p) and not is_zombie(p)
+                             for p in model_processes), 30,
+             "the model process to end")
+  finally:
+    kill_group(runner_process)
+  rerun = subprocess.run(RUN_STUDY + ["--output_directory=" + output],
+                         capture_output=True, text=True, timeout=900)
+  assert rerun.returncode == 0, rerun.stdout[-3000:] + rerun.stderr[-3000:]
+  assert "Took over the lock" in rerun.stdout
+  assert "0 failed" in rerun.stdout
+  expected = runner.result_files(runner.load_study("mine_plugin_smoke"))
+  for model_num in (0, 1):
+    assert runner.is_finished(os.path.join(output, str(model_num)), expected)
+  for model_num, files in before.items():
+    # A model finished before the kill is skipped, byte for byte.
+    assert snapshot(os.path.join(output, str(model_num))) == files
+  with open(os.path.join(output, runner.AGGREGATE)) as f:
+    assert len(json.load(f)["path"]) == 8
+
+
+def is_zombie(pid):
+  try:
+    with open("/proc/{}/stat".format(pid)) as f:
+      return f.read().rsplit(")", 1)[1].split()[0] == "Z"
+  except OSError:
+    return True
+
+
+def test_second_runner_on_the_same_directory_is_refused_and_names_the_first(
+    tmp_path):
+  output = str(tmp_path / "study")
+  first = start_runner(output, str(tmp_path / "first.log"))
+  try:
+    wait_for(lambda: children(first.pid), 120, "the first runner's model")
+    second = subprocess.run(RUN_STUDY + ["--output_directory=" + output],
+                            capture_output=True, text=True, timeout=120)
+    assert second.returncode != 0
+    message = second.stdout + second.stderr
+    assert "Another study runner is using " + output in message
+    assert "PID {}".format(first.pid) in message
+    assert first.wait(timeout=900) == 0
+  finally:
+    kill_group(first)
+  with open(str(tmp_path / "first.log")) as f:
+    assert "0 failed" in f.read()
+  assert not os.path.exists(os.path.join(output, runner.INCOMPLETE))
+
+
+def test_rerun_leaves_alone_a_model_directory_whose_process_lives(tmp_path):
+  output = str(tmp_path / "study")
+  model_dir = os.path.join(output, "0")
+  os.makedirs(model_dir)
+  with open(os.path.join(model_dir, runner.LOG), "w") as f:
+    f.write("written by a process that still runs\n")
+  sleeper = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(120)"])
+  try:
+    ownership.write_owner(model_dir, sleeper.pid)
+    outcomes = runner.run_study("mine_plugin_smoke", output, model_nums=[0],
+                                backend="serial", visualize=False,
+                                stream=open(os.devnull, "w"))
+  finally:
+    sleeper.kill()
+    sleeper.wait()
+  assert outcomes[0].status == "failed"
+  assert "still being written by the model process PID {}".format(
+      sleeper.pid) in outcomes[0].message
+  with open(os.path.join(model_dir, runner.LOG)) as f:
+    assert f.read() == "written by a process that still runs\n"
+  assert not os.path.exists(os.path.join(output, runner.INCOMPLETE))
+
+
+@pytest.mark.parametrize("model_nums,message", [
+    ("1-0", "the range '1-0' is empty"),
+    ("5", r"Model numbers \[5\] are not in study 'mine_plugin_smoke', which has "
+          "models 0-1"),
+])
+def test_model_numbers_outside_the_study_are_an_error(tmp_path, model_nums,
+                                                      message):
+  output = str(tmp_path / "study")
+  completed = subprocess.run(
+      RUN_STUDY + ["--output_directory=" + output, "--model_nums=" + model_nums],
+      capture_output=True, text=True, timeout=300)
+  assert completed.returncode != 0
+  assert re.search(message, completed.stdout + completed.stderr)
+  assert not os.path.exists(os.path.join(output, runner.INCOMPLETE))
+  assert not os.path.exists(os.path.join(output, "5"))
+
+
+def last_line_of_failed_training(tmp_path, bindings):
+  """The last line dlib_train printed, training pairwise_mi_vae with `bindings`."""
+  command = [pipeline.console_script("dlib_train"), "--model_dir",
+             str(tmp_path / "model"), "--gin_config", TRAIN_TEST_GIN,
+             "--gin_bindings", "model.model = @pairwise_mi_vae()"]
+  for binding in bindings:
+    command += ["--gin_bindings", binding]
+  completed = subprocess.run(command, capture_output=True, text=True)
+  assert completed.returncode != 0
+  return completed.stderr.strip().splitlines()[-1]
+
+
+def test_a_nan_stop_ends_the_output_with_one_short_line_naming_the_term(tmp_path):
+  # lam = 1e30: the penalty is finite (~1e26) at step 0 but the gradients are
+  # not; the error shows the terms' values, the penalty's among them.
+  last = last_line_of_failed_training(tmp_path, ["pairwise_mi_vae.lam = 1e30"])
+  assert last.startswith("RuntimeError: mine_plugin: the gradients of the loss "
+                         "of PairwiseMIVAE are NaN or inf"), last
+  assert len(last) < 600, last
+  penalty = re.search(r"pairwise_mi ([0-9.e+]+)", last)
+  assert penalty and float(penalty.group(1)) > 1e20, last
+
+
+def test_a_nan_term_is_named_in_one_short_last_line(tmp_path):
+  # A learning rate of 1e30 makes every parameter NaN after the first step; the
+  # first term computed, the reconstruction loss, is the one named.
+  last = last_line_of_failed_training(
+      tmp_path, ["pairwise_mi_vae.lam = 1.", "AdamOptimizer.learning_rate = 1e30"])
+  assert last.startswith("RuntimeError: mine_plugin: the loss term "
+                         "'reconstruction_loss' of PairwiseMIVAE is NaN or inf"), last
+  assert len(last) < 400, last
