@@ -20,8 +20,8 @@ RunConfig, TPUConfig, TPUEstimatorSpec)        tensorflow-estimator 2.15 (same c
 `overwrite` of train / postprocess /           the old directory moved aside, put back
 evaluate (deletes the old output first)        if the run fails, deleted once it has
                                                finished (`_overwrite_guarded`).
-`train._make_input_fn` (one observation per     batches drawn whole and prefetched
-Python call)                                   (`mine_plugin/input_pipeline.py`).
+`train._make_input_fn` (one observation       batches drawn whole and prefetched
+per Python call)                               (`mine_plugin/input_pipeline.py`).
 `contrib_tpu.RunConfig` of train               with the oneDNN bfloat16 rewrite when
                                                asked (`mine_plugin/precision.py`).
 `architectures.make_decoder`                   an error naming the architectures when
@@ -52,7 +52,9 @@ import functools
 import importlib
 import importlib.abc
 import importlib.util
+import inspect
 import logging
+import os
 import sys
 import time
 
@@ -274,25 +276,47 @@ def _patch_visualize_util(module):
 # old directory is moved aside, put back if the run fails (or is interrupted), and
 # deleted only once the new run has finished.
 OVERWRITE_BACKUP = ".previous-"
-_LOG = logging.getLogger("mine_plugin")
 OVERWRITE_FAILED = ".failed-"
+_LOG = logging.getLogger("mine_plugin")
 
 
-def _overwrite_guarded(function, directory_index):
-  """Wraps dlib's `function(..., directory, overwrite, ...)` as described above."""
+def _aside(directory, kind):
+  """A new sibling path `.<name><kind><time>-<pid>[-n]` for `directory`.
+
+  The leading dot keeps it out of dlib's and the plugin's result globs (a moved
+  metrics directory must not count as a second score).
+  """
+  import tensorflow as tf  # pylint: disable=g-import-not-at-top
+  parent, name = os.path.split(directory)
+  base = os.path.join(parent, ".{}{}{}-{}".format(
+      name, kind, time.strftime("%Y%m%d-%H%M%S"), os.getpid()))
+  path, count = base, 1
+  while tf.io.gfile.exists(path):
+    path, count = "{}-{}".format(base, count), count + 1
+  return path
+
+
+def _overwrite_guarded(function):
+  """Wraps dlib's `function(..., <directory>, overwrite, ...)` as described above.
+
+  The directory is the argument before `overwrite` (train's `model_dir`,
+  postprocess's and evaluate's `output_dir`), positional or by keyword.
+  """
+  parameters = list(inspect.signature(function).parameters)
+  directory_name = parameters[parameters.index("overwrite") - 1]
 
   def guarded(*args, **kwargs):
-    directory = args[directory_index] if len(args) > directory_index else None
-    if len(args) > directory_index + 1:
-      overwrite = args[directory_index + 1]
-    else:
-      overwrite = kwargs.get("overwrite", False)
+    try:
+      bound = inspect.signature(function).bind_partial(*args, **kwargs).arguments
+    except TypeError:
+      return function(*args, **kwargs)  # dlib's own error for a bad call
+    directory = bound.get(directory_name)
     import tensorflow as tf  # pylint: disable=g-import-not-at-top
-    if not overwrite or directory is None or not tf.io.gfile.isdir(directory):
+    if (not bound.get("overwrite", False) or directory is None or
+        not tf.io.gfile.isdir(directory)):
       return function(*args, **kwargs)
-    stamp = time.strftime("%Y%m%d-%H%M%S")
     directory = str(directory).rstrip("/")
-    backup = directory + OVERWRITE_BACKUP + stamp
+    backup = _aside(directory, OVERWRITE_BACKUP)
     tf.io.gfile.rename(directory, backup)
     _LOG.warning(
         "mine_plugin: overwrite: the existing %s was moved to %s; it is put back if "
@@ -301,14 +325,20 @@ def _overwrite_guarded(function, directory_index):
       result = function(*args, **kwargs)
     except BaseException:
       failed = None
-      if tf.io.gfile.exists(directory):
-        failed = directory + OVERWRITE_FAILED + stamp
-        tf.io.gfile.rename(directory, failed)
-      tf.io.gfile.rename(backup, directory)
-      _LOG.error(
-          "mine_plugin: overwrite: the run failed; the previous %s is back in "
-          "place%s.", directory,
-          "" if failed is None else " (this run's partial output: {})".format(failed))
+      try:
+        if tf.io.gfile.exists(directory):
+          failed = _aside(directory, OVERWRITE_FAILED)
+          tf.io.gfile.rename(directory, failed)
+      finally:
+        try:
+          tf.io.gfile.rename(backup, directory)
+          _LOG.error(
+              "mine_plugin: overwrite: the run failed; the previous %s is back in "
+              "place%s.", directory, "" if failed is None else
+              " (this run's partial output: {})".format(failed))
+        except Exception:  # pylint: disable=broad-except
+          _LOG.error("mine_plugin: overwrite: the run failed and the previous "
+                     "%s could not be put back: it is in %s.", directory, backup)
       raise
     tf.io.gfile.rmtree(backup)
     return result
@@ -356,7 +386,7 @@ def _short_errors(function):
 
 
 def _guard_train(module):
-  module.train = _short_errors(_overwrite_guarded(module.train, 0))
+  module.train = _short_errors(_overwrite_guarded(module.train))
   # Batches drawn a batch at a time (mine_plugin/input_pipeline.py).
   importlib.import_module("mine_plugin.input_pipeline").install(module)
   # The bfloat16 option (mine_plugin/precision.py).
@@ -364,11 +394,11 @@ def _guard_train(module):
 
 
 def _guard_postprocess(module):
-  module.postprocess = _overwrite_guarded(module.postprocess, 1)
+  module.postprocess = _overwrite_guarded(module.postprocess)
 
 
 def _guard_evaluate(module):
-  module.evaluate = _overwrite_guarded(module.evaluate, 1)
+  module.evaluate = _overwrite_guarded(module.evaluate)
 
 
 def _check_decoder_shape(module):

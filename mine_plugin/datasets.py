@@ -450,9 +450,9 @@ def _dsprites(dsprites_class, latent_factor_indices, name):
     # A file whose headers are valid but whose data is cut short fails inside
     # dlib's np.load, with a message that names neither the file nor the fix.
     raise ValueError(
-        "{} could not be read by dlib's dSprites loader ({}: {}); the file is "
-        "probably truncated. Download it again from {} or rewrite the stand-in "
-        "with --overwrite.".format(path, type(error).__name__, error,
+        "{} could not be read by dlib's dSprites loader ({}: {}); the file may "
+        "be truncated or not the official one. Download it again from {} or "
+        "rewrite the stand-in with --overwrite.".format(path, type(error).__name__, error,
                                    DSPRITES_URL)) from error
   finally:
     dsprites.DSPRITES_PATH = saved_path

@@ -46,7 +46,9 @@ p(y|x),
 
 and the variational version replaces p(y|x) by a network q(y|x) (here Gaussian,
 `gaussian_conditional`) fitted by maximum likelihood on joint samples. The encoder
-then minimises an estimate that sits above the MI instead of below it.
+then minimises an estimate that is an upper bound when q is close enough to p(y|x)
+(their Thm. 3.2: KL(p(x, y) || p(x) q(y|x)) <= KL(p(x) p(y) || p(x) q(y|x))), instead
+of a lower bound; with a q that lags the encoder it can fall below the MI too.
 
 `pairwise_mutual_information_mws` is the closed-form alternative for Gaussian
 encoders: I(z_a; z_b) for every pair of latent dimensions of the batch's aggregate

@@ -123,20 +123,22 @@ def check_weight(model, name, value, minimum=0.):
   return float(value)
 
 
-def warn_unused_critic_settings(model, estimator, settings):
+def warn_unused_critic_settings(model, estimator, settings, used_by=None):
   """Warns about critic settings that differ from their defaults but do nothing.
 
-  `settings`: {name: (value, default)} of the critic parameters of `model`.
+  `settings`: {name: (value, default)} of the critic parameters of `model`;
+  `used_by`: the estimators they apply to (default: every critic estimator).
   """
   changed = sorted(name for name, (value, default) in settings.items()
                    if value != default)
   if changed:
     tf.logging.warning(
-        "mine_plugin: %s.estimator = %r has no critic, so %s do%s nothing here; "
-        "they apply to the critic estimators (%s).", model, estimator,
+        "mine_plugin: %s.estimator = %r does not use %s; %s nothing here "
+        "(%s apply to %s).", model, estimator,
         ", ".join("{}.{}".format(model, n) for n in changed),
-        "es" if len(changed) == 1 else "",
-        ", ".join(repr(e) for e in PAIRWISE_CRITIC_ESTIMATORS))
+        "it does" if len(changed) == 1 else "they do",
+        "it would" if len(changed) == 1 else "they would",
+        used_by or ", ".join(repr(e) for e in PAIRWISE_CRITIC_ESTIMATORS))
   return changed
 
 
@@ -158,8 +160,8 @@ def check_warmup_steps(warmup_steps):
 
 # Critic-based estimators of the models: MINE (with its `bound`) or the
 # density-ratio classifier (estimators.density_ratio_critic_loss). The pairwise
-# penalty also takes vCLUB (estimators.ClubCritic), an upper estimate of the MI of
-# two variables, which does not apply to TC or to the allocator's partitions.
+# penalty also takes vCLUB (estimators.ClubCritic), an upper bound on the MI of
+# two variables when its q fits (Cheng et al. 2020, Thm. 3.2), which does not apply to TC or to the allocator's partitions.
 CRITIC_ESTIMATORS = ("mine", "density_ratio")
 PAIRWISE_CRITIC_ESTIMATORS = CRITIC_ESTIMATORS + ("club",)
 
@@ -310,7 +312,7 @@ class PairwiseMutualInformation(Penalty):
   Estimators:
     "mws": closed form over the Gaussian posteriors of the batch,
       `estimators.pairwise_mutual_information_mws` (no auxiliary network).
-    "mine", "density_ratio": one critic shared by all pairs
+    "mine", "density_ratio", "club": one critic shared by all pairs
       (`PairwiseCriticMutualInformation`).
   I(z_i; z_j) is symmetric, so the sum over ordered pairs is twice the sum over
   a < b.
@@ -351,7 +353,8 @@ class PairwiseCriticMutualInformation(CriticPenalty):
   For the pair p = (a, b), a < b, the critic sees (z_a, z_b, one-hot(p)); product
   samples pair z_a with z_b of a shuffled batch. All pairs go through the critic
   as one batch. With estimator "club" the critic is vCLUB's q(z_b | z_a, p)
-  (`estimators.ClubCritic`), whose estimate lies above the MI instead of below it.
+  (`estimators.ClubCritic`), an upper bound on the MI where q fits (instead of a
+  lower bound).
   Reference: the "mws" estimate of the same sum.
   """
 
@@ -705,6 +708,12 @@ class PairwiseMIVAE(PenalizedVAE):
           "warmup_steps": (warmup_steps, DEFAULT_WARMUP_STEPS)})
       penalty = PairwiseMutualInformation(lam)
     else:
+      if estimator == "club":
+        # vCLUB fits a Gaussian q (club_conditional), not a critic with a moving
+        # average or mlp_critic.
+        warn_unused_critic_settings(self.gin_name, estimator,
+                                    {"ema_decay": (ema_decay, 0.99)},
+                                    "'mine' (bound 'dv')")
       penalty = PairwiseCriticMutualInformation(
           lam, estimator=estimator, bound=bound, inner_steps=inner_steps,
           ema_decay=ema_decay, warmup_steps=warmup_steps)

@@ -5,8 +5,12 @@
   written in the file. A second runner on the same directory is refused at once with
   a message naming the owner. The kernel releases a flock when its process dies, so a
   lock file left by a killed runner is taken over (with a message saying so).
-- Owner markers (`OWNER_FILE` in a model directory): the PID and host of the process
-  that trains the model. A rerun leaves a directory alone while that process lives.
+- Owner markers (`OWNER_FILE` in a model directory, removed when the process ends):
+  the PID (with its start time) and host of the process that trains the model,
+  touched every HEARTBEAT_SECONDS by the process that waits on
+  it. A rerun leaves a directory alone while that process lives: on this host, while
+  its PID exists; on another host (a cluster), while the marker is fresher than
+  STALE_SECONDS -- a node lost mid-model stops the heartbeat, and its model is redone.
 - `die_with_parent`: makes a model's process die with the process that waits on it
   (Linux's parent-death signal), so that a killed runner leaves no orphan writing into
   a directory that the next run would move aside.
@@ -27,6 +31,8 @@ import time
 
 LOCK_FILE = ".runner.lock"
 OWNER_FILE = "mine_plugin_owner.json"
+HEARTBEAT_SECONDS = 30
+STALE_SECONDS = 300
 
 _PR_SET_PDEATHSIG = 1
 
@@ -130,26 +136,64 @@ class StudyLock(object):
     self.release()
 
 
+def _start_ticks(pid):
+  """The process's start time in clock ticks since boot (/proc/<pid>/stat field
+  22), which tells a reused PID from the original process; None if unknown."""
+  try:
+    with open("/proc/{}/stat".format(pid)) as f:
+      return int(f.read().rsplit(")", 1)[1].split()[19])
+  except (OSError, ValueError, IndexError):
+    return None
+
+
 def write_owner(model_dir, pid):
   """Records that process `pid` of this host trains the model in `model_dir`."""
-  record = dict(_owner_record(), pid=pid)
+  record = dict(_owner_record(), pid=pid, start_ticks=_start_ticks(pid))
   path = os.path.join(model_dir, OWNER_FILE)
   with open(path + ".tmp", "w") as f:
     json.dump(record, f)
   os.replace(path + ".tmp", path)
 
 
-def live_owner(model_dir):
+def release_owner(model_dir):
+  """Removes the owner marker once the model's process has ended."""
+  try:
+    os.remove(os.path.join(model_dir, OWNER_FILE))
+  except OSError:
+    pass
+
+
+def heartbeat(model_dir):
+  """Marks the owner of `model_dir` as alive now (the marker's mtime)."""
+  try:
+    os.utime(os.path.join(model_dir, OWNER_FILE))
+  except OSError:
+    pass
+
+
+def live_owner(model_dir, now=None):
   """The owner record of `model_dir` if its process may still run, else None.
 
-  A process on another host is assumed alive (it cannot be checked from here).
+  A process on another host cannot be checked from here: it counts as alive while
+  its marker's heartbeat is fresher than STALE_SECONDS.
   """
-  owner = _read_json(os.path.join(model_dir, OWNER_FILE))
+  path = os.path.join(model_dir, OWNER_FILE)
+  owner = _read_json(path)
   if not owner or not isinstance(owner.get("pid"), int):
     return None
   if owner.get("host") != socket.gethostname():
-    return owner
-  return owner if process_alive(owner["pid"]) else None
+    try:
+      age = (time.time() if now is None else now) - os.path.getmtime(path)
+    except OSError:
+      return None
+    return owner if age < STALE_SECONDS else None
+  pid = owner["pid"]
+  if pid == os.getpid() or not process_alive(pid):
+    return None
+  recorded = owner.get("start_ticks")
+  if recorded is not None and _start_ticks(pid) not in (None, recorded):
+    return None  # The PID was reused by another process.
+  return owner
 
 
 def describe_owner(owner):

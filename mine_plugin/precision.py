@@ -69,15 +69,21 @@ def check_bfloat16_support(flags=None, num_gpus=None):
             " or ".join(BF16_CPU_FLAGS)))
 
 
-def session_config():
-  """A tf ConfigProto with the oneDNN bfloat16 rewrite on."""
+def session_config(bfloat16=True):
+  """The estimator's default session config, with the bf16 rewrite if `bfloat16`.
+
+  TPUEstimator runs with tf.estimator's default (soft placement, one pass of the
+  graph optimizers) when dlib gives it no session config; the rewrite is added to
+  that, so that nothing else about dlib_train's sessions changes.
+  """
   # pylint: disable=g-import-not-at-top
-  import tensorflow.compat.v1 as tf
   from tensorflow.core.protobuf import rewriter_config_pb2
+  from tensorflow_estimator.python.estimator import run_config
   # pylint: enable=g-import-not-at-top
-  config = tf.ConfigProto()
-  config.graph_options.rewrite_options.auto_mixed_precision_onednn_bfloat16 = (
-      rewriter_config_pb2.RewriterConfig.ON)
+  config = run_config.get_default_session_config()
+  if bfloat16:
+    config.graph_options.rewrite_options.auto_mixed_precision_onednn_bfloat16 = (
+        rewriter_config_pb2.RewriterConfig.ON)
   return config
 
 

@@ -95,7 +95,8 @@ def plot_metrics_by_model(table, dataset, path):
 def plot_beta_curves(table, dataset, path):
   """MIG and SAP against beta, median over seeds with the IQR band. False if no data."""
   data = table[(table["dataset"] == dataset) & table["beta"].notna() &
-               table["metric"].isin(BETA_METRICS)]
+               table["metric"].isin(BETA_METRICS) &
+               np.isfinite(table["value"])]  # NaN/inf: counted in the table
   if data.empty:
     return False
   figure, axes = plt.subplots(1, len(BETA_METRICS), figsize=(5 * len(BETA_METRICS),

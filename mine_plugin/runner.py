@@ -233,8 +233,9 @@ def run_job(job):
     return ModelOutcome(
         job.model_num, "failed", 0., log_path,
         "left alone: {} is still being written by the model process {} of an "
-        "earlier run; rerun once it has ended.".format(
-            job.model_dir, ownership.describe_owner(owner)))
+        "earlier run (recorded in {}); rerun once it has ended.".format(
+            job.model_dir, ownership.describe_owner(owner),
+            os.path.join(job.model_dir, ownership.OWNER_FILE)))
   moved_to = None
   if os.path.exists(job.model_dir):
     earlier = (_read_marker(job.model_dir) or {}).get("settings")
@@ -264,7 +265,13 @@ def run_job(job):
           command, stdout=log, stderr=subprocess.STDOUT, env=env,
           preexec_fn=ownership.die_with_parent(os.getpid()))
       ownership.write_owner(job.model_dir, process.pid)
-      returncode = process.wait()
+      while True:
+        try:
+          returncode = process.wait(timeout=ownership.HEARTBEAT_SECONDS)
+          break
+        except subprocess.TimeoutExpired:
+          ownership.heartbeat(job.model_dir)
+      ownership.release_owner(job.model_dir)
     except OSError as error:  # The process could not even start.
       log.write("Could not start: {}\n".format(error))
       returncode = 1

@@ -23,6 +23,7 @@ Studies:
                      3 latents, beta = 1, lambda = 10, Adam 1e-3): vanilla VAE, the
                      pairwise penalty by MWS, density-ratio and MINE critics,
                      beta-TCVAE and mine_tc_vae (both critics), 5 seeds each.
+  mine_plugin_bf16   fp32 vs the bfloat16 rewrite, beta-TCVAE on 64x64 squares, 3 seeds.
   mine_plugin_smoke  two models that train for two steps on dlib's `dummy_data` with
                      dlib's test architectures and test metric configs (for tests).
 
@@ -282,6 +283,38 @@ def mi_constrained_study():
           "model.eval_steps = 20"])
 
 
+BF16_SEEDS = 3
+BF16_STEPS = 2000
+
+
+def bf16_study():
+  """fp32 vs the oneDNN bfloat16 rewrite (mine_plugin.precision), same budget.
+
+  dlib's beta_tc_vae (beta = 6) on 64x64 synthetic squares, 10 latents, Adam 1e-3,
+  BF16_STEPS steps, BF16_SEEDS seeds each; MIG and DCI of the mean representation,
+  and the reconstruction loss dlib records in train_results. Seed-major.
+  """
+  models = h.chainit([
+      _fixed_model("beta_tc_vae_" + name, [
+          ("model.model", "@beta_tc_vae()"), ("beta_tc_vae.beta", 6.),
+          ("mixed_precision.bfloat16", bf16)])
+      for name, bf16 in (("fp32", False), ("bf16", True))])
+  configs = h.product([
+      h.sweep("model.random_seed", h.categorical(list(range(BF16_SEEDS)))),
+      models])
+  metrics = os.path.join(str(pipeline.GIN_CONFIGS), "mine_plugin_small",
+                         "metric_configs")
+  return PluginStudy(
+      "mine_plugin_bf16", configs, pipeline.gin_config("shared.gin"),
+      [pipeline.gin_config("postprocess/mean.gin")],
+      [os.path.join(metrics, name) for name in ("mig.gin", "dci.gin")],
+      extra_bindings=[
+          "dataset.name = 'synthetic_squares'",
+          "vae/AdamOptimizer.learning_rate = 0.001",
+          "model.training_steps = {}".format(BF16_STEPS),
+          "model.eval_steps = 20"])
+
+
 def smoke_study():
   """Two 2-step models on dlib's dummy_data with dlib's own test configs."""
   models = h.chainit([_model_configs(BETA_VAE, [1.]),
@@ -298,6 +331,7 @@ def smoke_study():
 
 
 STUDIES = {s.name: s for s in (full_study(), small_study(), mi_constrained_study(),
+                                bf16_study(),
                                 smoke_study())}
 
 reproduce.STUDIES.update(STUDIES)

@@ -3,7 +3,8 @@
 For each case (a model config at 64x64 or 32x32) it measures
 
   op alone    the training op of the same graph (model_fn on one fixed batch, no
-              input pipeline, hooks or summaries), ms per step after a warm-up;
+              input pipeline, hooks or summaries) in a session with the
+              estimator's session config, ms per step after a warm-up;
   dlib_train  the real `dlib_train` console script in a fresh process, steady-state
               global_step/sec (median of TensorFlow's readings every 100 steps,
               the first two dropped), and its peak RSS (VmHWM);
@@ -15,8 +16,8 @@ True`; skipped
 with a note where the CPU lacks bf16). It prints, per case and setting, dlib_train
 steps/s, op-alone steps/s and their ratio, and the bf16 speed-up.
 
-  python scripts/benchmark_training.py [--steps 1000] [--op_steps 100]
-                                       [--cases beta_tc_vae@64 ...]
+  python scripts/benchmark_training.py [--steps 1000] [--op_steps 200]
+                                       [--rounds 2] [--cases beta_tc_vae@64 ...]
 
 Run it on an idle machine: the cases run one after another.
 """
@@ -64,9 +65,9 @@ def op_alone_seconds(config, bindings, steps, warmup, bf16):
   gin.clear_config()
   observations = data.sample_observations(
       batch_size, np.random.RandomState(0)).astype(np.float32)
+  # The session config dlib_train's estimator runs with (plus the rewrite).
   session, train_op = benchmark_models.build(
-      config, observations, bindings,
-      precision.session_config() if bf16 else None)
+      config, observations, bindings, precision.session_config(bfloat16=bf16))
   for _ in range(warmup):
     session.run(train_op)
   start = time.perf_counter()
@@ -122,8 +123,11 @@ def main():
   parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
   parser.add_argument("--steps", type=int, default=1000,
                       help="dlib_train steps per run")
-  parser.add_argument("--op_steps", type=int, default=100)
-  parser.add_argument("--warmup", type=int, default=20)
+  parser.add_argument("--op_steps", type=int, default=200)
+  parser.add_argument("--warmup", type=int, default=50)
+  parser.add_argument("--rounds", type=int, default=2,
+                      help="interleaved repetitions of every measurement (this "
+                           "VM's speed drifts; medians over rounds are printed)")
   parser.add_argument("--cases", nargs="+", default=list(CASES),
                       choices=list(CASES))
   args = parser.parse_args()
@@ -132,37 +136,42 @@ def main():
     bf16_note = None
   except ValueError as error:
     bf16_note = str(error)
-  rows = []
-  for case in args.cases:
-    config, bindings = CASES[case]
-    op = {False: op_alone_seconds(config, bindings, args.op_steps, args.warmup,
-                                  False)}
-    if bf16_note is None:
-      op[True] = op_alone_seconds(config, bindings, args.op_steps, args.warmup,
-                                  True)
-    for setting in SETTINGS:
-      bf16 = setting.endswith("bf16")
-      if bf16 and bf16_note is not None:
-        continue
-      rate, rss = dlib_train_rate(config, bindings, args.steps,
-                                  setting != "dlib input", bf16)
-      rows.append((case, setting, rate, 1. / op[bf16], rss))
-      print("{:<20} {:<15} dlib_train {:6.2f} steps/s  op alone {:6.2f} steps/s  "
-            "ratio {:5.1%}  peak RSS {:6.0f} MiB".format(
-                case, setting, rate, 1. / op[bf16], rate / (1. / op[bf16]), rss),
-            flush=True)
+  settings = [s for s in SETTINGS if bf16_note is None or not s.endswith("bf16")]
+  # (case, setting) -> per-round (dlib_train steps/s, op-alone steps/s, RSS MiB).
+  runs = {}
+  for round_index in range(args.rounds):
+    for case in args.cases:
+      config, bindings = CASES[case]
+      op_rate = {bf16: 1. / op_alone_seconds(config, bindings, args.op_steps,
+                                             args.warmup, bf16)
+                 for bf16 in ([False] if bf16_note else [False, True])}
+      for setting in settings:
+        bf16 = setting.endswith("bf16")
+        rate, rss = dlib_train_rate(config, bindings, args.steps,
+                                    setting != "dlib input", bf16)
+        runs.setdefault((case, setting), []).append((rate, op_rate[bf16], rss))
+        print("round {} {:<20} {:<15} dlib_train {:6.2f} steps/s  op alone {:6.2f} "
+              "steps/s  ratio {:5.1%}  peak RSS {:6.0f} MiB".format(
+                  round_index, case, setting, rate, op_rate[bf16],
+                  rate / op_rate[bf16], rss), flush=True)
   print()
-  print("| case | setting | dlib_train steps/s | op alone steps/s | ratio | "
-        "peak RSS MiB |")
+  print("Medians over {} rounds ({} dlib_train steps per run):".format(
+      args.rounds, args.steps))
+  print("| case | setting | dlib_train steps/s | op alone steps/s | ratio (median of "
+        "rounds) | peak RSS MiB |")
   print("|---|---|---:|---:|---:|---:|")
-  for case, setting, rate, op_rate, rss in rows:
+  for (case, setting), values in runs.items():
+    rates, op_rates, rss = zip(*values)
     print("| {} | {} | {:.2f} | {:.2f} | {:.0%} | {:.0f} |".format(
-        case, setting, rate, op_rate, rate / op_rate, rss))
-  by_key = {(r[0], r[1]): r[2] for r in rows}
+        case, setting, statistics.median(rates), statistics.median(op_rates),
+        statistics.median(r / o for r, o, _ in values), max(rss)))
   for case in args.cases:
-    if (case, "batched + bf16") in by_key:
-      print("bf16 speed-up of dlib_train, {}: {:.2f}x".format(
-          case, by_key[case, "batched + bf16"] / by_key[case, "batched"]))
+    if (case, "batched + bf16") in runs:
+      bf16 = [r for r, _, _ in runs[case, "batched + bf16"]]
+      fp32 = [r for r, _, _ in runs[case, "batched"]]
+      print("bf16 speed-up of dlib_train, {}: {:.2f}x (median over rounds of the "
+            "per-round ratio)".format(
+                case, statistics.median(b / f for b, f in zip(bf16, fp32))))
   if bf16_note:
     print("bf16 not measured: " + bf16_note)
   print("CPU: {} cores; measured {}".format(os.cpu_count(),

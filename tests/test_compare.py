@@ -129,7 +129,9 @@ def test_nan_and_inf_scores_are_counted_and_shown_not_dropped(tmp_path):
   records = [_record("vae", "dsprites_full", "mean", "mig", discrete_mig=v)
              for v in (0.2, 0.4, float("nan"))]
   records += [_record("broken_vae", "dsprites_full", "mean", "mig",
-                      discrete_mig=float("nan"))]
+                      discrete_mig=float("nan")),
+              _record("broken_vae", "dsprites_full", "mean", "mig",
+                      discrete_mig=float("inf"))]
   path = str(tmp_path / "results.json")
   pd.DataFrame(records).to_json(path)
   table = compare.compare(compare.scores(compare.load_results(path)),
@@ -138,10 +140,10 @@ def test_nan_and_inf_scores_are_counted_and_shown_not_dropped(tmp_path):
   assert (vae.n, vae.not_finite) == (2, 1)
   assert vae["median"] == pytest.approx(0.3)
   broken = _row(table, "dsprites_full", "MIG", "ours", "broken_vae")
-  assert (broken.n, broken.not_finite) == (0, 1)
+  assert (broken.n, broken.not_finite) == (0, 2)
   text = compare.to_markdown(table)
   assert "| ours | vae | 2 + 1 NaN/inf | 0.300 [0.250, 0.350] |" in text
-  assert "| ours | broken_vae | 0 + 1 NaN/inf | NaN | no finite score |" in text
+  assert "| ours | broken_vae | 0 + 2 NaN/inf | NaN | no finite score |" in text
 
 
 @pytest.mark.parametrize("content,problem", [

@@ -235,6 +235,6 @@ def test_truncated_dsprites_file_names_the_file_and_the_fix(tmp_path, monkeypatc
   with zipfile.ZipFile(path, "w") as npz:
     npz.writestr("imgs.npy", header.getvalue() + b"\x00" * 1000)
   with pytest.raises(ValueError, match=re.escape(path) + " could not be read by "
-                     "dlib's dSprites loader .* probably truncated. Download it "
-                     "again"):
+                     "dlib's dSprites loader .* may be truncated or not the official one. "
+                     "Download it again"):
     named_data.get_named_ground_truth_data("dsprites_full")

@@ -323,9 +323,14 @@ def test_critic_settings_with_the_closed_form_estimator_warn(caplog):
   assert "has no critic" not in caplog.text
   with caplog.at_level("WARNING"):
     models.PairwiseMIVAE(lam=1., estimator="mws", inner_steps=3, bound="nwj")
-  assert ("pairwise_mi_vae.estimator = 'mws' has no critic, so "
-          "pairwise_mi_vae.bound, pairwise_mi_vae.inner_steps do nothing here"
-          in caplog.text)
+  assert ("pairwise_mi_vae.estimator = 'mws' does not use "
+          "pairwise_mi_vae.bound, pairwise_mi_vae.inner_steps; they do nothing "
+          "here" in caplog.text)
+  with caplog.at_level("WARNING"):
+    models.PairwiseMIVAE(lam=1., estimator="club", ema_decay=0.5)
+  assert ("pairwise_mi_vae.estimator = 'club' does not use "
+          "pairwise_mi_vae.ema_decay; it does nothing here (it would apply to "
+          "'mine' (bound 'dv'))" in caplog.text)
 
 
 MODEL_CONFIGS = {

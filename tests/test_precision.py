@@ -11,11 +11,19 @@ TRAIN_TEST_GIN = resources.get_file(
     "config/tests/methods/unsupervised/train_test.gin")
 
 
-def test_session_config_turns_the_rewrite_on():
+def test_session_config_is_the_estimators_with_the_rewrite_on():
   from tensorflow.core.protobuf import rewriter_config_pb2  # pylint: disable=g-import-not-at-top
-  options = precision.session_config().graph_options.rewrite_options
+  from tensorflow_estimator.python.estimator import run_config  # pylint: disable=g-import-not-at-top
+  config = precision.session_config()
+  options = config.graph_options.rewrite_options
   assert (options.auto_mixed_precision_onednn_bfloat16 ==
           rewriter_config_pb2.RewriterConfig.ON)
+  # Everything else as tf.estimator's default, which dlib_train otherwise gets.
+  options.auto_mixed_precision_onednn_bfloat16 = (
+      rewriter_config_pb2.RewriterConfig.DEFAULT)
+  assert config == run_config.get_default_session_config()
+  assert precision.session_config(bfloat16=False) == (
+      run_config.get_default_session_config())
 
 
 def test_cpu_without_bf16_or_a_gpu_is_a_clear_error():

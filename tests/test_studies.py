@@ -184,3 +184,20 @@ def test_mi_constrained_study_binds_the_papers_setting_and_each_estimator():
       ("mine_tc_vae_mine", "@mine_tc_vae()", "mine"),
       ("pairwise_mi_vae_club", "@pairwise_mi_vae()", "club"),
   ]}
+
+
+def test_bf16_study_pairs_fp32_and_bf16_runs_of_each_seed():
+  study = studies.STUDIES["mine_plugin_bf16"]
+  assert len(study) == 2 * studies.BF16_SEEDS
+  pairs = {}
+  for model_num in range(len(study)):
+    bindings, _ = study.get_model_config(model_num)
+    settings = dict(b.split(" = ", 1) for b in bindings)
+    assert settings["model.model"] == "@beta_tc_vae()"
+    assert settings["dataset.name"] == "'synthetic_squares'"
+    assert settings["model.training_steps"] == str(studies.BF16_STEPS)
+    pairs.setdefault(settings["model.random_seed"], []).append(
+        (settings["model.name"], settings["mixed_precision.bfloat16"]))
+  assert pairs == {str(seed): [("'beta_tc_vae_fp32'", "False"),
+                               ("'beta_tc_vae_bf16'", "True")]
+                   for seed in range(studies.BF16_SEEDS)}
