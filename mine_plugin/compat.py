@@ -302,12 +302,13 @@ def _overwrite_guarded(function):
   The directory is the argument before `overwrite` (train's `model_dir`,
   postprocess's and evaluate's `output_dir`), positional or by keyword.
   """
-  parameters = list(inspect.signature(function).parameters)
+  signature = inspect.signature(function)
+  parameters = list(signature.parameters)
   directory_name = parameters[parameters.index("overwrite") - 1]
 
   def guarded(*args, **kwargs):
     try:
-      bound = inspect.signature(function).bind_partial(*args, **kwargs).arguments
+      bound = signature.bind_partial(*args, **kwargs).arguments
     except TypeError:
       return function(*args, **kwargs)  # dlib's own error for a bad call
     directory = bound.get(directory_name)

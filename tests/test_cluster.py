@@ -19,6 +19,7 @@ import time
 
 from mine_plugin import runner
 import pytest
+from test_faults import model_in_training  # tests/ is on sys.path under pytest
 import ray  # pylint: disable=unused-import  # the Ray extra, which setup.sh installs
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -196,14 +197,6 @@ def test_unreachable_address_names_it_and_the_fixes(tmp_path):
   assert "ray start --head" in message
 
 
-def model_training(output, model_num):
-  try:
-    with open(os.path.join(output, str(model_num), runner.LOG)) as f:
-      return "Training with" in f.read()
-  except OSError:
-    return False
-
-
 def test_a_model_on_a_lost_node_is_reported_and_redone_on_the_next_run(
     cluster, tmp_path):
   output = str(tmp_path / "study")
@@ -216,7 +209,7 @@ def test_a_model_on_a_lost_node_is_reported_and_redone_on_the_next_run(
   try:
     deadline = time.time() + 300
     # One model per node (one CPU each): both start at once.
-    while not (model_training(output, 0) and model_training(output, 1)):
+    while not (model_in_training(output, 0) and model_in_training(output, 1)):
       assert time.time() < deadline and first.poll() is None, "models did not start"
       time.sleep(0.5)
     cluster.stop_node("worker")  # its raylet, workers and the model they ran
