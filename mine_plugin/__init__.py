@@ -23,6 +23,8 @@ compat.register_after_dlib_module("disentanglement_lib.methods.unsupervised.vae"
                                   "mine_plugin.input_pipeline")
 compat.register_after_dlib_module("disentanglement_lib.methods.unsupervised.vae",
                                   "mine_plugin.precision")
+compat.register_after_dlib_module("disentanglement_lib.methods.unsupervised.vae",
+                                  "mine_plugin.warm_start")
 # attention builds on models: loaded once models is complete, so that importing
 # mine_plugin.models before dlib (which loads dlib's vae, then models) works too.
 compat.register_after_dlib_module("mine_plugin.models", "mine_plugin.attention")

@@ -275,6 +275,29 @@ def allocate(num_latent, num_factors, embedding_dim=16, key_dim=16):
                            tf.matmul(slot_embeddings, key_kernel))
 
 
+ALLOCATORS = ("attention", "fixed")
+
+
+def fixed_assignment(num_latent, num_factors):
+  """The hard, balanced assignment of the ablation without the allocator.
+
+  Latent dimension j goes wholly to factor j mod K; the nuisance slot gets none.
+  This is the assignment the capacity prior favours when d is a multiple of K and
+  pi_K = 0, held fixed, so that `allocator = "fixed"` keeps the MINE penalty on
+  partitions and removes only the learned attention (the MINE Disentangle VAE's
+  "without attention" ablation, PAPERS.md).
+
+  Returns:
+    (num_latent, num_factors + 1) float32 numpy array, rows summing to one.
+  """
+  for name, value in (("num_latent", num_latent), ("num_factors", num_factors)):
+    if not isinstance(value, (int, np.integer)) or value < 1:
+      raise ValueError("{} must be an integer >= 1, got {!r}.".format(name, value))
+  assignment = np.zeros((num_latent, num_factors + 1), dtype=np.float32)
+  assignment[np.arange(num_latent), np.arange(num_latent) % num_factors] = 1.
+  return assignment
+
+
 class AttentionAllocation(models.CriticPenalty):
   """lam * MINE + alpha * L2(A) + gamma * H(A) of the module docstring (items 1-4).
 
@@ -291,7 +314,11 @@ class AttentionAllocation(models.CriticPenalty):
                estimator=models.DEFAULT_CRITIC_ESTIMATOR, bound="dv",
                inner_steps=models.DEFAULT_INNER_STEPS, ema_decay=0.99,
                warmup_steps=models.DEFAULT_WARMUP_STEPS,
-               critic_fn=estimators.mlp_critic):
+               critic_fn=estimators.mlp_critic, allocator="attention"):
+    if allocator not in ALLOCATORS:
+      raise ValueError(
+          "attention_mine_vae.allocator must be one of {}, got {!r}.".format(
+              ", ".join(repr(a) for a in ALLOCATORS), allocator))
     lam, alpha, gamma = (
         models.check_weight("attention_mine_vae", weight_name, weight)
         for weight_name, weight in (("lam", lam), ("alpha", alpha),
@@ -302,10 +329,20 @@ class AttentionAllocation(models.CriticPenalty):
     self.prior = capacity_prior(num_factors, nuisance_capacity)
     self.lam, self.alpha, self.gamma = lam, alpha, gamma
     self.embedding_dim, self.key_dim = embedding_dim, key_dim
+    self.allocator = allocator
+    if allocator == "fixed":
+      self.outer_scope = None  # no allocator variables for the VAE's optimizer
+    if allocator == "fixed" and (alpha or gamma):
+      tf.logging.warning(
+          "mine_plugin: attention_mine_vae.allocator = 'fixed' holds the assignment "
+          "constant, so attention_mine_vae.alpha (%s) and .gamma (%s) weigh "
+          "constants and change nothing.", alpha, gamma)
     self.num_latent = None
 
   def assignment(self, num_latent):
-    """The (num_latent, K + 1) assignment A, built on the allocator's variables."""
+    """The (num_latent, K + 1) assignment A: the allocator's, or the fixed one."""
+    if self.allocator == "fixed":
+      return tf.constant(fixed_assignment(num_latent, self.num_factors))
     with tf.variable_scope(self.outer_scope, reuse=tf.AUTO_REUSE):
       return allocate(num_latent, self.num_factors, self.embedding_dim,
                       self.key_dim)
@@ -443,7 +480,7 @@ def read_allocation(model_dir):
     "attention_mine_vae",
     allowlist=["beta", "num_factors", "lam", "alpha", "gamma",
                "nuisance_capacity", "embedding_dim", "key_dim", "estimator",
-               "bound", "inner_steps", "ema_decay", "warmup_steps"])
+               "bound", "inner_steps", "ema_decay", "warmup_steps", "allocator"])
 class AttentionMineVAE(models.PenalizedVAE):
   """VAE with a cross-attention capacity allocator and per-factor MINE penalties.
 
@@ -464,7 +501,7 @@ class AttentionMineVAE(models.PenalizedVAE):
                embedding_dim=16, key_dim=16,
                estimator=models.DEFAULT_CRITIC_ESTIMATOR, bound="dv",
                inner_steps=models.DEFAULT_INNER_STEPS, ema_decay=0.99,
-               warmup_steps=models.DEFAULT_WARMUP_STEPS):
+               warmup_steps=models.DEFAULT_WARMUP_STEPS, allocator="attention"):
     """Creates the model.
 
     Args:
@@ -484,13 +521,15 @@ class AttentionMineVAE(models.PenalizedVAE):
       ema_decay: decay of MINE's moving average (Sec. 3.2).
       warmup_steps: training steps during which the critic trains and its
         penalty is off.
+      allocator: "attention" (the learned assignment) or "fixed" (the hard,
+        balanced `fixed_assignment`, for the ablation without the allocator).
     """
     super(AttentionMineVAE, self).__init__(
         penalty=AttentionAllocation(
             num_factors, lam, alpha, gamma, nuisance_capacity=nuisance_capacity,
             embedding_dim=embedding_dim, key_dim=key_dim, estimator=estimator,
             bound=bound, inner_steps=inner_steps, ema_decay=ema_decay,
-            warmup_steps=warmup_steps),
+            warmup_steps=warmup_steps, allocator=allocator),
         beta=models.check_weight("attention_mine_vae", "beta", beta))
 
   def model_fn(self, features, labels, mode, params, config=None):

@@ -24,6 +24,8 @@ evaluate (deletes the old output first)        if the run fails, deleted once it
 per Python call)                               (`mine_plugin/input_pipeline.py`).
 `contrib_tpu.RunConfig` of train               with the oneDNN bfloat16 rewrite when
                                                asked (`mine_plugin/precision.py`).
+`contrib_tpu.TPUEstimator` of train            with `warm_start_from` when a warm start
+                                               is bound (`mine_plugin/warm_start.py`).
 `architectures.make_decoder`                   an error naming the architectures when
                                                the decoder's output does not fit the
                                                data (64x64 decoder on 32x32 data).
@@ -390,8 +392,29 @@ def _guard_train(module):
   module.train = _short_errors(_overwrite_guarded(module.train))
   # Batches drawn a batch at a time (mine_plugin/input_pipeline.py).
   importlib.import_module("mine_plugin.input_pipeline").install(module)
-  # The bfloat16 option (mine_plugin/precision.py).
-  importlib.import_module("mine_plugin.precision").install(module)
+  if not isinstance(module.contrib_tpu, _TrainContribTpu):
+    module.contrib_tpu = _TrainContribTpu(module.contrib_tpu)
+
+
+class _TrainContribTpu(object):
+  """dlib train's `contrib_tpu`, whose RunConfig carries the bfloat16 option
+  (mine_plugin/precision.py) and whose TPUEstimator the warm start
+  (mine_plugin/warm_start.py); everything else is contrib_tpu's own."""
+
+  def __init__(self, contrib_tpu):
+    self._contrib_tpu = contrib_tpu
+
+  def RunConfig(self, *args, **kwargs):  # pylint: disable=invalid-name
+    precision = importlib.import_module("mine_plugin.precision")
+    return self._contrib_tpu.RunConfig(*args, **precision.run_config_kwargs(kwargs))
+
+  def TPUEstimator(self, *args, **kwargs):  # pylint: disable=invalid-name
+    warm_start = importlib.import_module("mine_plugin.warm_start")
+    return self._contrib_tpu.TPUEstimator(*args,
+                                          **warm_start.estimator_kwargs(kwargs))
+
+  def __getattr__(self, name):
+    return getattr(self._contrib_tpu, name)
 
 
 def _guard_postprocess(module):

@@ -87,22 +87,8 @@ def session_config(bfloat16=True):
   return config
 
 
-class _ContribTpuWithPrecision(object):
-  """dlib's `contrib_tpu` with a RunConfig that carries the bf16 session config."""
-
-  def __init__(self, contrib_tpu):
-    self._contrib_tpu = contrib_tpu
-
-  def RunConfig(self, *args, **kwargs):  # pylint: disable=invalid-name
-    if "session_config" not in kwargs and bfloat16_enabled():
-      kwargs["session_config"] = session_config()
-    return self._contrib_tpu.RunConfig(*args, **kwargs)
-
-  def __getattr__(self, name):
-    return getattr(self._contrib_tpu, name)
-
-
-def install(train_module):
-  """Gives dlib's train module the RunConfig above."""
-  if not isinstance(train_module.contrib_tpu, _ContribTpuWithPrecision):
-    train_module.contrib_tpu = _ContribTpuWithPrecision(train_module.contrib_tpu)
+def run_config_kwargs(kwargs):
+  """dlib_train's RunConfig arguments, with the bf16 session config if enabled."""
+  if "session_config" not in kwargs and bfloat16_enabled():
+    kwargs = dict(kwargs, session_config=session_config())
+  return kwargs

@@ -338,11 +338,35 @@ def _ray_available():
     return False
 
 
-def _run_serial(jobs, progress):
-  outcomes = []
+def warm_start_dependency(study, model_num):
+  """The model number a model warm-starts from (`warm_start.study_model`), or None."""
+  config = getattr(study, "config", None)
+  if config is None:
+    return None
+  return config[model_num].get("warm_start.study_model")
+
+
+def _dependency_failed(job, dependency):
+  return ModelOutcome(
+      job.model_num, "failed", 0., os.path.join(job.model_dir, LOG),
+      "not run: it continues from model {} (warm_start.study_model), which "
+      "failed in this run.".format(dependency))
+
+
+def _run_serial(jobs, progress, dependencies=None):
+  """Runs the jobs in order; a job whose warm-start model failed is not started."""
+  dependencies = dependencies or {}
+  outcomes, failed = [], set()
   for job in jobs:
-    outcomes.append(run_job(job))
-    progress.update(outcomes[-1])
+    dependency = dependencies.get(job.model_num)
+    if dependency in failed:
+      outcome = _dependency_failed(job, dependency)
+    else:
+      outcome = run_job(job)
+    if outcome.status == "failed":
+      failed.add(job.model_num)
+    outcomes.append(outcome)
+    progress.update(outcome)
   return outcomes
 
 
@@ -458,14 +482,19 @@ def _probe_storage(output_directory):
 
 
 def _run_ray(jobs, progress, address, num_cpus_per_model, num_gpus_per_model,
-             output_directory):
+             output_directory, dependencies=None):
+  """Runs the jobs as Ray tasks; a job that warm-starts from another job of this
+  run is submitted once that one has finished (and not at all if it failed)."""
   import ray  # pylint: disable=g-import-not-at-top
   connect_ray(address)
   _probe_storage(output_directory)
   # max_retries=0: a failed model is reported, not silently retried.
   remote_job = ray.remote(num_cpus=num_cpus_per_model, num_gpus=num_gpus_per_model,
                           max_retries=0)(run_job)
-  pending = {remote_job.remote(job): job for job in jobs}
+  dependencies = dependencies or {}
+  in_run = {job.model_num for job in jobs}
+  waiting = [job for job in jobs if dependencies.get(job.model_num) in in_run]
+  pending = {remote_job.remote(job): job for job in jobs if job not in waiting}
   outcomes = []
   while pending:
     ready, _ = ray.wait(list(pending), num_returns=1)
@@ -480,6 +509,14 @@ def _run_ray(jobs, progress, address, num_cpus_per_model, num_gpus_per_model,
                                "Ray task failed: {}".format(error))
       outcomes.append(outcome)
       progress.update(outcome)
+      for dependent in [j for j in waiting
+                        if dependencies[j.model_num] == job.model_num]:
+        waiting.remove(dependent)
+        if outcome.status == "failed":
+          outcomes.append(_dependency_failed(dependent, job.model_num))
+          progress.update(outcomes[-1])
+        else:
+          pending[remote_job.remote(dependent)] = dependent
   return sorted(outcomes, key=lambda o: o.model_num)
 
 
@@ -544,11 +581,15 @@ def run_study(study_name, output_directory, model_nums=None, backend="auto",
     stream.write("[{}] {} models, backend {}, output {}\n".format(
         study_name, len(jobs), backend, output_directory))
     progress.update()
+    dependencies = {n: warm_start_dependency(study, n) for n in model_nums}
+    dependencies = {n: d for n, d in dependencies.items() if d is not None}
     if backend == "ray":
       outcomes = _run_ray(jobs, progress, address, num_cpus_per_model,
-                          num_gpus_per_model, output_directory)
+                          num_gpus_per_model, output_directory, dependencies)
     else:
-      outcomes = _run_serial(jobs, progress)
+      outcomes = _run_serial(sorted(jobs, key=lambda j: (
+          j.model_num in dependencies, j.model_num)), progress, dependencies)
+      outcomes.sort(key=lambda o: o.model_num)
     aggregate_path = os.path.join(output_directory, AGGREGATE)
     count = aggregate(output_directory, expected, aggregate_path,
                       run_settings(study_name, gin_bindings, metric_gin_bindings,

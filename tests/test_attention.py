@@ -245,7 +245,8 @@ def test_entropy_falls_as_gamma_grows():
   assert final[1.] < .05 * math.log(4.)
 
 
-def _train_step_changes(vae_learning_rate, critic_learning_rate):
+def _train_step_changes(vae_learning_rate, critic_learning_rate,
+                        allocator="attention"):
   """Runs one training step of attention_mine_vae; returns which scopes changed."""
   gin.clear_config()
   gin.parse_config([
@@ -260,7 +261,7 @@ def _train_step_changes(vae_learning_rate, critic_learning_rate):
   ])
   try:
     model = attention.AttentionMineVAE(num_factors=2, lam=1., alpha=1., gamma=1.,
-                                       warmup_steps=0)
+                                       warmup_steps=0, allocator=allocator)
     graph = tf.Graph()
     with graph.as_default():
       tf.set_random_seed(0)
@@ -293,6 +294,27 @@ def test_critic_and_vae_optimizers_train_disjoint_variables():
   only_vae = _train_step_changes(vae_learning_rate=.1, critic_learning_rate=0.)
   assert only_vae == {"encoder": True, "decoder": True,
                       "attention_allocator": True, "attention_critic": False}
+
+
+def test_fixed_assignment_is_hard_balanced_and_leaves_the_nuisance_empty():
+  np.testing.assert_array_equal(attention.fixed_assignment(5, 2), [
+      [1, 0, 0], [0, 1, 0], [1, 0, 0], [0, 1, 0], [1, 0, 0]])
+  with pytest.raises(ValueError, match="num_factors must be an integer >= 1, got 0"):
+    attention.fixed_assignment(4, 0)
+
+
+def test_without_the_allocator_the_critic_and_the_vae_still_train():
+  # The ablation: no allocator variables, the same penalty on fixed partitions.
+  only_critic = _train_step_changes(vae_learning_rate=0., critic_learning_rate=.1,
+                                    allocator="fixed")
+  assert only_critic == {"encoder": False, "decoder": False,
+                         "attention_critic": True}
+  only_vae = _train_step_changes(vae_learning_rate=.1, critic_learning_rate=0.,
+                                 allocator="fixed")
+  assert only_vae == {"encoder": True, "decoder": True, "attention_critic": False}
+  with pytest.raises(ValueError, match="allocator must be one of 'attention', "
+                     "'fixed', got 'none'"):
+    attention.AttentionMineVAE(lam=1., alpha=0., gamma=0., allocator="none")
 
 
 def test_model_rejects_bad_hyperparameters():

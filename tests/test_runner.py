@@ -136,3 +136,50 @@ def test_ray_backend_runs_models_and_survives_a_killed_one(tmp_path):
 def test_unknown_backend_is_explained(tmp_path):
   with pytest.raises(ValueError, match="'auto', 'ray' or 'serial', not 'dask'"):
     runner.run_study("mine_plugin_smoke", str(tmp_path), backend="dask")
+
+
+def _encoder_kernel(model_dir):
+  import tensorflow.compat.v1 as tf  # pylint: disable=g-import-not-at-top
+  checkpoint = tf.train.latest_checkpoint(
+      os.path.join(model_dir, "model", "tf_checkpoint"))
+  reader = tf.train.load_checkpoint(checkpoint)
+  name = [n for n, _ in tf.train.list_variables(checkpoint)
+          if n.startswith("encoder/") and n.endswith("kernel")][0]
+  return reader.get_tensor(name)
+
+
+def test_a_continuation_runs_after_its_pretraining_and_starts_from_it(tmp_path):
+  output = str(tmp_path / "warm")
+  outcomes = runner.run_study("toy_study:WARM_STUDY", output, backend="serial",
+                              visualize=False, env=TOY_ENV,
+                              stream=open(os.devnull, "w"))
+  assert [o.status for o in outcomes] == ["done", "done"]
+  # Two Adam steps of 1e-3 away from model 0's weights (a fresh initialisation
+  # would differ by the initialiser's scale).
+  difference = abs(_encoder_kernel(os.path.join(output, "1")) -
+                   _encoder_kernel(os.path.join(output, "0"))).max()
+  assert difference <= 2.5e-3
+
+
+@pytest.mark.parametrize("backend", ["serial", "ray"])
+def test_a_continuation_is_not_run_when_its_pretraining_failed(tmp_path, backend):
+  output = str(tmp_path / "warm")
+  killing = dict(TOY_ENV, MINE_PLUGIN_TEST_KILL="1")
+  if backend == "ray":
+    pytest.importorskip("ray")
+    import ray  # pylint: disable=g-import-not-at-top
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+  try:
+    outcomes = runner.run_study("toy_study:WARM_STUDY", output, backend=backend,
+                                visualize=False, env=killing,
+                                stream=open(os.devnull, "w"))
+  finally:
+    if backend == "ray":
+      ray.shutdown()
+  assert [(o.model_num, o.status) for o in outcomes] == [(0, "failed"),
+                                                         (1, "failed")]
+  assert "SIGKILL" in outcomes[0].message
+  assert outcomes[1].message == (
+      "not run: it continues from model 0 (warm_start.study_model), which failed "
+      "in this run.")
+  assert not os.path.exists(os.path.join(output, "1"))

@@ -127,7 +127,7 @@ def test_dlib_reproduce_runs_a_plugin_study(tmp_path):
 
 def test_mi_constrained_study_binds_the_papers_setting_and_each_estimator():
   study = studies.STUDIES["mine_plugin_mi_constrained"]
-  assert len(study) == 8 * studies.MI_CONSTRAINED_SEEDS
+  assert len(study) == 11 * studies.MI_CONSTRAINED_SEEDS
   # pylint: disable=g-import-not-at-top,unused-import
   import gin
   # Registers dlib's training configurables (model, encoder, ...) with gin.
@@ -149,6 +149,15 @@ def test_mi_constrained_study_binds_the_papers_setting_and_each_estimator():
       if model == "@pairwise_mi_vae()":
         assert gin.query_parameter("pairwise_mi_vae.lam") == 10.
         estimator = gin.query_parameter("pairwise_mi_vae.estimator")
+        expected_beta = 4. if name == "pairwise_mi_vae_mine_beta4" else 1.
+        try:
+          beta = gin.query_parameter("pairwise_mi_vae.beta")
+        except ValueError:
+          beta = 1.  # unbound: the model's default
+        assert beta == expected_beta, (model_num, beta)
+      elif model == "@vae()":
+        assert gin.query_parameter("vae.beta") == {
+            "vae": 1., "beta_vae_2": 2., "beta_vae_4": 4.}[name]
       elif model == "@mine_tc_vae()":
         assert gin.query_parameter("mine_tc_vae.beta") == 6.
         estimator = gin.query_parameter("mine_tc_vae.estimator")
@@ -172,8 +181,11 @@ def test_mi_constrained_study_binds_the_papers_setting_and_each_estimator():
   assert study.config[6]["model.random_seed"] == 0
   assert study.config[7]["model.random_seed"] == 1
   assert study.config[34]["model.name"] == "mine_tc_vae_mine"
-  assert [c["model.name"] for c in study.config[35:]] == (
+  assert [c["model.name"] for c in study.config[35:40]] == (
       ["pairwise_mi_vae_club"] * studies.MI_CONSTRAINED_SEEDS)
+  # The widening controls, added after those (seed-major within the block).
+  assert [c["model.name"] for c in study.config[40:43]] == [
+      "beta_vae_2", "beta_vae_4", "pairwise_mi_vae_mine_beta4"]
   assert seen == {key: set(range(studies.MI_CONSTRAINED_SEEDS)) for key in [
       ("vae", "@vae()", None),
       ("pairwise_mi_vae_mws", "@pairwise_mi_vae()", "mws"),
@@ -183,6 +195,9 @@ def test_mi_constrained_study_binds_the_papers_setting_and_each_estimator():
       ("mine_tc_vae_density_ratio", "@mine_tc_vae()", "density_ratio"),
       ("mine_tc_vae_mine", "@mine_tc_vae()", "mine"),
       ("pairwise_mi_vae_club", "@pairwise_mi_vae()", "club"),
+      ("beta_vae_2", "@vae()", None),
+      ("beta_vae_4", "@vae()", None),
+      ("pairwise_mi_vae_mine_beta4", "@pairwise_mi_vae()", "mine"),
   ]}
 
 
@@ -201,3 +216,72 @@ def test_bf16_study_pairs_fp32_and_bf16_runs_of_each_seed():
   assert pairs == {str(seed): [("'beta_tc_vae_fp32'", "False"),
                                ("'beta_tc_vae_bf16'", "True")]
                    for seed in range(studies.BF16_SEEDS)}
+
+
+def _settings(study, model_num):
+  bindings, _ = study.get_model_config(model_num)
+  return dict(b.split(" = ", 1) for b in bindings if " = " in b), bindings
+
+
+def test_lambda_beta_study_continues_each_pretraining_with_both_lambdas():
+  study = studies.STUDIES["mine_plugin_lambda_beta"]
+  pretrainings, continuations = {}, {}
+  for model_num in range(len(study)):
+    settings, _ = _settings(study, model_num)
+    key = (settings["dataset.name"], float(settings.get(
+        "vae.beta", settings.get("lambda_beta_vae.beta"))),
+           int(settings["model.random_seed"]))
+    if settings["model.model"] == "@vae()":
+      assert settings["model.training_steps"] == str(
+          studies.LAMBDA_BETA_PRETRAINING_STEPS)
+      pretrainings[key] = model_num
+    else:
+      assert settings["model.model"] == "@lambda_beta_vae()"
+      assert settings["model.training_steps"] == str(
+          studies.LAMBDA_BETA_CONTINUATION_STEPS)
+      source = int(settings["warm_start.study_model"])
+      # Its own pre-training, which comes earlier in a serial run.
+      assert source < model_num and pretrainings[key] == source
+      continuations.setdefault(key, []).append(float(settings[
+          "lambda_beta_vae.lam"]))
+  assert set(continuations) == set(pretrainings)
+  assert all(sorted(l) == [0., 8.] for l in continuations.values())
+  # 5 seeds x beta {1, 8, 32} on squares; 3 seeds x beta {1, 32} on dSprites.
+  assert sorted({k[:2] for k in pretrainings}) == [
+      ("'dsprites_full'", 1.), ("'dsprites_full'", 32.),
+      ("'synthetic_squares_32'", 1.), ("'synthetic_squares_32'", 8.),
+      ("'synthetic_squares_32'", 32.)]
+  assert len(pretrainings) == 3 * 5 + 2 * 3
+  assert len(study) == 3 * len(pretrainings)
+  settings, _ = _settings(study, 0)
+  assert settings["encoder.encoder_fn"] == "@conv_encoder_32"
+  assert settings["vae/AdamOptimizer.learning_rate"] == "0.001"
+
+
+def test_allocator_ablation_removes_only_the_allocator():
+  study = studies.STUDIES["mine_plugin_allocator_ablation"]
+  seen = {}
+  for model_num in range(len(study)):
+    settings, bindings = _settings(study, model_num)
+    name = settings["model.name"].strip("'")
+    dataset = settings["dataset.name"].strip("'")
+    seen.setdefault((dataset, name), []).append(int(settings["model.random_seed"]))
+    if name.startswith("attention_mine_vae"):
+      # Both take the model's gin file (its lam, critic settings) ...
+      assert bindings[0] == "include '{}'".format(
+          studies.model_config_file("attention_mine_vae"))
+      assert settings["attention_mine_vae.num_factors"] == str(
+          studies.NUM_FACTORS[dataset])
+      # ... and the ablation differs only in the allocator and its two weights.
+      if name == "attention_mine_vae_fixed":
+        assert settings["attention_mine_vae.allocator"] == "'fixed'"
+        assert settings["attention_mine_vae.alpha"] == "0.0"
+      else:
+        assert "attention_mine_vae.allocator" not in settings
+    elif name == "beta_vae":
+      assert settings["vae.beta"] == "4.0"
+  assert {k: sorted(v) for k, v in seen.items()} == {
+      (d, m): list(range(n)) for d, n in (("synthetic_squares_32", 5),
+                                          ("dsprites_full", 3))
+      for m in ("attention_mine_vae", "attention_mine_vae_fixed", "beta_vae",
+                "vae")}

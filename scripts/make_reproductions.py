@@ -1,0 +1,51 @@
+"""Writes docs/reproductions.md: each paper's experiment beside its table.
+
+    .venv/bin/python scripts/make_reproductions.py
+
+regenerates the page and its figures (docs/reproductions/*.png) from the committed
+results. After running the studies (docs/studies.md), copy their results in first:
+
+    .venv/bin/python scripts/make_reproductions.py \
+        --lambda_beta=runs/mine_plugin_lambda_beta/results.json \
+        --allocator_ablation=runs/mine_plugin_allocator_ablation/results.json
+
+(the ablation's learned allocations are read from its model directories then, and
+kept in docs/reproductions/allocator_ablation/allocations.json). See
+mine_plugin/reproductions.py.
+"""
+import argparse
+import os
+import sys
+
+from mine_plugin import reproductions
+
+
+def parse_args(argv):
+  parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+  parser.add_argument("--docs_dir", default="docs")
+  parser.add_argument("--lambda_beta", default=None,
+                      help="results.json of mine_plugin_lambda_beta to copy in")
+  parser.add_argument("--allocator_ablation", default=None,
+                      help="results.json of mine_plugin_allocator_ablation to copy in")
+  return parser.parse_args(argv)
+
+
+def main(argv):
+  args = parse_args(argv)
+  base = os.path.join(args.docs_dir, "reproductions")
+  if args.lambda_beta:
+    reproductions.collect(args.lambda_beta,
+                          os.path.join(base, "lambda_beta", "results.json"))
+  if args.allocator_ablation:
+    count = reproductions.collect(
+        args.allocator_ablation,
+        os.path.join(base, "allocator_ablation", "results.json"),
+        os.path.join(base, "allocator_ablation", "allocations.json"))
+    print("{} allocations collected.".format(count))
+  print("Page written to", reproductions.make_page(
+      args.docs_dir, os.path.join(args.docs_dir, "reproductions.md")))
+  return 0
+
+
+if __name__ == "__main__":
+  sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,139 @@
+"""mine_plugin.reproductions: the reproductions page from studies' results."""
+import json
+import os
+
+from mine_plugin import reproductions
+import numpy as np
+import pandas as pd
+import pytest
+
+
+def _record(root, dataset, model, seed, metric, results, config=(), kl=1.):
+  """One dlib aggregated record (as runner.aggregate writes it)."""
+  model_dir = os.path.join(root, "{}-{}-{}-{}".format(
+      dataset, model, seed, "-".join("{}{}".format(k, v) for k, v in config)))
+  record = {"train_config.dataset.name": "'{}'".format(dataset),
+            "train_config.model.name": "'{}'".format(model),
+            "train_config.model.random_seed": seed,
+            "train_results.kl_loss": kl,
+            "postprocess_config.postprocess.name": "'mean'",
+            "evaluation_config.evaluation.name": "'{}'".format(metric),
+            "path": os.path.join(model_dir, "metrics", "mean", metric, "results",
+                                 "aggregate", "evaluation.json")}
+  for key, value in config:
+    record["train_config." + key] = value
+  for key, value in results.items():
+    record["evaluation_results." + key] = value
+  return record
+
+
+def _write(records, path):
+  os.makedirs(os.path.dirname(path), exist_ok=True)
+  pd.DataFrame(records).to_json(path)
+
+
+def test_verdict_difference_follows_its_rule():
+  verdict, difference = reproductions.verdict_difference(
+      [.50, .52, .48, .51, .49], [.30, .31, .29, .30, .30])
+  assert verdict == "reproduced" and difference == pytest.approx(.2)
+  verdict, difference = reproductions.verdict_difference([.2, .6, .4], [.1, .5, .5])
+  assert verdict.startswith("partly") and difference == pytest.approx(1 / 30)
+  assert reproductions.verdict_difference([.1, .2], [.3, .4])[0] == "not reproduced"
+  assert reproductions.verdict_difference([.1], [.3, .4])[0] == "not enough runs"
+
+
+def _lambda_beta_runs(high_zero, high_eight):
+  rows = []
+  for seed in range(3):
+    rows.append(("lambda_beta_vae", 1., 0., seed, .4))
+    rows.append(("lambda_beta_vae", 1., 8., seed, .4))
+    rows.append(("lambda_beta_vae", 32., 0., seed, high_zero[seed]))
+    rows.append(("lambda_beta_vae", 32., 8., seed, high_eight[seed]))
+  frame = pd.DataFrame(rows, columns=["model", "beta", "lam", "seed", "MIG"])
+  frame["dataset"] = "squares"
+  return frame
+
+
+def test_lambda_beta_verdict_needs_the_collapse_and_the_paired_gain():
+  runs = _lambda_beta_runs([.2, .2, .2], [.3, .35, .4])
+  verdict, zero, eight, paired = reproductions.verdict_lambda_beta(
+      runs, "squares", "MIG", 32.)
+  assert verdict == "reproduced"
+  assert zero == pytest.approx(-50.) and eight == pytest.approx(-12.5)
+  np.testing.assert_allclose(paired, [.1, .15, .2])
+  # Collapse, but lambda = 8 loses on one seed: partly.
+  runs = _lambda_beta_runs([.2, .2, .2], [.3, .1, .4])
+  assert reproductions.verdict_lambda_beta(runs, "squares", "MIG", 32.)[0] == (
+      "partly")
+  # No collapse (-5 %) and no gain: not reproduced.
+  runs = _lambda_beta_runs([.38, .38, .38], [.3, .3, .3])
+  assert reproductions.verdict_lambda_beta(runs, "squares", "MIG", 32.)[0] == (
+      "not reproduced")
+  assert reproductions.verdict_lambda_beta(runs, "other", "MIG", 32.)[0] == (
+      "not enough runs")
+
+
+def test_allocation_summary_sums_the_columns():
+  entry = {"slots": ["factor0", "factor1", "nuisance"],
+           "allocation": [[1., 0., 0.], [.5, .5, 0.], [0., .25, .75]]}
+  assert reproductions.allocation_summary(entry) == "f0 1.5, f1 0.8, nuisance 0.8"
+
+
+def test_page_from_results(tmp_path):
+  docs = str(tmp_path / "docs")
+  mi = []
+  for seed in range(5):
+    for model, mig in (("vae", .3 + .01 * seed), ("pairwise_mi_vae_mws", .5),
+                       ("pairwise_mi_vae_mine", .3)):
+      mi.append(_record(docs, "squares", model, seed, "mig", {"discrete_mig": mig}))
+      mi.append(_record(docs, "squares", model, seed, "dci",
+                        {"disentanglement": mig, "completeness": mig,
+                         "informativeness_test": .9}))
+  _write(mi, os.path.join(docs, "mine_penalty", "results.json"))
+  lb = []
+  for seed in range(3):
+    lb.append(_record(docs, "squares", "beta_vae_pretraining", seed, "mig",
+                      {"discrete_mig": .3}, [("vae.beta", 32.)]))
+    for beta, lam, mig in ((1., 0., .4), (1., 8., .4), (32., 0., .1),
+                           (32., 8., .3 + .01 * seed)):
+      config = [("lambda_beta_vae.beta", beta), ("lambda_beta_vae.lam", lam)]
+      lb.append(_record(docs, "squares", "lambda_beta_vae", seed, "mig",
+                        {"discrete_mig": mig}, config, kl=20. / beta))
+      lb.append(_record(docs, "squares", "lambda_beta_vae", seed, "sap_score",
+                        {"SAP_score": mig / 2}, config))
+  _write(lb, os.path.join(docs, "reproductions", "lambda_beta", "results.json"))
+  ab = []
+  for seed in range(3):
+    for model, score in (("attention_mine_vae", .8), ("attention_mine_vae_fixed",
+                                                      .6 + .01 * seed),
+                         ("beta_vae", .9), ("vae", .5)):
+      ab.append(_record(docs, "squares", model, seed, "beta_vae_sklearn",
+                        {"eval_accuracy": score + .001 * seed}))
+  _write(ab, os.path.join(docs, "reproductions", "allocator_ablation",
+                          "results.json"))
+  with open(os.path.join(docs, "reproductions", "allocator_ablation",
+                         "allocations.json"), "w") as f:
+    json.dump([{"dataset": "squares", "model": "attention_mine_vae", "seed": 0,
+                "slots": ["factor0", "nuisance"],
+                "allocation": [[.5, .5], [1., 0.]]}], f)
+
+  page_path = reproductions.make_page(docs, os.path.join(docs, "reproductions.md"))
+  with open(page_path) as f:
+    page = f.read()
+  assert "- MIG, closed-form (`mws`) penalty: **reproduced** (difference +0.180" \
+      in page
+  assert "- MIG, the same penalty estimated by the MINE critic: **not reproduced**" \
+      in page
+  # lambda-beta: collapse -75 % at lambda 0, kept at lambda 8 on every seed.
+  assert ("| squares | MIG | 32 | -75 % | -22 % | +0.200, +0.210, +0.220 | "
+          "**reproduced** |") in page
+  assert "| pre-training | 32 | — | 0.300 ± 0.000 (n=3) |" in page
+  assert ("squares: `attention_mine_vae` vs `attention_mine_vae_fixed`, BetaVAE "
+          "score: **reproduced**") in page
+  assert "squares: `attention_mine_vae` vs `beta_vae`, BetaVAE score: **not " \
+      "reproduced**" in page
+  assert "| squares | `attention_mine_vae` | 0 | f0 1.5, nuisance 0.5 |" in page
+  for figure in ("mi_constrained.png", "lambda_beta.png",
+                 "allocator_ablation.png"):
+    assert os.path.getsize(os.path.join(docs, "reproductions", figure)) > 1000
+    assert "reproductions/" + figure in page
