@@ -8,6 +8,7 @@ import os
 
 import setuptools
 from setuptools.command import build_py
+from setuptools.command import develop
 
 _PTH = "mine_plugin_compat.pth"
 
@@ -48,6 +49,19 @@ class BuildPyWithPth(build_py.build_py):
         os.path.join(self.build_lib, _PTH)]
 
 
+class DevelopWithPth(develop.develop):
+  """`pip install -e .` (setup.py develop) also installs mine_plugin_compat.pth.
+
+  Without it no dlib module is patched, and dlib fails at import with gin's bare
+  "whitelist" TypeError.
+  """
+
+  def run(self):
+    super().run()
+    if not self.uninstall:
+      self.copy_file(_PTH, os.path.join(self.install_dir, _PTH), preserve_mode=0)
+
+
 setuptools.setup(
     name="mine_plugin",
     version="0.1.0",
@@ -62,5 +76,5 @@ setuptools.setup(
     package_data={"mine_plugin.gin_configs": ["*.gin", "*/*.gin", "*/*/*.gin"]},
     install_requires=INSTALL_REQUIRES,
     extras_require={"test": ["pytest>=7"], "ray": ["ray>=2.9"]},
-    cmdclass={"build_py": BuildPyWithPth},
+    cmdclass={"build_py": BuildPyWithPth, "develop": DevelopWithPth},
 )

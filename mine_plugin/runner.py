@@ -625,8 +625,18 @@ def aggregate(output_directory, expected_files, output_path, settings=None):
         record = json.load(f)
       record["path"] = path
       records.append(record)
-  with open(output_path, "w") as f:
-    pd.DataFrame(records).to_json(path_or_buf=f)
+  # Written aside and renamed: a run killed while writing leaves the previous
+  # results.json whole (and a reader never sees half a file).
+  temporary = output_path + ".tmp"
+  try:
+    with open(temporary, "w") as f:
+      pd.DataFrame(records).to_json(path_or_buf=f)
+      f.flush()
+      os.fsync(f.fileno())
+    os.replace(temporary, output_path)
+  finally:
+    if os.path.exists(temporary):
+      os.remove(temporary)
   return len(records)
 
 

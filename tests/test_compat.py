@@ -1,5 +1,6 @@
 """mine_plugin.compat: dlib 1.5 on TensorFlow 2.15 / gin 0.5, lazily, with clear errors."""
 import os
+import shutil
 import site
 import subprocess
 import sys
@@ -175,3 +176,41 @@ def test_64x64_architectures_on_32x32_data_name_the_fix():
   message = [l for l in last if l.startswith("ValueError")][-1]
   assert "does not produce images of the data's shape [32, 32, 1]" in message
   assert "@conv_encoder_32" in message and "@deconv_decoder_32" in message
+
+
+def test_an_editable_install_also_activates_the_plugin(tmp_path):
+  # A copy of the source tree, so that the install's egg-info stays out of it.
+  root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+  source = tmp_path / "source"
+  source.mkdir()
+  for name in ("setup.py", "mine_plugin_compat.pth"):
+    shutil.copy(os.path.join(root, name), source / name)
+  for name in ("mine_plugin", "gin_configs"):
+    shutil.copytree(os.path.join(root, name), source / name,
+                    ignore=shutil.ignore_patterns("__pycache__"))
+  prefix = tmp_path / "prefix"
+  completed = subprocess.run(
+      [sys.executable, "-m", "pip", "install", "-q", "--no-deps",
+       "--no-build-isolation", "--prefix", str(prefix), "-e", str(source)],
+      capture_output=True, text=True)
+  assert completed.returncode == 0, completed.stderr[-2000:]
+  editable_site = os.path.join(str(prefix), "lib", "python{}.{}".format(
+      *sys.version_info[:2]), "site-packages")
+  assert os.path.isfile(os.path.join(editable_site, "mine_plugin_compat.pth"))
+  # A Python whose only .pth files are the editable install's: dlib imports
+  # patched, and the plugin's models are registered with gin.
+  dependencies = [d for d in site.getsitepackages() if os.path.isdir(d)]
+  completed = subprocess.run([sys.executable, "-S", "-c", textwrap.dedent("""
+      import site, sys
+      sys.path += {dependencies!r}
+      sys.path.insert(0, {source!r})  # what the egg-link points to
+      site.addsitedir({editable_site!r})
+      import mine_plugin
+      assert mine_plugin.__file__.startswith({source!r}), mine_plugin.__file__
+      from disentanglement_lib.methods.unsupervised import vae
+      import gin
+      print(gin.config._REGISTRY.get_match("pairwise_mi_vae") is not None)
+      """.format(dependencies=dependencies, source=str(source),
+                 editable_site=editable_site))], capture_output=True, text=True)
+  assert completed.returncode == 0, completed.stderr[-2000:]
+  assert completed.stdout.strip().splitlines()[-1] == "True"

@@ -56,6 +56,28 @@ def test_rerun_skips_finished_models(smoke_run, tmp_path):
     assert len(json.load(f)["path"]) == 8
 
 
+def test_a_run_killed_while_writing_results_leaves_the_previous_file_whole(
+    smoke_run, tmp_path, monkeypatch):
+  import pandas as pd  # pylint: disable=g-import-not-at-top
+  output = _copy(smoke_run, tmp_path)
+  path = os.path.join(output, runner.AGGREGATE)
+  with open(path, "rb") as f:
+    before = f.read()
+
+  def dies_half_way(frame, path_or_buf=None, **kwargs):
+    del frame, kwargs
+    path_or_buf.write('{"path": {"0": "half')
+    raise KeyboardInterrupt  # as a SIGINT / kill between two writes
+
+  monkeypatch.setattr(pd.DataFrame, "to_json", dies_half_way)
+  expected = runner.result_files(runner.load_study("mine_plugin_smoke"))
+  with pytest.raises(KeyboardInterrupt):
+    runner.aggregate(output, expected, path)
+  with open(path, "rb") as f:
+    assert f.read() == before
+  assert not os.path.exists(path + ".tmp")
+
+
 def test_truncated_result_is_moved_aside_and_redone(smoke_run, tmp_path, capsys):
   output = _copy(smoke_run, tmp_path)
   # A result file cut short by a crash while dlib wrote it; the marker survived.
