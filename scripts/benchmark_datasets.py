@@ -9,8 +9,7 @@ float32 at once (images.astype(np.float32) / 255.), i.e. the uint8 array plus tw
 float32 arrays of 4x its size at the peak -- ~53 GB for the full grid, more than
 this machine has, so that figure is computed, not measured.
 
-  DISENTANGLEMENT_LIB_DATA=/work/main/data \\
-    python scripts/benchmark_datasets.py --data_dir=/work/main/data
+  DISENTANGLEMENT_LIB_DATA=data python scripts/benchmark_datasets.py --data_dir=data
 """
 import argparse
 import json

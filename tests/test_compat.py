@@ -179,7 +179,9 @@ def test_64x64_architectures_on_32x32_data_name_the_fix():
 
 
 def test_an_editable_install_also_activates_the_plugin(tmp_path):
-  # A copy of the source tree, so that the install's egg-info stays out of it.
+  # `pip install -e .` runs setuptools' develop for this project; run it into a
+  # directory of its own (pip would first uninstall this environment's copy), on a
+  # copy of the source tree (so that its egg-info stays out of the checkout).
   root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
   source = tmp_path / "source"
   source.mkdir()
@@ -188,29 +190,29 @@ def test_an_editable_install_also_activates_the_plugin(tmp_path):
   for name in ("mine_plugin", "gin_configs"):
     shutil.copytree(os.path.join(root, name), source / name,
                     ignore=shutil.ignore_patterns("__pycache__"))
-  prefix = tmp_path / "prefix"
+  editable_site = str(tmp_path / "site")
+  os.mkdir(editable_site)
   completed = subprocess.run(
-      [sys.executable, "-m", "pip", "install", "-q", "--no-deps",
-       "--no-build-isolation", "--prefix", str(prefix), "-e", str(source)],
-      capture_output=True, text=True)
+      [sys.executable, "setup.py", "-q", "develop", "--no-deps",
+       "--install-dir", editable_site, "--script-dir", str(tmp_path / "bin")],
+      cwd=str(source), capture_output=True, text=True,
+      env=dict(os.environ, PYTHONPATH=editable_site))
   assert completed.returncode == 0, completed.stderr[-2000:]
-  editable_site = os.path.join(str(prefix), "lib", "python{}.{}".format(
-      *sys.version_info[:2]), "site-packages")
   assert os.path.isfile(os.path.join(editable_site, "mine_plugin_compat.pth"))
-  # A Python whose only .pth files are the editable install's: dlib imports
-  # patched, and the plugin's models are registered with gin.
+  # A Python whose only .pth files are the editable install's (its easy-install.pth
+  # points at the source copy): dlib imports patched, the plugin's models registered.
   dependencies = [d for d in site.getsitepackages() if os.path.isdir(d)]
   completed = subprocess.run([sys.executable, "-S", "-c", textwrap.dedent("""
       import site, sys
-      sys.path += {dependencies!r}
-      sys.path.insert(0, {source!r})  # what the egg-link points to
       site.addsitedir({editable_site!r})
+      sys.path += {dependencies!r}
       import mine_plugin
       assert mine_plugin.__file__.startswith({source!r}), mine_plugin.__file__
       from disentanglement_lib.methods.unsupervised import vae
       import gin
       print(gin.config._REGISTRY.get_match("pairwise_mi_vae") is not None)
       """.format(dependencies=dependencies, source=str(source),
-                 editable_site=editable_site))], capture_output=True, text=True)
+                 editable_site=editable_site))], capture_output=True, text=True,
+                             cwd=str(tmp_path), env=dict(os.environ, PYTHONPATH=""))
   assert completed.returncode == 0, completed.stderr[-2000:]
   assert completed.stdout.strip().splitlines()[-1] == "True"
