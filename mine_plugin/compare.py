@@ -21,6 +21,7 @@ import os
 
 import numpy as np
 import pandas as pd
+from scipy import stats
 
 # Score columns, as (label, metric config name, key the metric writes): dlib's
 # evaluation/metrics/*.py. beta_vae_sklearn and factor_vae_metric both write
@@ -161,10 +162,8 @@ def percentile_of(value, reference):
   The "mean" convention of scipy.stats.percentileofscore: 100 * (#below +
   #equal / 2) / n, so a value equal to the reference median sits at 50.
   """
-  reference = np.asarray(reference, dtype=float)
-  below = np.sum(reference < value)
-  equal = np.sum(reference == value)
-  return 100. * (below + 0.5 * equal) / len(reference)
+  return float(stats.percentileofscore(np.asarray(reference, dtype=float), value,
+                                       kind="mean"))
 
 
 def _summary(values):

@@ -62,13 +62,19 @@ ModelOutcome = collections.namedtuple(
     "ModelOutcome", ["model_num", "status", "seconds", "log_path", "message"])
 
 
+def config_name(path):
+  """A gin config's name as dlib_reproduce uses it: its file name without .gin."""
+  name = os.path.basename(path)
+  return name[:-len(".gin")] if name.endswith(".gin") else name
+
+
 def result_files(study):
   """Paths, relative to a model's directory, of the metric results dlib writes."""
   files = []
   for post in sorted(study.get_postprocess_config_files()):
-    post_name = os.path.basename(post).replace(".gin", "")
+    post_name = config_name(post)
     for metric in sorted(study.get_eval_config_files()):
-      metric_name = os.path.basename(metric).replace(".gin", "")
+      metric_name = config_name(metric)
       files.append(os.path.join("metrics", post_name, metric_name, "results",
                                 "aggregate", "evaluation.json"))
   return files
@@ -106,13 +112,26 @@ def is_finished(model_dir, expected_files, settings=None):
   return True
 
 
-def _write_json_atomically(path, content):
+def _write_atomically(path, write):
+  """Calls write(file) on `path`.tmp, then renames it to `path`.
+
+  A process killed while writing leaves the previous file whole (and a reader
+  never sees half a file); the temporary file goes if writing fails.
+  """
   temporary = path + ".tmp"
-  with open(temporary, "w") as f:
-    json.dump(content, f, indent=2)
-    f.flush()
-    os.fsync(f.fileno())
-  os.replace(temporary, path)
+  try:
+    with open(temporary, "w") as f:
+      write(f)
+      f.flush()
+      os.fsync(f.fileno())
+    os.replace(temporary, path)
+  finally:
+    if os.path.exists(temporary):
+      os.remove(temporary)
+
+
+def _write_json_atomically(path, content):
+  _write_atomically(path, lambda f: json.dump(content, f, indent=2))
 
 
 def reproduce_model(study, model_num, model_dir, gin_bindings=(),
@@ -143,8 +162,7 @@ def reproduce_model(study, model_num, model_dir, gin_bindings=(),
   model_bindings, model_config_file = study.get_model_config(model_num)
   trained_dir = os.path.join(model_dir, "model")
   model_bindings = [
-      "model.name = '{}'".format(os.path.basename(model_config_file)).replace(
-          ".gin", ""),
+      "model.name = '{}'".format(config_name(model_config_file)),
       "model.model_num = {}".format(model_num),
   ] + list(model_bindings) + list(gin_bindings)
   def step(message):
@@ -162,7 +180,7 @@ def reproduce_model(study, model_num, model_dir, gin_bindings=(),
   random_state = np.random.RandomState(0)
   postprocess_configs = sorted(study.get_postprocess_config_files())
   for config in postprocess_configs:
-    post_name = os.path.basename(config).replace(".gin", "")
+    post_name = config_name(config)
     step("Extracting representation {}...".format(post_name))
     postprocess.postprocess_with_gin(
         trained_dir, os.path.join(model_dir, "postprocessed", post_name), False,
@@ -170,10 +188,10 @@ def reproduce_model(study, model_num, model_dir, gin_bindings=(),
                    "postprocess.name = '{}'".format(post_name)])
   eval_configs = sorted(study.get_eval_config_files())
   for config in postprocess_configs:
-    post_name = os.path.basename(config).replace(".gin", "")
+    post_name = config_name(config)
     post_dir = os.path.join(model_dir, "postprocessed", post_name)
     for eval_config in eval_configs:
-      metric_name = os.path.basename(eval_config).replace(".gin", "")
+      metric_name = config_name(eval_config)
       step("Computing metric {} on {}...".format(metric_name, post_name))
       evaluate.evaluate_with_gin(
           post_dir, os.path.join(model_dir, "metrics", post_name, metric_name),
@@ -346,11 +364,50 @@ def warm_start_dependency(study, model_num):
   return config[model_num].get("warm_start.study_model")
 
 
-def _dependency_failed(job, dependency):
+def study_dependencies(study, study_name, model_nums):
+  """{model: the model it continues from} for model_nums; ValueError if malformed.
+
+  A continuation must continue from another model of the study that is not itself
+  a continuation (one level: pre-training, then continuations).
+  """
+  config = getattr(study, "config", None) or []
+  dependencies = {}
+  for model_num in model_nums:
+    dependency = warm_start_dependency(study, model_num)
+    if dependency is None:
+      continue
+    if (not isinstance(dependency, int) or not 0 <= dependency < len(config) or
+        dependency == model_num or
+        warm_start_dependency(study, dependency) is not None):
+      raise ValueError(
+          "Study {!r}: model {} continues from model {!r} (warm_start.study_model), "
+          "which must be another model of the study (0-{}) that is not itself a "
+          "continuation.".format(study_name, model_num, dependency, len(config) - 1))
+    dependencies[model_num] = dependency
+  return dependencies
+
+
+def _dependency_failed(job, dependency, why="failed in this run"):
   return ModelOutcome(
       job.model_num, "failed", 0., os.path.join(job.model_dir, LOG),
-      "not run: it continues from model {} (warm_start.study_model), which "
-      "failed in this run.".format(dependency))
+      "not run: it continues from model {} (warm_start.study_model), which {}. "
+      "Run model {} first (see its log.txt), then rerun.".format(
+          dependency, why, dependency))
+
+
+def _unmet_outside(jobs, dependencies, settings):
+  """{model: dependency} of continuations whose pre-training is not in this run and
+  has not finished with these run settings."""
+  in_run = {job.model_num for job in jobs}
+  unmet = {}
+  for job in jobs:
+    dependency = dependencies.get(job.model_num)
+    if dependency is None or dependency in in_run:
+      continue
+    dependency_dir = os.path.join(os.path.dirname(job.model_dir), str(dependency))
+    if not is_finished(dependency_dir, job.result_files, settings):
+      unmet[job.model_num] = dependency
+  return unmet
 
 
 def _run_serial(jobs, progress, dependencies=None):
@@ -359,7 +416,8 @@ def _run_serial(jobs, progress, dependencies=None):
   outcomes, failed = [], set()
   for job in jobs:
     dependency = dependencies.get(job.model_num)
-    if dependency in failed:
+    if dependency in failed and not is_finished(job.model_dir, job.result_files,
+                                                _job_settings(job)):
       outcome = _dependency_failed(job, dependency)
     else:
       outcome = run_job(job)
@@ -517,6 +575,8 @@ def _run_ray(jobs, progress, address, num_cpus_per_model, num_gpus_per_model,
           progress.update(outcomes[-1])
         else:
           pending[remote_job.remote(dependent)] = dependent
+  # study_dependencies allows one level only, so every waiting job was released.
+  assert not waiting, [job.model_num for job in waiting]
   return sorted(outcomes, key=lambda o: o.model_num)
 
 
@@ -569,6 +629,7 @@ def run_study(study_name, output_directory, model_nums=None, backend="auto",
       raise ValueError(
           "Model numbers {} are not in study {!r}, which has models 0-{}.".format(
               outside, study_name, len(study.config) - 1))
+  dependencies = study_dependencies(study, study_name, model_nums)
   expected = result_files(study)
   jobs = [ModelJob(study_name, n, os.path.join(output_directory, str(n)), expected,
                    list(gin_bindings), list(metric_gin_bindings), visualize, env)
@@ -581,15 +642,23 @@ def run_study(study_name, output_directory, model_nums=None, backend="auto",
     stream.write("[{}] {} models, backend {}, output {}\n".format(
         study_name, len(jobs), backend, output_directory))
     progress.update()
-    dependencies = {n: warm_start_dependency(study, n) for n in model_nums}
-    dependencies = {n: d for n, d in dependencies.items() if d is not None}
+    unmet = _unmet_outside(jobs, dependencies, run_settings(
+        study_name, gin_bindings, metric_gin_bindings, visualize))
+    blocked = []
+    for job in [j for j in jobs if j.model_num in unmet]:
+      jobs.remove(job)
+      blocked.append(_dependency_failed(
+          job, unmet[job.model_num], "is not part of this run and has not "
+          "finished with its settings"))
+      progress.update(blocked[-1])
     if backend == "ray":
       outcomes = _run_ray(jobs, progress, address, num_cpus_per_model,
                           num_gpus_per_model, output_directory, dependencies)
     else:
+      # Pre-trainings first (continuations are one level deep).
       outcomes = _run_serial(sorted(jobs, key=lambda j: (
           j.model_num in dependencies, j.model_num)), progress, dependencies)
-      outcomes.sort(key=lambda o: o.model_num)
+    outcomes = sorted(outcomes + blocked, key=lambda o: o.model_num)
     aggregate_path = os.path.join(output_directory, AGGREGATE)
     count = aggregate(output_directory, expected, aggregate_path,
                       run_settings(study_name, gin_bindings, metric_gin_bindings,
@@ -625,18 +694,8 @@ def aggregate(output_directory, expected_files, output_path, settings=None):
         record = json.load(f)
       record["path"] = path
       records.append(record)
-  # Written aside and renamed: a run killed while writing leaves the previous
-  # results.json whole (and a reader never sees half a file).
-  temporary = output_path + ".tmp"
-  try:
-    with open(temporary, "w") as f:
-      pd.DataFrame(records).to_json(path_or_buf=f)
-      f.flush()
-      os.fsync(f.fileno())
-    os.replace(temporary, output_path)
-  finally:
-    if os.path.exists(temporary):
-      os.remove(temporary)
+  _write_atomically(output_path,
+                    lambda f: pd.DataFrame(records).to_json(path_or_buf=f))
   return len(records)
 
 

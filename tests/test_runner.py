@@ -203,5 +203,56 @@ def test_a_continuation_is_not_run_when_its_pretraining_failed(tmp_path, backend
   assert "SIGKILL" in outcomes[0].message
   assert outcomes[1].message == (
       "not run: it continues from model 0 (warm_start.study_model), which failed "
-      "in this run.")
+      "in this run. Run model 0 first (see its log.txt), then rerun.")
   assert not os.path.exists(os.path.join(output, "1"))
+
+
+def _warm_study(configs):
+  from toy_study import WARM_STUDY  # pylint: disable=g-import-not-at-top
+  study = runner.load_study("toy_study:WARM_STUDY")
+  return type(study)("toy_chain", configs, WARM_STUDY.base_config,
+                     WARM_STUDY.get_postprocess_config_files(),
+                     WARM_STUDY.get_eval_config_files(), WARM_STUDY.extra_bindings)
+
+
+@pytest.mark.parametrize("configs,message", [
+    ([{"model.name": "a", "warm_start.study_model": 0}],
+     "model 0 continues from model 0 "),
+    ([{"model.name": "a"}, {"model.name": "b", "warm_start.study_model": 0},
+      {"model.name": "c", "warm_start.study_model": 1}],
+     "model 2 continues from model 1 "),
+    ([{"model.name": "a"}, {"model.name": "b", "warm_start.study_model": 5}],
+     "model 1 continues from model 5 "),
+])
+def test_malformed_continuations_are_refused_before_anything_runs(
+    tmp_path, monkeypatch, configs, message):
+  import toy_study  # pylint: disable=g-import-not-at-top
+  monkeypatch.setattr(toy_study, "CHAIN", _warm_study(configs), raising=False)
+  with pytest.raises(ValueError, match=message + r".*another model of the study"):
+    runner.run_study("toy_study:CHAIN", str(tmp_path / "out"), backend="serial")
+  assert not os.path.exists(str(tmp_path / "out" / "0"))
+
+
+def test_a_continuation_whose_pretraining_is_outside_the_run_needs_it_finished(
+    tmp_path):
+  output = str(tmp_path / "warm")
+  outcomes = runner.run_study("toy_study:WARM_STUDY", output, model_nums=[1],
+                              backend="serial", visualize=False, env=TOY_ENV,
+                              stream=open(os.devnull, "w"))
+  assert [(o.model_num, o.status) for o in outcomes] == [(1, "failed")]
+  assert outcomes[0].message.startswith(
+      "not run: it continues from model 0 (warm_start.study_model), which is not "
+      "part of this run and has not finished with its settings. Run model 0 first")
+  assert not os.path.exists(os.path.join(output, "1"))
+
+
+def test_a_continuation_numbered_before_its_pretraining_still_runs_after_it(
+    tmp_path):
+  output = str(tmp_path / "reversed")
+  outcomes = runner.run_study("toy_study:REVERSED_WARM_STUDY", output,
+                              backend="serial", visualize=False, env=TOY_ENV,
+                              stream=open(os.devnull, "w"))
+  assert [(o.model_num, o.status) for o in outcomes] == [(0, "done"), (1, "done")]
+  difference = abs(_encoder_kernel(os.path.join(output, "0")) -
+                   _encoder_kernel(os.path.join(output, "1"))).max()
+  assert difference <= 2.5e-3

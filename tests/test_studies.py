@@ -270,6 +270,14 @@ def test_allocator_ablation_removes_only_the_allocator():
       if name == "attention_mine_vae_fixed":
         assert settings["attention_mine_vae.allocator"] == "'fixed'"
         assert settings["attention_mine_vae.alpha"] == "0.0"
+        assert settings["attention_mine_vae.gamma"] == "0.0"
+        # Every other binding as the full model's of the same seed and data.
+        full, _ = _settings(study, model_num - 1)
+        assert full["model.name"] == "'attention_mine_vae'"
+        changed = {k for k in set(full) | set(settings)
+                   if full.get(k) != settings.get(k)}
+        assert changed == {"model.name", "attention_mine_vae.allocator",
+                           "attention_mine_vae.alpha", "attention_mine_vae.gamma"}
       else:
         assert "attention_mine_vae.allocator" not in settings
     elif name == "beta_vae":
