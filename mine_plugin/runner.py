@@ -521,8 +521,14 @@ def _probe_storage(output_directory):
   problems = []
   for node in nodes:
     node_id = node["NodeID"]
-    seen, write_error = ray.get(refs[node_id])
     where = "node {} ({})".format(node.get("NodeManagerAddress"), node_id[:8])
+    try:
+      seen, write_error = ray.get(refs[node_id])
+    except ray.exceptions.TaskUnschedulableError:
+      # Listed as alive, but gone by now (a node lost moments before, not yet
+      # marked dead): no model will be scheduled there either.
+      print("Ray {} is gone; not probed.".format(where), flush=True)
+      continue
     if not seen:
       problems.append("{} does not see {}".format(where, driver_probe))
     if write_error:
