@@ -13,36 +13,51 @@ __version__ = "0.1.0"
 
 # The plugin's gin configurables, each loaded right after the dlib module it extends.
 compat.register_after_dlib_module("disentanglement_lib.methods.shared.architectures",
-                                  "mine_plugin.architectures")
+                                  "mine_plugin.methods.shared.architectures")
 compat.register_after_dlib_module("disentanglement_lib.methods.unsupervised.vae",
-                                  "mine_plugin.models")
-# The batched input pipeline's and bf16 option's gin parameters (input_pipeline.*,
-# mixed_precision.*) are in every training config, so they must exist wherever models' do; compat installs it into
-# dlib's train module.
+                                  "mine_plugin.methods.unsupervised.penalized_vae")
+# The training options' gin parameters (input_pipeline.*, mixed_precision.*,
+# warm_start.*) are in every training config, so they must exist wherever the models'
+# do; compat installs them into dlib's train module.
 compat.register_after_dlib_module("disentanglement_lib.methods.unsupervised.vae",
-                                  "mine_plugin.input_pipeline")
+                                  "mine_plugin.training.input_pipeline")
 compat.register_after_dlib_module("disentanglement_lib.methods.unsupervised.vae",
-                                  "mine_plugin.precision")
+                                  "mine_plugin.training.precision")
 compat.register_after_dlib_module("disentanglement_lib.methods.unsupervised.vae",
-                                  "mine_plugin.warm_start")
-# attention builds on models: loaded once models is complete, so that importing
-# mine_plugin.models before dlib (which loads dlib's vae, then models) works too.
-compat.register_after_dlib_module("mine_plugin.models", "mine_plugin.attention")
+                                  "mine_plugin.training.warm_start")
+# attention_mine_vae builds on penalized_vae: loaded once that is complete, so that
+# importing penalized_vae before dlib (which loads dlib's vae, then penalized_vae)
+# works too.
+compat.register_after_dlib_module("mine_plugin.methods.unsupervised.penalized_vae",
+                                  "mine_plugin.methods.unsupervised.attention_mine_vae")
 # The plugin's studies join dlib_reproduce's `--study` names.
 compat.register_after_dlib_module("disentanglement_lib.config.reproduce",
-                                  "mine_plugin.studies")
+                                  "mine_plugin.config.studies")
 # The plugin's data sets join dlib's `dataset.name` (and may replace a dlib name);
 # `synthetic_squares.*` gin bindings need the module loaded with named_data.
 compat.register_after_dlib_module("disentanglement_lib.data.ground_truth.named_data",
-                                  "mine_plugin.datasets")
+                                  "mine_plugin.data.ground_truth.datasets")
 compat.PLUGIN_DATASETS.update({
-    "synthetic_squares": "mine_plugin.datasets:synthetic_squares",
-    "synthetic_squares_32": "mine_plugin.datasets:synthetic_squares_32",
-    "shapes3d": "mine_plugin.datasets:shapes3d",
-    "dsprites_full": "mine_plugin.datasets:dsprites_full",
-    "dsprites_noshape": "mine_plugin.datasets:dsprites_noshape",
-    "color_dsprites": "mine_plugin.datasets:color_dsprites",
-    "noisy_dsprites": "mine_plugin.datasets:noisy_dsprites",
+    "synthetic_squares": "mine_plugin.data.ground_truth.datasets:synthetic_squares",
+    "synthetic_squares_32": "mine_plugin.data.ground_truth.datasets:synthetic_squares_32",
+    "shapes3d": "mine_plugin.data.ground_truth.datasets:shapes3d",
+    "dsprites_full": "mine_plugin.data.ground_truth.datasets:dsprites_full",
+    "dsprites_noshape": "mine_plugin.data.ground_truth.datasets:dsprites_noshape",
+    "color_dsprites": "mine_plugin.data.ground_truth.datasets:color_dsprites",
+    "noisy_dsprites": "mine_plugin.data.ground_truth.datasets:noisy_dsprites",
 })
+
+compat.MOVED_MODULES.update({
+    "mine_plugin." + old: "mine_plugin." + new for old, new in (
+        ("architectures", "methods.shared.architectures"),
+        ("estimators", "methods.shared.estimators"),
+        ("critic_tracking", "methods.shared.critic_tracking"),
+        ("models", "methods.unsupervised.penalized_vae"),
+        ("attention", "methods.unsupervised.attention_mine_vae"),
+        ("input_pipeline", "training.input_pipeline"),
+        ("precision", "training.precision"),
+        ("warm_start", "training.warm_start"),
+        ("datasets", "data.ground_truth.datasets"),
+    )})
 
 compat.install()

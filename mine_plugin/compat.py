@@ -21,11 +21,11 @@ RunConfig, TPUConfig, TPUEstimatorSpec)        tensorflow-estimator 2.15 (same c
 evaluate (deletes the old output first)        if the run fails, deleted once it has
                                                finished (`_overwrite_guarded`).
 `train._make_input_fn` (one observation       batches drawn whole and prefetched
-per Python call)                               (`mine_plugin/input_pipeline.py`).
+per Python call)                               (`mine_plugin/training/input_pipeline.py`).
 `contrib_tpu.RunConfig` of train               with the oneDNN bfloat16 rewrite when
-                                               asked (`mine_plugin/precision.py`).
+                                               asked (`mine_plugin/training/precision.py`).
 `contrib_tpu.TPUEstimator` of train            with `warm_start_from` when a warm start
-                                               is bound (`mine_plugin/warm_start.py`).
+                                               is bound (`mine_plugin/training/warm_start.py`).
 `architectures.make_decoder`                   an error naming the architectures when
                                                the decoder's output does not fit the
                                                data (64x64 decoder on 32x32 data).
@@ -390,26 +390,26 @@ def _short_errors(function):
 
 def _guard_train(module):
   module.train = _short_errors(_overwrite_guarded(module.train))
-  # Batches drawn a batch at a time (mine_plugin/input_pipeline.py).
-  importlib.import_module("mine_plugin.input_pipeline").install(module)
+  # Batches drawn a batch at a time (mine_plugin/training/input_pipeline.py).
+  importlib.import_module("mine_plugin.training.input_pipeline").install(module)
   if not isinstance(module.contrib_tpu, _TrainContribTpu):
     module.contrib_tpu = _TrainContribTpu(module.contrib_tpu)
 
 
 class _TrainContribTpu(object):
   """dlib train's `contrib_tpu`, whose RunConfig carries the bfloat16 option
-  (mine_plugin/precision.py) and whose TPUEstimator the warm start
-  (mine_plugin/warm_start.py); everything else is contrib_tpu's own."""
+  (mine_plugin/training/precision.py) and whose TPUEstimator the warm start
+  (mine_plugin/training/warm_start.py); everything else is contrib_tpu's own."""
 
   def __init__(self, contrib_tpu):
     self._contrib_tpu = contrib_tpu
 
   def RunConfig(self, *args, **kwargs):  # pylint: disable=invalid-name
-    precision = importlib.import_module("mine_plugin.precision")
+    precision = importlib.import_module("mine_plugin.training.precision")
     return self._contrib_tpu.RunConfig(*args, **precision.run_config_kwargs(kwargs))
 
   def TPUEstimator(self, *args, **kwargs):  # pylint: disable=invalid-name
-    warm_start = importlib.import_module("mine_plugin.warm_start")
+    warm_start = importlib.import_module("mine_plugin.training.warm_start")
     return self._contrib_tpu.TPUEstimator(*args,
                                           **warm_start.estimator_kwargs(kwargs))
 
@@ -446,7 +446,7 @@ def _check_decoder_shape(module):
           "conv_encoder/deconv_decoder are for 64x64 data; for 32x32 data (e.g. "
           "dataset.name = 'synthetic_squares_32') bind encoder.encoder_fn = "
           "@conv_encoder_32 and decoder.decoder_fn = @deconv_decoder_32 "
-          "(mine_plugin.architectures).".format(
+          "(mine_plugin.methods.shared.architectures).".format(
               list(output_shape), int(batch_in), int(batch_out)))
     return output
 
@@ -543,10 +543,39 @@ def register_after_dlib_module(dlib_module, plugin_module):
     load(sys.modules[dlib_module])
 
 
+# Module paths of mine_plugin 0.1, before the package took dlib's layout, mapped to
+# where the module lives now: a gin file or script written for 0.1 (`import
+# mine_plugin.datasets`) keeps working.
+MOVED_MODULES = {}
+
+
+class _AliasLoader(importlib.abc.Loader):
+  """Loads an old module path as the module that now lives elsewhere."""
+
+  def __init__(self, new_name):
+    self._new_name = new_name
+
+  def create_module(self, spec):
+    return importlib.import_module(self._new_name)
+
+  def exec_module(self, module):
+    pass  # Already executed under its new name.
+
+
+class _MovedModuleFinder(importlib.abc.MetaPathFinder):
+
+  def find_spec(self, fullname, path, target=None):
+    if fullname not in MOVED_MODULES:
+      return None
+    return importlib.util.spec_from_loader(fullname, _AliasLoader(MOVED_MODULES[fullname]))
+
+
 def install():
-  """Puts the finder on `sys.meta_path` once; imports nothing heavy."""
+  """Puts the finders on `sys.meta_path` once; imports nothing heavy."""
   if not any(isinstance(finder, _DlibFinder) for finder in sys.meta_path):
     sys.meta_path.insert(0, _DlibFinder())
+  if not any(isinstance(finder, _MovedModuleFinder) for finder in sys.meta_path):
+    sys.meta_path.append(_MovedModuleFinder())
   if "disentanglement_lib" in sys.modules:  # dlib came first: patch what we still can.
     _patch_gin()
     for name, hook in list(_AFTER_EXEC.items()):

@@ -8,7 +8,7 @@ Each argument is a dlib_reproduce model directory (holding model/) or dlib_train
 --model_dir. The data set is the one the model was trained on (its
 train_config.json). Prints, per model, sum_{i != j} I(z_i; z_j) measured by a critic
 per pair on many samples of q(z), and the MWS estimate of the same sum at batch sizes
-64 and 1024 (see mine_plugin/posterior_mi.py for why they differ).
+64 and 1024 (see mine_plugin/evaluation/posterior_mi.py for why they differ).
 """
 import argparse
 import json
@@ -16,7 +16,7 @@ import os
 import sys
 
 import gin
-from mine_plugin import posterior_mi
+from mine_plugin.evaluation import posterior_mi
 
 
 def _trained_dir(path):

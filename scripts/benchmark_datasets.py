@@ -18,7 +18,7 @@ import subprocess
 import sys
 import time
 
-from mine_plugin import standin_data
+from mine_plugin.data import standin_data
 
 _LOAD_SNIPPET = r"""
 import json, os, resource, sys, time, warnings

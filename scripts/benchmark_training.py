@@ -32,7 +32,7 @@ import time
 
 import benchmark_models  # scripts/benchmark_models.py, beside this file
 from mine_plugin import pipeline
-from mine_plugin import precision
+from mine_plugin.training import precision
 import numpy as np
 
 # name@size -> (model config, bindings). 32x32: the MI-constrained VAE's setting.

@@ -5,14 +5,14 @@
         --reference=/data/dlib_unsupervised_study_v1 --output=comparison.md
 
 --results and --reference each take an aggregated JSON (dlib_aggregate_results'
-format) or a directory of dlib model results (see mine_plugin/compare.py). Prints a
+format) or a directory of dlib model results (see mine_plugin/evaluation/compare.py). Prints a
 Markdown table per data set and metric: each model's median and IQR, and the
 percentile of each of our models' median among the reference scores.
 """
 import argparse
 import sys
 
-from mine_plugin import compare
+from mine_plugin.evaluation import compare
 
 
 def parse_args(argv):

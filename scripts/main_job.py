@@ -17,7 +17,7 @@ import sys
 import time
 
 from mine_plugin import pipeline
-from mine_plugin import standin_data
+from mine_plugin.data import standin_data
 
 # Data sets read from files, and the writer of their procedural stand-in.
 _FILE_DATASETS = {

@@ -5,13 +5,13 @@
 
 Writes <output_dir>/report.md, <output_dir>/tracking.png and copies the tracking
 history of seed 0 of every model to <output_dir>/tracking/ (see
-mine_plugin/critic_evidence.py). With the study's model directories gone, the
+mine_plugin/reports/critic_evidence.py). With the study's model directories gone, the
 copied histories are used.
 """
 import argparse
 import sys
 
-from mine_plugin import critic_evidence
+from mine_plugin.reports import critic_evidence
 
 
 def parse_args(argv):

@@ -4,14 +4,14 @@
         --results=runs/mine_plugin_small/results.json \
         --output_dir=runs/mine_plugin_small/report
 
-Writes <output_dir>/report.md and <output_dir>/figures/ (see mine_plugin/report.py).
+Writes <output_dir>/report.md and <output_dir>/figures/ (see mine_plugin/reports/report.py).
 Traversals and attention allocations are read from the model directories that the
 results' `path` entries point into.
 """
 import argparse
 import sys
 
-from mine_plugin import report
+from mine_plugin.reports import report
 
 
 def parse_args(argv):

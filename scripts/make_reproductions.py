@@ -11,13 +11,13 @@ results. After running the studies (docs/studies.md), copy their results in firs
 
 (the ablation's learned allocations are read from its model directories then, and
 kept in docs/reproductions/allocator_ablation/allocations.json). See
-mine_plugin/reproductions.py.
+mine_plugin/reports/reproductions.py.
 """
 import argparse
 import os
 import sys
 
-from mine_plugin import reproductions
+from mine_plugin.reports import reproductions
 
 
 def parse_args(argv):

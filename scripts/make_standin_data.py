@@ -1,7 +1,7 @@
 """Writes procedural stand-ins for dSprites and Shapes3D where dlib looks for them.
 
 The files have the official names, keys, dtypes and shapes, but hold PROCEDURAL
-renderings (mine_plugin.standin_data), not the real data sets; each is marked as a
+renderings (mine_plugin.data.standin_data), not the real data sets; each is marked as a
 stand-in and loading one prints a warning. An existing file is never replaced,
 except a stand-in with --overwrite.
 
@@ -17,7 +17,7 @@ import os
 import sys
 import time
 
-from mine_plugin import standin_data
+from mine_plugin.data import standin_data
 
 
 def main(argv=None):

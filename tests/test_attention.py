@@ -1,4 +1,4 @@
-"""Tests of mine_plugin.attention: the allocator's math, the model, and a dlib run."""
+"""Tests of mine_plugin.methods.unsupervised.attention_mine_vae: the allocator's math, the model, and a dlib run."""
 import json
 import math
 import os
@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 import tensorflow.compat.v1 as tf
 
-from mine_plugin import attention
-from mine_plugin import estimators
+from mine_plugin.methods.unsupervised import attention_mine_vae
+from mine_plugin.methods.shared import estimators
 from mine_plugin import pipeline
 
 
@@ -40,7 +40,7 @@ def test_attention_weights_match_scaled_dot_product_softmax():
   rng = np.random.RandomState(0)
   queries = rng.normal(size=(5, 4)).astype(np.float32)
   keys = rng.normal(size=(3, 4)).astype(np.float32)
-  weights = _run(lambda: attention.attention_weights(tf.constant(queries),
+  weights = _run(lambda: attention_mine_vae.attention_weights(tf.constant(queries),
                                                      tf.constant(keys)))
   # Vaswani et al. 2017, Eq. 1, with d_k = 4: logits scaled by 1/2.
   np.testing.assert_allclose(weights, _softmax(queries @ keys.T / 2.), rtol=1e-5)
@@ -57,21 +57,21 @@ def test_attention_weights_match_scaled_dot_product_softmax():
 def test_attention_weights_reject_bad_shapes(queries_shape, keys_shape, message):
   with tf.Graph().as_default():
     with pytest.raises(ValueError, match=message):
-      attention.attention_weights(tf.zeros(queries_shape), tf.zeros(keys_shape))
+      attention_mine_vae.attention_weights(tf.zeros(queries_shape), tf.zeros(keys_shape))
 
 
 def test_allocation_entropy_closed_form():
-  entropy = _run(lambda: attention.allocation_entropy(tf.constant(HAND_MADE)))
+  entropy = _run(lambda: attention_mine_vae.allocation_entropy(tf.constant(HAND_MADE)))
   # Rows: one-hot (0 nats), two halves (ln 2), uniform over three (ln 3).
   assert entropy == pytest.approx((0. + math.log(2.) + math.log(3.)) / 3., rel=1e-6)
 
 
 def test_capacity_l2_closed_form():
-  prior = attention.capacity_prior(2, nuisance_capacity=.2)
+  prior = attention_mine_vae.capacity_prior(2, nuisance_capacity=.2)
   np.testing.assert_allclose(prior, [.4, .4, .2], rtol=1e-6)
   capacity, l2 = _run(lambda: (
-      attention.slot_capacity(tf.constant(HAND_MADE)),
-      attention.capacity_l2(tf.constant(HAND_MADE), prior)))
+      attention_mine_vae.slot_capacity(tf.constant(HAND_MADE)),
+      attention_mine_vae.capacity_l2(tf.constant(HAND_MADE), prior)))
   expected_capacity = np.array([(1. + .5 + 1. / 3) / 3, (.5 + 1. / 3) / 3,
                                 (1. / 3) / 3])
   np.testing.assert_allclose(capacity, expected_capacity, rtol=1e-6)
@@ -84,12 +84,12 @@ def test_capacity_l2_penalises_collapse_that_entropy_cannot_see():
 
   entropy and the same row-wise L2 norm; only the capacity prior tells them apart.
   """
-  prior = attention.capacity_prior(3)  # uniform: 1/4 per slot
+  prior = attention_mine_vae.capacity_prior(3)  # uniform: 1/4 per slot
   balanced = np.eye(4, dtype=np.float32)[[0, 1, 2, 3, 0, 1, 2, 3]]
   collapsed = np.eye(4, dtype=np.float32)[[3] * 8]
   values = _run(lambda: [
-      (attention.capacity_l2(tf.constant(a), prior),
-       attention.allocation_entropy(tf.constant(a)))
+      (attention_mine_vae.capacity_l2(tf.constant(a), prior),
+       attention_mine_vae.allocation_entropy(tf.constant(a)))
       for a in (balanced, collapsed)])
   (l2_balanced, h_balanced), (l2_collapsed, h_collapsed) = values
   assert h_balanced == h_collapsed == 0.
@@ -106,18 +106,18 @@ def test_capacity_l2_penalises_collapse_that_entropy_cannot_see():
 ])
 def test_capacity_prior_rejects_bad_values(num_factors, nuisance, message):
   with pytest.raises(ValueError, match=message):
-    attention.capacity_prior(num_factors, nuisance)
+    attention_mine_vae.capacity_prior(num_factors, nuisance)
 
 
 def test_capacity_l2_rejects_prior_of_wrong_length():
   with tf.Graph().as_default():
     with pytest.raises(ValueError, match=r"prior must have shape \(3,\)"):
-      attention.capacity_l2(tf.constant(HAND_MADE), attention.capacity_prior(3))
+      attention_mine_vae.capacity_l2(tf.constant(HAND_MADE), attention_mine_vae.capacity_prior(3))
 
 
 def test_factor_partitions_closed_form():
   z = np.array([[1., 2., 3.], [-1., 0., 4.]], dtype=np.float32)
-  own, rest = _run(lambda: attention.factor_partitions(tf.constant(z),
+  own, rest = _run(lambda: attention_mine_vae.factor_partitions(tf.constant(z),
                                                        tf.constant(HAND_MADE)))
   assert own.shape == rest.shape == (2, 2, 3)
   # Factor 0 owns column 0 of A, its complement is factor 1's column (column 1);
@@ -132,17 +132,17 @@ def test_factor_partitions_reject_mismatched_latents():
   with tf.Graph().as_default():
     with pytest.raises(ValueError, match="z has 4 latent dimensions but the "
                        "assignment has 3 rows"):
-      attention.factor_partitions(tf.zeros([2, 4]), tf.constant(HAND_MADE))
+      attention_mine_vae.factor_partitions(tf.zeros([2, 4]), tf.constant(HAND_MADE))
     with pytest.raises(ValueError, match="assignment must have rank 2"):
-      attention.factor_partitions(tf.zeros([2, 3]), tf.zeros([3]))
+      attention_mine_vae.factor_partitions(tf.zeros([2, 3]), tf.zeros([3]))
 
 
 def _mine_penalty(z, assignment):
   """The model's MINE term with a fixed (untrained) critic and a fixed shuffle."""
-  own, rest = attention.factor_partitions(z, assignment)
+  own, rest = attention_mine_vae.factor_partitions(z, assignment)
   # A fixed derangement of the batch instead of a random one, so that two
   # evaluations see the same marginal samples.
-  joint, marginal = attention.critic_inputs(own, rest, tf.roll(rest, 1, axis=0))
+  joint, marginal = attention_mine_vae.critic_inputs(own, rest, tf.roll(rest, 1, axis=0))
   critic = estimators.Critic("critic")
   estimate, loss, _ = critic.terms(joint, marginal, train_critic=False)
   return estimate, loss
@@ -197,7 +197,7 @@ def test_allocate_rows_sum_to_one_and_variables_live_in_scope():
 
   def build():
     with tf.variable_scope("attention_allocator"):
-      assignment = attention.allocate(num_latent=10, num_factors=3)
+      assignment = attention_mine_vae.allocate(num_latent=10, num_factors=3)
     names.extend(v.op.name for v in tf.trainable_variables())
     return assignment
 
@@ -211,15 +211,15 @@ def test_allocate_rows_sum_to_one_and_variables_live_in_scope():
 def test_allocate_rejects_bad_sizes():
   with tf.Graph().as_default():
     with pytest.raises(ValueError, match="num_factors must be an integer >= 1"):
-      attention.allocate(num_latent=10, num_factors=0)
+      attention_mine_vae.allocate(num_latent=10, num_factors=0)
 
 
 def _entropy_after_optimising(gamma, steps=300):
   """Optimises the allocator alone on alpha * L2 + gamma * H; returns H."""
   def build():
-    assignment = attention.allocate(num_latent=10, num_factors=3)
-    entropy = attention.allocation_entropy(assignment)
-    objective = (attention.capacity_l2(assignment, attention.capacity_prior(3)) +
+    assignment = attention_mine_vae.allocate(num_latent=10, num_factors=3)
+    entropy = attention_mine_vae.allocation_entropy(assignment)
+    objective = (attention_mine_vae.capacity_l2(assignment, attention_mine_vae.capacity_prior(3)) +
                  gamma * entropy)
     return entropy, tf.train.AdamOptimizer(0.05).minimize(objective)
 
@@ -260,7 +260,7 @@ def _train_step_changes(vae_learning_rate, critic_learning_rate,
       "critic_optimizer.learning_rate = {}".format(critic_learning_rate),
   ])
   try:
-    model = attention.AttentionMineVAE(num_factors=2, lam=1., alpha=1., gamma=1.,
+    model = attention_mine_vae.AttentionMineVAE(num_factors=2, lam=1., alpha=1., gamma=1.,
                                        warmup_steps=0, allocator=allocator)
     graph = tf.Graph()
     with graph.as_default():
@@ -297,10 +297,10 @@ def test_critic_and_vae_optimizers_train_disjoint_variables():
 
 
 def test_fixed_assignment_is_hard_balanced_and_leaves_the_nuisance_empty():
-  np.testing.assert_array_equal(attention.fixed_assignment(5, 2), [
+  np.testing.assert_array_equal(attention_mine_vae.fixed_assignment(5, 2), [
       [1, 0, 0], [0, 1, 0], [1, 0, 0], [0, 1, 0], [1, 0, 0]])
   with pytest.raises(ValueError, match="num_factors must be an integer >= 1, got 0"):
-    attention.fixed_assignment(4, 0)
+    attention_mine_vae.fixed_assignment(4, 0)
 
 
 def test_without_the_allocator_the_critic_and_the_vae_still_train():
@@ -314,25 +314,25 @@ def test_without_the_allocator_the_critic_and_the_vae_still_train():
   assert only_vae == {"encoder": True, "decoder": True, "attention_critic": False}
   with pytest.raises(ValueError, match="allocator must be one of 'attention', "
                      "'fixed', got 'none'"):
-    attention.AttentionMineVAE(lam=1., alpha=0., gamma=0., allocator="none")
+    attention_mine_vae.AttentionMineVAE(lam=1., alpha=0., gamma=0., allocator="none")
 
 
 def test_model_rejects_bad_hyperparameters():
   with pytest.raises(ValueError, match="attention_mine_vae.gamma must be a finite "
                      "number >= 0, got -1"):
-    attention.AttentionMineVAE(lam=1., alpha=1., gamma=-1.)
+    attention_mine_vae.AttentionMineVAE(lam=1., alpha=1., gamma=-1.)
   with pytest.raises(ValueError, match="inner_steps must be an integer >= 1"):
-    attention.AttentionMineVAE(lam=1., alpha=1., gamma=1., inner_steps=0)
+    attention_mine_vae.AttentionMineVAE(lam=1., alpha=1., gamma=1., inner_steps=0)
   with pytest.raises(ValueError, match="Unknown MINE bound"):
-    attention.AttentionMineVAE(lam=1., alpha=1., gamma=1., bound="infonce")
+    attention_mine_vae.AttentionMineVAE(lam=1., alpha=1., gamma=1., bound="infonce")
 
 
 def test_write_and_read_allocation_round_trip(tmp_path):
   allocation = np.array([[.7, .2, .1], [.1, .1, .8], [.2, .6, .2]])
-  path = str(tmp_path / "results" / "json" / attention.ALLOCATION_FILE)
-  assert path == attention.allocation_path(str(tmp_path / "tf_checkpoint"))
-  attention.write_allocation(path, allocation, num_factors=2)
-  np.testing.assert_allclose(attention.read_allocation(str(tmp_path)), allocation)
+  path = str(tmp_path / "results" / "json" / attention_mine_vae.ALLOCATION_FILE)
+  assert path == attention_mine_vae.allocation_path(str(tmp_path / "tf_checkpoint"))
+  attention_mine_vae.write_allocation(path, allocation, num_factors=2)
+  np.testing.assert_allclose(attention_mine_vae.read_allocation(str(tmp_path)), allocation)
   with open(path) as written:
     content = json.load(written)
   assert content["slots"] == ["factor0", "factor1", "nuisance"]
@@ -345,7 +345,7 @@ def test_write_and_read_allocation_round_trip(tmp_path):
 def test_read_allocation_explains_a_missing_file(tmp_path):
   with pytest.raises(FileNotFoundError, match="written when an attention_mine_vae "
                      "finishes training"):
-    attention.read_allocation(str(tmp_path))
+    attention_mine_vae.read_allocation(str(tmp_path))
 
 
 @pytest.fixture(scope="module")
@@ -366,18 +366,18 @@ def dlib_run(tmp_path_factory):
 
 def test_dlib_run_exports_a_readable_allocation(dlib_run):
   trained = os.path.join(dlib_run.model_dir, "model")
-  allocation = attention.read_allocation(trained)
+  allocation = attention_mine_vae.read_allocation(trained)
   assert allocation.shape == (10, 4)  # shared.gin: 10 latents; K = 3 + nuisance.
   np.testing.assert_allclose(allocation.sum(axis=1), np.ones(10), rtol=1e-5)
   # The same matrix is in dlib's own train results, as EVAL metrics ...
   with open(os.path.join(trained, "results", "json",
                          "train_results.json")) as results_file:
     results = json.load(results_file)
-  names = attention.allocation_metric_names(10, 3)
+  names = attention_mine_vae.allocation_metric_names(10, 3)
   np.testing.assert_allclose([results[n] for n in names], allocation.ravel(),
                              rtol=1e-5)
   # ... and dlib copied the file into the postprocessed representation's results.
-  np.testing.assert_allclose(attention.read_allocation(
+  np.testing.assert_allclose(attention_mine_vae.read_allocation(
       os.path.join(dlib_run.model_dir, "postprocessed", "mean")), allocation)
   mig = dlib_run.scores["mean"]["mig"]["discrete_mig"]
   assert 0. <= mig <= 1.
@@ -393,6 +393,6 @@ def test_partition_dependence_proxy_weighs_pairwise_mi_by_the_partitions():
                        [4., 5., 6., 0.]], np.float32)
   assignment = np.eye(3, dtype=np.float32)[[0, 0, 1, 2]]
   with tf.Graph().as_default(), tf.Session() as session:
-    proxy = session.run(attention.partition_dependence_proxy(
+    proxy = session.run(attention_mine_vae.partition_dependence_proxy(
         tf.constant(pairwise), tf.constant(assignment)))
   assert proxy == pytest.approx(2. * (2. + 3.))

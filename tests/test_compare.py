@@ -1,4 +1,4 @@
-"""Tests for mine_plugin/compare.py and scripts/compare_results.py on tests/fixtures."""
+"""Tests for mine_plugin/evaluation/compare.py and scripts/compare_results.py on tests/fixtures."""
 import os
 import subprocess
 import sys
@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from mine_plugin import compare
+from mine_plugin.evaluation import compare
 
 HERE = os.path.dirname(__file__)
 REFERENCE = os.path.join(HERE, "fixtures", "dlib_reference")

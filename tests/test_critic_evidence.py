@@ -1,7 +1,7 @@
-"""Tests of mine_plugin.critic_evidence with hand-computed expectations."""
+"""Tests of mine_plugin.reports.critic_evidence with hand-computed expectations."""
 import json
 
-from mine_plugin import critic_evidence
+from mine_plugin.reports import critic_evidence
 import numpy as np
 import pandas as pd
 import pytest

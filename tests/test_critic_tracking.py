@@ -1,7 +1,7 @@
-"""Tests of mine_plugin.critic_tracking: the lag warning and the files it writes."""
+"""Tests of mine_plugin.methods.shared.critic_tracking: the lag warning and the files it writes."""
 import json
 
-from mine_plugin import critic_tracking
+from mine_plugin.methods.shared import critic_tracking
 import pytest
 import tensorflow.compat.v1 as tf
 

@@ -1,4 +1,4 @@
-"""Tests of mine_plugin.datasets: synthetic squares through dlib's own code.
+"""Tests of mine_plugin.data.ground_truth.datasets: synthetic squares through dlib's own code.
 
 The data set is reached the way dlib's console scripts reach it, through
 `named_data.get_named_ground_truth_data` (`dataset.name`), and scored with dlib's
@@ -19,8 +19,8 @@ import gin
 import numpy as np
 import pytest
 
-from mine_plugin import datasets
-from mine_plugin import standin_data
+from mine_plugin.data.ground_truth import datasets
+from mine_plugin.data import standin_data
 
 _GIN_DIR = os.path.join(os.path.dirname(__file__), os.pardir, "gin_configs",
                         "datasets")

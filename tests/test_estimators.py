@@ -1,4 +1,4 @@
-"""Tests of mine_plugin.estimators against closed forms.
+"""Tests of mine_plugin.methods.shared.estimators against closed forms.
 
 Reference values: for a bivariate Gaussian with correlation rho,
 I(X; Y) = -1/2 log(1 - rho^2) nats, and an element-wise invertible map of X or Y
@@ -7,7 +7,7 @@ leaves it unchanged.
 import math
 
 from disentanglement_lib.methods.unsupervised import vae
-from mine_plugin import estimators
+from mine_plugin.methods.shared import estimators
 import numpy as np
 import pytest
 import tensorflow.compat.v1 as tf

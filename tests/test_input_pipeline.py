@@ -1,8 +1,8 @@
-"""mine_plugin.input_pipeline: dlib_train's batches drawn a batch at a time."""
+"""mine_plugin.training.input_pipeline: dlib_train's batches drawn a batch at a time."""
 from disentanglement_lib.data.ground_truth import named_data
 from disentanglement_lib.methods.unsupervised import train
 import gin
-from mine_plugin import input_pipeline
+from mine_plugin.training import input_pipeline
 import numpy as np
 import pytest
 import tensorflow.compat.v1 as tf

@@ -1,4 +1,4 @@
-"""Tests of mine_plugin.models: loss composition, optimizer/variable separation,
+"""Tests of mine_plugin.methods.unsupervised.penalized_vae: loss composition, optimizer/variable separation,
 TF-Hub export, NaN handling, equality with dlib's beta-VAE, and dlib's pipeline."""
 import concurrent.futures
 import json
@@ -10,9 +10,9 @@ from disentanglement_lib.methods.unsupervised import gaussian_encoder_model
 from disentanglement_lib.methods.unsupervised import train  # pylint: disable=unused-import
 from disentanglement_lib.methods.unsupervised import vae
 import gin
-from mine_plugin import critic_tracking
-from mine_plugin import estimators
-from mine_plugin import models
+from mine_plugin.methods.shared import critic_tracking
+from mine_plugin.methods.shared import estimators
+from mine_plugin.methods.unsupervised import penalized_vae
 from mine_plugin import pipeline
 import numpy as np
 import pytest
@@ -73,11 +73,11 @@ class Built(object):
 
 
 def mine_models():
-  return [models.MineTCVAE(beta=6., estimator="mine"),
-          models.MineTCVAE(beta=6., estimator="density_ratio"),
-          models.PairwiseMIVAE(lam=1., estimator="mine"),
-          models.PairwiseMIVAE(lam=1., estimator="density_ratio"),
-          models.PairwiseMIVAE(lam=1., estimator="club")]
+  return [penalized_vae.MineTCVAE(beta=6., estimator="mine"),
+          penalized_vae.MineTCVAE(beta=6., estimator="density_ratio"),
+          penalized_vae.PairwiseMIVAE(lam=1., estimator="mine"),
+          penalized_vae.PairwiseMIVAE(lam=1., estimator="density_ratio"),
+          penalized_vae.PairwiseMIVAE(lam=1., estimator="club")]
 
 
 MINE_MODEL_IDS = ["tc_mine", "tc_density_ratio", "pairwise_mine",
@@ -107,7 +107,7 @@ def test_vae_and_critic_optimizers_update_disjoint_variables(model):
 
 
 def test_inner_critic_steps_run_once_each_and_the_global_step_once():
-  built = Built(models.MineTCVAE(beta=6., estimator="mine", inner_steps=3))
+  built = Built(penalized_vae.MineTCVAE(beta=6., estimator="mine", inner_steps=3))
   built.run(built.spec.train_op)
   with built.graph.as_default():
     powers = sorted(built.run([v for v in tf.global_variables()
@@ -144,11 +144,11 @@ def test_lambda_zero_gives_dlibs_beta_vae_loss_exactly(tmp_path):
   dlib = Built(vae.BetaVAE(beta=4.), features, seed=3)
   dlib_loss = dlib.run(dlib.spec.loss)
   weights = dlib.save(str(tmp_path / "beta_vae"))
-  ours = Built(models.LambdaBetaVAE(beta=4., lam=0.), features, seed=3,
+  ours = Built(penalized_vae.LambdaBetaVAE(beta=4., lam=0.), features, seed=3,
                checkpoint=weights)
   assert ours.run(ours.spec.loss) == dlib_loss
   # ... and lam > 0 adds exactly lam * the logged L2 term on the same sample.
-  lam = Built(models.LambdaBetaVAE(beta=4., lam=2.5), features, seed=3,
+  lam = Built(penalized_vae.LambdaBetaVAE(beta=4., lam=2.5), features, seed=3,
               checkpoint=weights)
   loss, l2 = lam.run([lam.spec.loss, lam.logs["reconstruction_l2"]])
   assert loss == pytest.approx(dlib_loss + 2.5 * l2, rel=1e-6)
@@ -159,9 +159,9 @@ def test_reconstruction_l2_is_the_squared_error_of_the_bernoulli_mean():
   x = rng.rand(3, 4, 4, 1).astype(np.float32)
   logits = rng.randn(3, 4, 4, 1).astype(np.float32)
   with tf.Graph().as_default(), tf.Session() as session:
-    outputs = models.VAEOutputs(tf.constant(x), tf.constant(logits),
+    outputs = penalized_vae.VAEOutputs(tf.constant(x), tf.constant(logits),
                                 *([None] * 5))
-    terms = models.ReconstructionL2(0.5)(outputs, True)
+    terms = penalized_vae.ReconstructionL2(0.5)(outputs, True)
     loss, logged = session.run([terms.loss, terms.logs["reconstruction_l2"]])
   expected = np.mean(np.sum((x - 1. / (1. + np.exp(-logits))) ** 2, axis=(1, 2, 3)))
   assert logged == pytest.approx(expected, rel=1e-5)
@@ -170,16 +170,16 @@ def test_reconstruction_l2_is_the_squared_error_of_the_bernoulli_mean():
 
 
 @pytest.mark.parametrize("model,weight,log", [
-    (models.MineTCVAE(beta=6., estimator="mine", warmup_steps=0), 5., "tc_mine"),
-    (models.MineTCVAE(beta=3., estimator="mine", bound="nwj", warmup_steps=0), 2.,
+    (penalized_vae.MineTCVAE(beta=6., estimator="mine", warmup_steps=0), 5., "tc_mine"),
+    (penalized_vae.MineTCVAE(beta=3., estimator="mine", bound="nwj", warmup_steps=0), 2.,
      "tc_mine"),
-    (models.MineTCVAE(beta=6., warmup_steps=0), 5., "tc_density_ratio"),
-    (models.PairwiseMIVAE(beta=2., lam=3.), 3., "pairwise_mi"),
-    (models.PairwiseMIVAE(beta=2., lam=3., estimator="mine", warmup_steps=0), 3.,
+    (penalized_vae.MineTCVAE(beta=6., warmup_steps=0), 5., "tc_density_ratio"),
+    (penalized_vae.PairwiseMIVAE(beta=2., lam=3.), 3., "pairwise_mi"),
+    (penalized_vae.PairwiseMIVAE(beta=2., lam=3., estimator="mine", warmup_steps=0), 3.,
      "pairwise_mi_mine"),
-    (models.PairwiseMIVAE(beta=2., lam=3., estimator="density_ratio",
+    (penalized_vae.PairwiseMIVAE(beta=2., lam=3., estimator="density_ratio",
                           warmup_steps=0), 3., "pairwise_mi_density_ratio"),
-    (models.LambdaBetaVAE(beta=4., lam=0.5), 0.5, "reconstruction_l2"),
+    (penalized_vae.LambdaBetaVAE(beta=4., lam=0.5), 0.5, "reconstruction_l2"),
 ], ids=["mine_tc", "mine_tc_nwj", "density_ratio_tc", "pairwise_mws",
         "pairwise_mine", "pairwise_density_ratio", "lambda_beta"])
 def test_loss_is_reconstruction_plus_beta_kl_plus_weighted_penalty(model, weight,
@@ -198,7 +198,7 @@ def test_loss_is_reconstruction_plus_beta_kl_plus_weighted_penalty(model, weight
 def test_warmup_switches_the_penalty_on_at_its_step(warmup_steps):
   # Off before global step `warmup_steps`, on from it; the estimate and its
   # reference are logged either way.
-  built = Built(models.MineTCVAE(beta=6., warmup_steps=warmup_steps))
+  built = Built(penalized_vae.MineTCVAE(beta=6., warmup_steps=warmup_steps))
   for step in sorted({max(warmup_steps - 1, 0), warmup_steps}):
     with built.graph.as_default():
       built.run(built.global_step.assign(step))
@@ -218,12 +218,12 @@ def test_tc_reference_is_dlibs_total_correlation_plus_its_constant():
   z_logvar = rng.randn(5, 3) * 0.1
   with tf.Graph().as_default(), tf.Session() as session:
     args = [tf.constant(a, tf.float32) for a in (z, z_mean, z_logvar)]
-    ours, dlib = session.run([models.total_correlation_mws(*args),
+    ours, dlib = session.run([penalized_vae.total_correlation_mws(*args),
                               vae.total_correlation(*args)])
   assert ours == pytest.approx(dlib + 2. * math.log(5.), rel=1e-5)
 
 
-class _StrayVariablePenalty(models.Penalty):
+class _StrayVariablePenalty(penalized_vae.Penalty):
   """Creates a trainable variable outside every optimizer's scope."""
 
   name = "stray"
@@ -231,18 +231,18 @@ class _StrayVariablePenalty(models.Penalty):
   def __call__(self, outputs, is_training):
     with tf.variable_scope("stray", reuse=tf.AUTO_REUSE):
       weight = tf.get_variable("weight", shape=[], initializer=tf.ones_initializer())
-    return models.PenaltyTerms(weight * outputs.kl_loss, None, {})
+    return penalized_vae.PenaltyTerms(weight * outputs.kl_loss, None, {})
 
 
 def test_variables_outside_every_optimizer_scope_are_an_error():
   with pytest.raises(ValueError, match=r"\['stray/weight'\] are in no optimizer's "
                                        r"scope.*outer_scope=None"):
-    Built(models.PenalizedVAE(_StrayVariablePenalty(), beta=1.))
+    Built(penalized_vae.PenalizedVAE(_StrayVariablePenalty(), beta=1.))
 
 
 def test_nan_in_the_critic_stops_training_and_names_the_term():
   exploding = lambda inputs: tf.exp(1e4 * estimators.mlp_critic(inputs) + 1e4)
-  model = models.MineTCVAE(beta=6., estimator="mine")
+  model = penalized_vae.MineTCVAE(beta=6., estimator="mine")
   model.penalty.critic.critic_fn = exploding
   built = Built(model)
   before = built.values(("encoder/", "tc_critic/"))
@@ -259,7 +259,7 @@ def test_pair_samples_feed_every_pair_with_its_id_through_one_batch():
   z_np = np.arange(12, dtype=np.float32).reshape(4, 3)
   with tf.Graph().as_default(), tf.Session() as session:
     joint, marginal = session.run(
-        models.PairwiseCriticMutualInformation.pair_samples(tf.constant(z_np)))
+        penalized_vae.PairwiseCriticMutualInformation.pair_samples(tf.constant(z_np)))
   first, second = estimators.pairs(3)  # (0,1), (0,2), (1,2)
   assert joint.shape == marginal.shape == (4, 3, 2 + 3)
   np.testing.assert_array_equal(joint[:, :, 0], z_np[:, first])
@@ -276,37 +276,37 @@ def test_pair_samples_feed_every_pair_with_its_id_through_one_batch():
 
 def test_invalid_settings_name_the_value_and_the_valid_ones():
   with pytest.raises(ValueError, match="'mws', 'mine', 'density_ratio', 'club'"):
-    models.PairwiseMIVAE(lam=1., estimator="kde")
+    penalized_vae.PairwiseMIVAE(lam=1., estimator="kde")
   with pytest.raises(ValueError, match="'mine', 'density_ratio'"):
-    models.MineTCVAE(beta=6., estimator="mws")
+    penalized_vae.MineTCVAE(beta=6., estimator="mws")
   # vCLUB estimates the MI of two variables: not TC.
   with pytest.raises(ValueError, match="'club' for MineTotalCorrelation; valid: "
                      "'mine', 'density_ratio'"):
-    models.MineTCVAE(beta=6., estimator="club")
+    penalized_vae.MineTCVAE(beta=6., estimator="club")
   with pytest.raises(ValueError, match="bound='nwj' applies to estimator 'mine' "
                      "only; the 'club' critic"):
-    models.PairwiseMIVAE(lam=1., estimator="club", bound="nwj")
+    penalized_vae.PairwiseMIVAE(lam=1., estimator="club", bound="nwj")
   with pytest.raises(ValueError, match="warmup_steps must be an integer >= 0"):
-    models.PairwiseMIVAE(lam=1., estimator="density_ratio", warmup_steps=-1)
+    penalized_vae.PairwiseMIVAE(lam=1., estimator="density_ratio", warmup_steps=-1)
   with pytest.raises(ValueError, match="bound='nwj' applies to estimator 'mine'"):
-    models.MineTCVAE(beta=6., estimator="density_ratio", bound="nwj")
+    penalized_vae.MineTCVAE(beta=6., estimator="density_ratio", bound="nwj")
   with pytest.raises(ValueError, match="inner_steps must be an integer >= 1"):
-    models.MineTCVAE(beta=6., inner_steps=0)
+    penalized_vae.MineTCVAE(beta=6., inner_steps=0)
   with pytest.raises(ValueError, match="'dv', 'nwj'"):
-    models.MineTCVAE(beta=6., bound="infonce")
-  with pytest.raises(TypeError, match="must be a mine_plugin.models.Penalty"):
-    models.PenalizedVAE(penalty="tc")
+    penalized_vae.MineTCVAE(beta=6., bound="infonce")
+  with pytest.raises(TypeError, match="must be a mine_plugin.methods.unsupervised.penalized_vae.Penalty"):
+    penalized_vae.PenalizedVAE(penalty="tc")
   with pytest.raises(ValueError, match=r"pairwise_mi_vae.lam must be a finite "
                      r"number >= 0, got 'x' \(a str\)"):
-    models.PairwiseMIVAE(lam="x")
+    penalized_vae.PairwiseMIVAE(lam="x")
   with pytest.raises(ValueError, match="pairwise_mi_vae.lam must be a finite "
                      "number >= 0, got -1"):
-    models.PairwiseMIVAE(lam=-1.)
+    penalized_vae.PairwiseMIVAE(lam=-1.)
   with pytest.raises(ValueError, match="lambda_beta_vae.lam .* got nan"):
-    models.LambdaBetaVAE(beta=1., lam=float("nan"))
+    penalized_vae.LambdaBetaVAE(beta=1., lam=float("nan"))
   with pytest.raises(ValueError, match="mine_tc_vae.beta must be a finite number "
                      ">= 1, got 0.5"):
-    models.MineTCVAE(beta=0.5)
+    penalized_vae.MineTCVAE(beta=0.5)
 
 
 def test_one_latent_dimension_is_an_error_for_the_pairwise_penalty():
@@ -314,20 +314,20 @@ def test_one_latent_dimension_is_an_error_for_the_pairwise_penalty():
   for estimator in ("mws", "density_ratio"):
     with pytest.raises(ValueError, match="needs >= 2 latent dimensions .* got "
                        "encoder.num_latent = 1"):
-      Built(models.PairwiseMIVAE(lam=1., estimator=estimator))
+      Built(penalized_vae.PairwiseMIVAE(lam=1., estimator=estimator))
 
 
 def test_critic_settings_with_the_closed_form_estimator_warn(caplog):
   with caplog.at_level("WARNING"):
-    models.PairwiseMIVAE(lam=1., estimator="mws")
+    penalized_vae.PairwiseMIVAE(lam=1., estimator="mws")
   assert "has no critic" not in caplog.text
   with caplog.at_level("WARNING"):
-    models.PairwiseMIVAE(lam=1., estimator="mws", inner_steps=3, bound="nwj")
+    penalized_vae.PairwiseMIVAE(lam=1., estimator="mws", inner_steps=3, bound="nwj")
   assert ("pairwise_mi_vae.estimator = 'mws' does not use "
           "pairwise_mi_vae.bound, pairwise_mi_vae.inner_steps; they do nothing "
           "here" in caplog.text)
   with caplog.at_level("WARNING"):
-    models.PairwiseMIVAE(lam=1., estimator="club", ema_decay=0.5)
+    penalized_vae.PairwiseMIVAE(lam=1., estimator="club", ema_decay=0.5)
   assert ("pairwise_mi_vae.estimator = 'club' does not use "
           "pairwise_mi_vae.ema_decay; it does nothing here (it would apply to "
           "'mine' (bound 'dv'))" in caplog.text)
@@ -446,12 +446,12 @@ def test_critic_follows_a_dependence_that_changes_while_it_trains(objective):
     else:
       critic = estimators.Critic("critic", objective=objective)
     estimate, _, critic_loss = critic.terms(z, marginal, train_critic=True)
-    train_op = models.make_critic_optimizer().minimize(critic_loss)
+    train_op = penalized_vae.make_critic_optimizer().minimize(critic_loss)
     estimates = []
     with tf.Session() as session:
       session.run(tf.global_variables_initializer())
       for rho in rhos:
-        for _ in range(models.DEFAULT_INNER_STEPS):
+        for _ in range(penalized_vae.DEFAULT_INNER_STEPS):
           x = rng.randn(batch_size)
           y = rho * x + math.sqrt(1. - rho ** 2) * rng.randn(batch_size)
           value, _ = session.run([estimate, train_op],

@@ -1,7 +1,7 @@
-"""Tests of mine_plugin.posterior_mi against Gaussian closed forms."""
+"""Tests of mine_plugin.evaluation.posterior_mi against Gaussian closed forms."""
 import math
 
-from mine_plugin import posterior_mi
+from mine_plugin.evaluation import posterior_mi
 import numpy as np
 import pytest
 

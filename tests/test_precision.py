@@ -1,10 +1,10 @@
-"""mine_plugin.precision: the oneDNN bfloat16 option of dlib_train."""
+"""mine_plugin.training.precision: the oneDNN bfloat16 option of dlib_train."""
 import os
 import subprocess
 
 from disentanglement_lib.utils import resources
 from mine_plugin import pipeline
-from mine_plugin import precision
+from mine_plugin.training import precision
 import pytest
 
 TRAIN_TEST_GIN = resources.get_file(

@@ -1,4 +1,4 @@
-"""Tests for mine_plugin/report.py and scripts/make_report.py on a toy aggregate."""
+"""Tests for mine_plugin/reports/report.py and scripts/make_report.py on a toy aggregate."""
 import os
 import subprocess
 import sys
@@ -8,9 +8,9 @@ import pandas as pd
 from PIL import Image
 import pytest
 
-from mine_plugin import attention
-from mine_plugin import compare
-from mine_plugin import report
+from mine_plugin.methods.unsupervised import attention_mine_vae
+from mine_plugin.evaluation import compare
+from mine_plugin.reports import report
 
 SCRIPT = os.path.join(os.path.dirname(__file__), "..", "scripts", "make_report.py")
 METRICS = {"mig": "discrete_mig", "sap_score": "SAP_score", "dci": "disentanglement"}
@@ -42,8 +42,8 @@ def toy_study(tmp_path):
   # Model 12 wrote its allocation (3 factors + nuisance, 4 latents); 13 did not.
   allocation = np.array([[.7, .1, .1, .1], [.1, .8, .05, .05],
                          [.05, .05, .85, .05], [.1, .1, .1, .7]])
-  attention.write_allocation(str(study / "12" / "model" / "results" / "json" /
-                                 attention.ALLOCATION_FILE), allocation, 3)
+  attention_mine_vae.write_allocation(str(study / "12" / "model" / "results" / "json" /
+                                 attention_mine_vae.ALLOCATION_FILE), allocation, 3)
   traversal = study / "0" / "visualizations" / "traversals"
   traversal.mkdir(parents=True)
   Image.fromarray(np.zeros((64, 640, 3), np.uint8)).save(

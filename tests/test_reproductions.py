@@ -1,8 +1,8 @@
-"""mine_plugin.reproductions: the reproductions page from studies' results."""
+"""mine_plugin.reports.reproductions: the reproductions page from studies' results."""
 import json
 import os
 
-from mine_plugin import reproductions
+from mine_plugin.reports import reproductions
 import numpy as np
 import pandas as pd
 import pytest

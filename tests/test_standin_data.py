@@ -1,4 +1,4 @@
-"""Tests of mine_plugin.standin_data and of the plugin's loaders for those files.
+"""Tests of mine_plugin.data.standin_data and of the plugin's loaders for those files.
 
 dSprites is written at its full 3x6x40x32x32 grid and read back by dlib's own,
 unmodified `dsprites.DSprites` (dlib holds it as 3 GB of uint8, 6 GB at the peak of
@@ -22,8 +22,8 @@ from disentanglement_lib.data.ground_truth import util
 import numpy as np
 import pytest
 
-from mine_plugin import datasets
-from mine_plugin import standin_data
+from mine_plugin.data.ground_truth import datasets
+from mine_plugin.data import standin_data
 
 _SCRIPT = os.path.join(os.path.dirname(__file__), os.pardir, "scripts",
                        "make_standin_data.py")

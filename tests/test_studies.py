@@ -1,4 +1,4 @@
-"""Tests for mine_plugin/studies.py: the grids, and dlib_reproduce running a study."""
+"""Tests for mine_plugin/config/studies.py: the grids, and dlib_reproduce running a study."""
 import json
 import os
 import subprocess
@@ -7,8 +7,8 @@ import sys
 import pytest
 
 from disentanglement_lib.config import reproduce
-from mine_plugin import models
-from mine_plugin import studies
+from mine_plugin.methods.unsupervised import penalized_vae
+from mine_plugin.config import studies
 
 
 def test_studies_are_registered_with_dlib_reproduce():
@@ -159,8 +159,8 @@ def test_mi_constrained_study_binds_the_papers_setting_and_each_estimator():
         # Every critic at the plugin's defaults (a model's own gin file, included
         # by its name, may not override them).
         prefix = model[1:-2]
-        for key, value in [("inner_steps", models.DEFAULT_INNER_STEPS),
-                           ("warmup_steps", models.DEFAULT_WARMUP_STEPS)]:
+        for key, value in [("inner_steps", penalized_vae.DEFAULT_INNER_STEPS),
+                           ("warmup_steps", penalized_vae.DEFAULT_WARMUP_STEPS)]:
           try:
             bound = gin.query_parameter(prefix + "." + key)
           except ValueError:

@@ -1,10 +1,10 @@
-"""mine_plugin.warm_start: dlib_train continuing from another trained model."""
+"""mine_plugin.training.warm_start: dlib_train continuing from another trained model."""
 import os
 import subprocess
 
 from disentanglement_lib.utils import resources
 from mine_plugin import pipeline
-from mine_plugin import warm_start
+from mine_plugin.training import warm_start
 import numpy as np
 import pytest
 import tensorflow.compat.v1 as tf

@@ -41,7 +41,7 @@ STANDIN_MARKER = "mine_plugin_standin"
 # Suffix of the text file written next to each stand-in data file.
 STANDIN_README_SUFFIX = ".MINE_PLUGIN_STANDIN_README.txt"
 # What the marker holds.
-STANDIN_NOTE = ("PROCEDURAL STAND-IN written by mine_plugin.standin_data; NOT the "
+STANDIN_NOTE = ("PROCEDURAL STAND-IN written by mine_plugin.data.standin_data; NOT the "
                 "real {name} data set. Scores on it are not comparable with "
                 "published results.")
 

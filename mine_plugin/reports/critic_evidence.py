@@ -24,8 +24,8 @@ import matplotlib.pyplot as plt  # pylint: disable=g-import-not-at-top
 import numpy as np
 import pandas as pd
 
-from mine_plugin import compare
-from mine_plugin import report
+from mine_plugin.evaluation import compare
+from mine_plugin.reports import report
 
 TRACKING_COLUMN = "critic_tracking.median_ratio_after_warmup"
 HISTORY_FILE = "critic_tracking_history.json"

@@ -15,7 +15,7 @@ import numpy as np
 import tensorflow.compat.v1 as tf
 import tensorflow_hub as hub
 
-from mine_plugin import estimators
+from mine_plugin.methods.shared import estimators
 
 
 def aggregate_posterior_samples(tfhub_dir, ground_truth_data, num_samples, seed=0,

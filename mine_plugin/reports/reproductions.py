@@ -23,9 +23,9 @@ import matplotlib.pyplot as plt  # pylint: disable=g-import-not-at-top
 import numpy as np
 import pandas as pd
 
-from mine_plugin import compare
-from mine_plugin import critic_evidence
-from mine_plugin import report
+from mine_plugin.evaluation import compare
+from mine_plugin.reports import critic_evidence
+from mine_plugin.reports import report
 
 SEED = "train_config.model.random_seed"
 # Columns of a model's training results that measure the code's information.
@@ -447,7 +447,7 @@ ALLOCATOR_PROTOCOL = """\
 """
 
 
-# The data sets the two scaled studies run (mine_plugin/studies.py).
+# The data sets the two scaled studies run (mine_plugin/config/studies.py).
 STUDY_DATASETS = ("synthetic_squares_32", "dsprites_full")
 
 
@@ -491,7 +491,7 @@ def make_page(docs_dir, page_path):
          "number below was measured in those runs, on this project's 2-core CPU "
          "machines (untested on GPU). Mean ± sd over seeds (n given); a bootstrap "
          "95 % interval of the mean where n ≥ {}. The verdicts follow the rules "
-         "stated with them (`mine_plugin/reproductions.py`).".format(
+         "stated with them (`mine_plugin/reports/reproductions.py`).".format(
              critic_evidence.MIN_BOOTSTRAP_SEEDS), ""]
 
   # 1. MI-constrained VAE.

@@ -8,7 +8,7 @@ Figures (matplotlib, Agg backend), one set per data set:
     the interquartile range as a band;
 and for the study:
   - attention_allocation.png: the learned (num_latent x factors + nuisance)
-    allocation of attention_mine_vae models (`mine_plugin.attention.read_allocation`);
+    allocation of attention_mine_vae models (`mine_plugin.methods.unsupervised.attention_mine_vae.read_allocation`);
   - traversal_<model>.jpg: latent traversals written by dlib's visualize_model (the
     runner runs it, like dlib_reproduce), with links to its animated GIFs.
 """
@@ -21,7 +21,7 @@ import matplotlib.pyplot as plt  # pylint: disable=g-import-not-at-top
 import numpy as np
 import pandas as pd
 
-from mine_plugin import compare
+from mine_plugin.evaluation import compare
 
 # Curves against beta: the models swept over a weight named beta, and that weight.
 BETA_PARAMETERS = {

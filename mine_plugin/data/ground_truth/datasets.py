@@ -20,7 +20,7 @@ Registered in `mine_plugin/__init__.py` through `compat.PLUGIN_DATASETS`:
 Data files are looked up under $DISENTANGLEMENT_LIB_DATA read when a data set is
 built (dlib's modules read it once, at import). Procedural stand-ins for dSprites and
 Shapes3D are written by `python scripts/make_standin_data.py`
-(`mine_plugin.standin_data`); loading one emits a `StandinDataWarning`.
+(`mine_plugin.data.standin_data`); loading one emits a `StandinDataWarning`.
 """
 import os
 import warnings
@@ -32,7 +32,7 @@ from disentanglement_lib.data.ground_truth import util
 import gin
 import numpy as np
 
-from mine_plugin import standin_data
+from mine_plugin.data import standin_data
 
 DSPRITES_URL = ("https://github.com/deepmind/dsprites-dataset (file "
                 "https://github.com/deepmind/dsprites-dataset/raw/master/"

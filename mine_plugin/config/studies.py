@@ -305,7 +305,7 @@ BF16_STEPS = 2000
 
 
 def bf16_study():
-  """fp32 vs the oneDNN bfloat16 rewrite (mine_plugin.precision), same budget.
+  """fp32 vs the oneDNN bfloat16 rewrite (mine_plugin.training.precision), same budget.
 
   dlib's beta_tc_vae (beta = 6) on 64x64 synthetic squares, 10 latents, Adam 1e-3,
   BF16_STEPS steps, BF16_SEEDS seeds each; MIG and DCI of the mean representation,

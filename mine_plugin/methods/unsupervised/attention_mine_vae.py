@@ -56,8 +56,8 @@ z in R^d a latent sample (`z_sampled`), B the batch size.
    lambda * MINE is differentiated with MINE's moving-average gradient
    (`estimators.bias_corrected_dv_surrogate`) for the DV bound. The critic may
    instead be the density-ratio classifier (`estimator = "density_ratio"`,
-   models.CRITIC_ESTIMATORS); it sees standardised codes and gets a warm-up, as in
-   every critic-based model of `models` (`models.CriticPenalty`).
+   penalized_vae.CRITIC_ESTIMATORS); it sees standardised codes and gets a warm-up, as in
+   every critic-based model of `models` (`penalized_vae.CriticPenalty`).
 
 Reference for the critic (critic_tracking.CriticTrackingHook): the I_k are MIs between
 soft-masked copies of one code, which have no closed form; the model logs, as a
@@ -86,9 +86,9 @@ import math
 import os
 
 import gin
-from mine_plugin import critic_tracking
-from mine_plugin import estimators
-from mine_plugin import models
+from mine_plugin.methods.shared import critic_tracking
+from mine_plugin.methods.shared import estimators
+from mine_plugin.methods.unsupervised import penalized_vae
 import numpy as np
 import tensorflow.compat.v1 as tf
 
@@ -298,7 +298,7 @@ def fixed_assignment(num_latent, num_factors):
   return assignment
 
 
-class AttentionAllocation(models.CriticPenalty):
+class AttentionAllocation(penalized_vae.CriticPenalty):
   """lam * MINE + alpha * L2(A) + gamma * H(A) of the module docstring (items 1-4).
 
   The allocator's variables live in `outer_scope` (trained with the VAE, outer
@@ -311,16 +311,16 @@ class AttentionAllocation(models.CriticPenalty):
 
   def __init__(self, num_factors, lam, alpha, gamma, nuisance_capacity=None,
                embedding_dim=16, key_dim=16,
-               estimator=models.DEFAULT_CRITIC_ESTIMATOR, bound="dv",
-               inner_steps=models.DEFAULT_INNER_STEPS, ema_decay=0.99,
-               warmup_steps=models.DEFAULT_WARMUP_STEPS,
+               estimator=penalized_vae.DEFAULT_CRITIC_ESTIMATOR, bound="dv",
+               inner_steps=penalized_vae.DEFAULT_INNER_STEPS, ema_decay=0.99,
+               warmup_steps=penalized_vae.DEFAULT_WARMUP_STEPS,
                critic_fn=estimators.mlp_critic, allocator="attention"):
     if allocator not in ALLOCATORS:
       raise ValueError(
           "attention_mine_vae.allocator must be one of {}, got {!r}.".format(
               ", ".join(repr(a) for a in ALLOCATORS), allocator))
     lam, alpha, gamma = (
-        models.check_weight("attention_mine_vae", weight_name, weight)
+        penalized_vae.check_weight("attention_mine_vae", weight_name, weight)
         for weight_name, weight in (("lam", lam), ("alpha", alpha),
                                     ("gamma", gamma)))
     super(AttentionAllocation, self).__init__(
@@ -372,7 +372,7 @@ class AttentionAllocation(models.CriticPenalty):
     reference = tf.stop_gradient(partition_dependence_proxy(
         estimators.pairwise_mutual_information_mws(
             z, outputs.z_mean, outputs.z_logvar), assignment))
-    return models.PenaltyTerms(loss, critic_loss, logs,
+    return penalized_vae.PenaltyTerms(loss, critic_loss, logs,
                                ("attention_mine", total, reference))
 
 
@@ -481,7 +481,7 @@ def read_allocation(model_dir):
     allowlist=["beta", "num_factors", "lam", "alpha", "gamma",
                "nuisance_capacity", "embedding_dim", "key_dim", "estimator",
                "bound", "inner_steps", "ema_decay", "warmup_steps", "allocator"])
-class AttentionMineVAE(models.PenalizedVAE):
+class AttentionMineVAE(penalized_vae.PenalizedVAE):
   """VAE with a cross-attention capacity allocator and per-factor MINE penalties.
 
   loss = recon + beta * KL + lam * MINE + alpha * L2(A) + gamma * H(A), critics
@@ -499,9 +499,9 @@ class AttentionMineVAE(models.PenalizedVAE):
   def __init__(self, beta=1., num_factors=3, lam=gin.REQUIRED,
                alpha=gin.REQUIRED, gamma=gin.REQUIRED, nuisance_capacity=None,
                embedding_dim=16, key_dim=16,
-               estimator=models.DEFAULT_CRITIC_ESTIMATOR, bound="dv",
-               inner_steps=models.DEFAULT_INNER_STEPS, ema_decay=0.99,
-               warmup_steps=models.DEFAULT_WARMUP_STEPS, allocator="attention"):
+               estimator=penalized_vae.DEFAULT_CRITIC_ESTIMATOR, bound="dv",
+               inner_steps=penalized_vae.DEFAULT_INNER_STEPS, ema_decay=0.99,
+               warmup_steps=penalized_vae.DEFAULT_WARMUP_STEPS, allocator="attention"):
     """Creates the model.
 
     Args:
@@ -530,7 +530,7 @@ class AttentionMineVAE(models.PenalizedVAE):
             embedding_dim=embedding_dim, key_dim=key_dim, estimator=estimator,
             bound=bound, inner_steps=inner_steps, ema_decay=ema_decay,
             warmup_steps=warmup_steps, allocator=allocator),
-        beta=models.check_weight("attention_mine_vae", "beta", beta))
+        beta=penalized_vae.check_weight("attention_mine_vae", "beta", beta))
 
   def model_fn(self, features, labels, mode, params, config=None):
     """PenalizedVAE.model_fn plus the export of the assignment A.

@@ -74,8 +74,8 @@ from disentanglement_lib.methods.shared import losses
 from disentanglement_lib.methods.shared import optimizers
 from disentanglement_lib.methods.unsupervised import vae
 import gin
-from mine_plugin import critic_tracking
-from mine_plugin import estimators
+from mine_plugin.methods.shared import critic_tracking
+from mine_plugin.methods.shared import estimators
 import tensorflow.compat.v1 as tf
 from tensorflow.compat.v1.estimator import tpu as contrib_tpu
 
@@ -469,7 +469,7 @@ class PenalizedVAE(vae.BaseVAE):
       beta: weight of the KL term (beta-VAE, Higgins et al. 2017, Eq. 4).
     """
     if not isinstance(penalty, Penalty):
-      raise TypeError("penalty must be a mine_plugin.models.Penalty, got "
+      raise TypeError("penalty must be a mine_plugin.methods.unsupervised.penalized_vae.Penalty, got "
                       "{!r}.".format(penalty))
     self.penalty = penalty
     self.beta = beta
