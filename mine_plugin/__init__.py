@@ -25,27 +25,27 @@ compat.register_after_dlib_module("disentanglement_lib.methods.unsupervised.vae"
                                   "mine_plugin.training.precision")
 compat.register_after_dlib_module("disentanglement_lib.methods.unsupervised.vae",
                                   "mine_plugin.training.warm_start")
-# attention_mine_vae builds on penalized_vae: loaded once that is complete, so that
-# importing penalized_vae before dlib (which loads dlib's vae, then penalized_vae)
-# works too.
+# The models build on penalized_vae and critic_penalty: each is loaded once the
+# module it builds on is complete, so that importing any of them before dlib (which
+# loads dlib's vae, then penalized_vae, critic_penalty and the models) works too.
 compat.register_after_dlib_module("mine_plugin.methods.unsupervised.penalized_vae",
+                                  "mine_plugin.methods.unsupervised.critic_penalty")
+compat.register_after_dlib_module("mine_plugin.methods.unsupervised.penalized_vae",
+                                  "mine_plugin.methods.unsupervised.lambda_beta_vae")
+compat.register_after_dlib_module("mine_plugin.methods.unsupervised.critic_penalty",
+                                  "mine_plugin.methods.unsupervised.mine_tc_vae")
+compat.register_after_dlib_module("mine_plugin.methods.unsupervised.critic_penalty",
+                                  "mine_plugin.methods.unsupervised.pairwise_mi_vae")
+compat.register_after_dlib_module("mine_plugin.methods.unsupervised.critic_penalty",
                                   "mine_plugin.methods.unsupervised.attention_mine_vae")
 # The plugin's studies join dlib_reproduce's `--study` names.
 compat.register_after_dlib_module("disentanglement_lib.config.reproduce",
                                   "mine_plugin.config.studies")
-# The plugin's data sets join dlib's `dataset.name` (and may replace a dlib name);
-# `synthetic_squares.*` gin bindings need the module loaded with named_data.
+# The plugin's data sets join dlib's `dataset.name` (and may replace a dlib name):
+# the plugin's named_data fills `compat.PLUGIN_DATASETS` and loads the
+# `synthetic_squares.*` gin parameters, with dlib's named_data.
 compat.register_after_dlib_module("disentanglement_lib.data.ground_truth.named_data",
-                                  "mine_plugin.data.ground_truth.datasets")
-compat.PLUGIN_DATASETS.update({
-    "synthetic_squares": "mine_plugin.data.ground_truth.datasets:synthetic_squares",
-    "synthetic_squares_32": "mine_plugin.data.ground_truth.datasets:synthetic_squares_32",
-    "shapes3d": "mine_plugin.data.ground_truth.datasets:shapes3d",
-    "dsprites_full": "mine_plugin.data.ground_truth.datasets:dsprites_full",
-    "dsprites_noshape": "mine_plugin.data.ground_truth.datasets:dsprites_noshape",
-    "color_dsprites": "mine_plugin.data.ground_truth.datasets:color_dsprites",
-    "noisy_dsprites": "mine_plugin.data.ground_truth.datasets:noisy_dsprites",
-})
+                                  "mine_plugin.data.ground_truth.named_data")
 
 compat.MOVED_MODULES.update({
     "mine_plugin." + old: "mine_plugin." + new for old, new in (
@@ -57,7 +57,7 @@ compat.MOVED_MODULES.update({
         ("input_pipeline", "training.input_pipeline"),
         ("precision", "training.precision"),
         ("warm_start", "training.warm_start"),
-        ("datasets", "data.ground_truth.datasets"),
+        ("datasets", "data.ground_truth.named_data"),
     )})
 
 compat.install()

@@ -567,7 +567,8 @@ class _MovedModuleFinder(importlib.abc.MetaPathFinder):
   def find_spec(self, fullname, path, target=None):
     if fullname not in MOVED_MODULES:
       return None
-    return importlib.util.spec_from_loader(fullname, _AliasLoader(MOVED_MODULES[fullname]))
+    return importlib.util.spec_from_loader(fullname,
+                                           _AliasLoader(MOVED_MODULES[fullname]))
 
 
 def install():

@@ -1,44 +1,137 @@
-"""dlib's own pipeline, train -> postprocess -> evaluate (-> visualize), as one call.
+"""dlib's chain for one model: train -> visualize -> postprocess -> evaluate, one call.
 
-Each step runs one of disentanglement_lib's unchanged console scripts in a
-subprocess, exactly as a researcher would type it, so what this module proves
-about the plugin holds for `dlib_train`/`dlib_postprocess`/`dlib_evaluate`/
-`dlib_visualize_model` themselves. The directory layout is dlib's
-(`unsupervised_study_v1`, see `disentanglement_lib/config/reproduce.py`):
+The chain is `dlib_reproduce`'s (bin/dlib_reproduce of disentanglement_lib 1.5), with
+its order and seeds: `train.train_with_gin`, `visualize_model.visualize`, then
+`postprocess.postprocess_with_gin` for every postprocessing config and
+`evaluate.evaluate_with_gin` for every metric config, each in sorted order with a
+seed drawn from one `np.random.RandomState(0)`. These are the functions that dlib's
+console scripts `dlib_train`, `dlib_visualize_model`, `dlib_postprocess` and
+`dlib_evaluate` call with their flags. Every caller runs this one chain:
 
-    <model_dir>/model/                      dlib_train: tf_checkpoint/, tfhub/, results/
-    <model_dir>/postprocessed/<name>/       dlib_postprocess: tfhub/, results/
-    <model_dir>/metrics/<name>/<metric>/    dlib_evaluate: results/json/evaluation_results.json
-    <model_dir>/visualizations/             dlib_visualize_model: animated_traversals/*.gif, ...
+- `reproduce` runs it in the calling process. gin's configuration and TensorFlow's
+  graph are process-global, so that is one model per fresh process: the study
+  runner's model processes (`python -m mine_plugin.runner`), and this module's
+  command line (`python -m mine_plugin.pipeline`).
+- `run_pipeline` runs it in a fresh `python -m mine_plugin.pipeline` process, with
+  dlib's unsupervised_study_v1 postprocessing and metric configs by name
+  (`config.gin_files.step_config`), and returns the scores (scripts/main_job.py,
+  the tests).
 
-`gin_configs/` ships the postprocessing and metric configs under the same names
-(`postprocess/mean.gin`, `metrics/mig.gin`, ...).
+The layout is dlib's (`disentanglement_lib/config/reproduce.py`):
+
+    <model_dir>/model/                      tf_checkpoint/, tfhub/, results/
+    <model_dir>/visualizations/             reconstructions, traversals, GIFs
+    <model_dir>/postprocessed/<post>/       tfhub/, results/
+    <model_dir>/metrics/<post>/<metric>/    results/json/evaluation_results.json,
+                                            results/aggregate/evaluation.json
+
+where <post> and <metric> are the configs' names (`config_name`): `mean`, `mig`, ...
 """
+import argparse
 import collections
 import json
 import os
-import pathlib
 import shutil
 import subprocess
 import sys
+import time
 
+from mine_plugin.config import gin_files
 
+LOG = "pipeline.log"
+# Relative to a metric's directory.
+SCORES_FILE = os.path.join("results", "json", "evaluation_results.json")
+AGGREGATE_FILE = os.path.join("results", "aggregate", "evaluation.json")
 
-def _gin_configs_dir():
-  """gin_configs/ of the checkout, else the copy installed inside the package."""
-  package = pathlib.Path(__file__).resolve().parent
-  for candidate in (package.parent / "gin_configs", package / "gin_configs"):
-    if (candidate / "shared.gin").is_file():
-      return candidate
-  raise FileNotFoundError(
-      "mine_plugin's gin_configs/ were found neither next to {} nor inside it; "
-      "reinstall with `pip install <mine_plugin checkout>`.".format(package))
-
-
-GIN_CONFIGS = _gin_configs_dir()
 
 PipelineResult = collections.namedtuple(
     "PipelineResult", ["model_dir", "scores", "result_files", "visualizations"])
+
+def config_name(path):
+  """A gin config's name as dlib_reproduce uses it: its file name without .gin."""
+  name = os.path.basename(path)
+  return name[:-len(".gin")] if name.endswith(".gin") else name
+
+
+def metric_dir(model_dir, postprocess_config, metric_config):
+  """Where dlib_reproduce evaluates a metric config on a representation.
+
+  The configs are paths or names; with `model_dir` "" the path is relative to a
+  model's directory.
+  """
+  return os.path.join(model_dir, "metrics", config_name(postprocess_config),
+                      config_name(metric_config))
+
+
+def read_scores(directory):
+  """The metric values dlib_evaluate wrote: `evaluation_results.json` minus timing."""
+  with open(os.path.join(directory, SCORES_FILE)) as results_file:
+    results = json.load(results_file)
+  return {key: value for key, value in results.items() if key != "elapsed_time"}
+
+
+def reproduce(model_dir, train_configs, train_bindings=(), postprocess_configs=(),
+              metric_configs=(), metric_bindings=(), visualize=True):
+  """Trains, visualizes, postprocesses and evaluates one model as dlib_reproduce does.
+
+  Must run in a process of its own (gin and the TF graph are global). Prints one
+  line per step, with the seconds since the start.
+
+  Args:
+    model_dir: the model's directory (dlib_reproduce's output_directory); its
+      `model/` must not exist yet.
+    train_configs: gin files for training, in order.
+    train_bindings: gin bindings for training, after the files.
+    postprocess_configs: gin files of the representations to extract.
+    metric_configs: gin files of the metrics to compute on every representation.
+    metric_bindings: extra bindings for every metric, after dlib_reproduce's seed
+      and name (e.g. "mig.num_train = 100" for a quick check).
+    visualize: whether to run dlib's visualize_model, as dlib_reproduce does.
+  """
+  # pylint: disable=g-import-not-at-top
+  from disentanglement_lib.evaluation import evaluate
+  from disentanglement_lib.methods.unsupervised import train
+  from disentanglement_lib.postprocessing import postprocess
+  from disentanglement_lib.visualize import visualize_model
+  import numpy as np
+  # pylint: enable=g-import-not-at-top
+  start = time.time()
+
+  def step(message):
+    print("[{:7.1f}s] {}".format(time.time() - start, message), flush=True)
+
+  trained_dir = os.path.join(model_dir, "model")
+  step("Training with {} and bindings:\n  {}".format(
+      ", ".join(str(c) for c in train_configs), "\n  ".join(train_bindings)))
+  train.train_with_gin(trained_dir, False, [str(c) for c in train_configs],
+                       list(train_bindings))
+  if visualize:
+    step("Visualizing...")
+    visualize_model.visualize(trained_dir, os.path.join(model_dir, "visualizations"))
+
+  # dlib_reproduce's seeds: one master RandomState(0) for all postprocessing and
+  # evaluation configs, in sorted order.
+  random_state = np.random.RandomState(0)
+  postprocess_configs = sorted(str(c) for c in postprocess_configs)
+  for config in postprocess_configs:
+    post_name = config_name(config)
+    step("Extracting representation {}...".format(post_name))
+    postprocess.postprocess_with_gin(
+        trained_dir, os.path.join(model_dir, "postprocessed", post_name), False,
+        [config], ["postprocess.random_seed = {}".format(random_state.randint(2**32)),
+                   "postprocess.name = '{}'".format(post_name)])
+  metric_configs = sorted(str(c) for c in metric_configs)
+  for config in postprocess_configs:
+    post_name = config_name(config)
+    for metric_config in metric_configs:
+      metric_name = config_name(metric_config)
+      step("Computing metric {} on {}...".format(metric_name, post_name))
+      evaluate.evaluate_with_gin(
+          os.path.join(model_dir, "postprocessed", post_name),
+          metric_dir(model_dir, config, metric_config), False, [metric_config],
+          ["evaluation.random_seed = {}".format(random_state.randint(2**32)),
+           "evaluation.name = '{}'".format(metric_name)] + list(metric_bindings))
+  step("Done.")
 
 
 def console_script(name):
@@ -55,24 +148,12 @@ def console_script(name):
   return found
 
 
-def gin_config(relative_path):
-  """Absolute path of a file under gin_configs/, e.g. 'metrics/mig.gin'."""
-  path = GIN_CONFIGS / relative_path
-  if not path.is_file():
-    available = sorted(str(p.relative_to(GIN_CONFIGS))
-                       for p in GIN_CONFIGS.rglob("*.gin"))
-    raise FileNotFoundError("No gin config {!r} under {}. Available: {}".format(
-        relative_path, GIN_CONFIGS, ", ".join(available)))
-  return str(path)
-
-
-def run_dlib(script, flags, log_path=None):
-  """Runs a dlib console script with absl flags; raises with its output on failure.
+def _run(name, command, log_path=None):
+  """Runs `command`; raises with its output on failure.
 
   With `log_path`, the command and its output are appended to that file while it
   runs (follow a long training with `tail -f`); otherwise the output is captured.
   """
-  command = [console_script(script)] + list(flags)
   if log_path is None:
     completed = subprocess.run(command, capture_output=True, text=True)
     output = completed.stdout + completed.stderr
@@ -87,75 +168,91 @@ def run_dlib(script, flags, log_path=None):
       output = log.read()
   if completed.returncode != 0:
     raise RuntimeError("{} failed with exit code {}:\n$ {}\n{}".format(
-        script, completed.returncode, " ".join(command), output[-4000:]))
+        name, completed.returncode, " ".join(command), output[-4000:]))
   return completed
 
 
-def read_scores(metric_dir):
-  """The metric values dlib_evaluate wrote: `evaluation_results.json` minus timing."""
-  path = os.path.join(metric_dir, "results", "json", "evaluation_results.json")
-  with open(path) as results_file:
-    results = json.load(results_file)
-  return {key: value for key, value in results.items() if key != "elapsed_time"}
+def run_dlib(script, flags, log_path=None):
+  """Runs a dlib console script with absl flags; raises with its output on failure."""
+  return _run(script, [console_script(script)] + list(flags), log_path)
 
 
 def run_pipeline(model_dir, train_configs, train_bindings=(),
                  postprocess=("mean",), metrics=("mig", "dci"),
                  metric_bindings=(), visualize=False):
-  """Trains, postprocesses and evaluates one model with dlib's console scripts.
+  """Runs `reproduce` on one model in a fresh process; its output goes to pipeline.log.
 
   Args:
     model_dir: New directory for everything the run writes. It must not exist:
       nothing a user already has is overwritten.
-    train_configs: gin files for dlib_train (e.g. gin_configs/shared.gin and a
+    train_configs: gin files for training (e.g. gin_configs/shared.gin and a
       file of gin_configs/models/).
-    train_bindings: extra gin bindings for dlib_train.
-    postprocess: names of gin_configs/postprocess/<name>.gin to apply.
-    metrics: names of gin_configs/metrics/<name>.gin to evaluate on each
-      postprocessed representation.
-    metric_bindings: extra gin bindings for dlib_evaluate (e.g. smaller
+    train_bindings: extra gin bindings for training.
+    postprocess: names of dlib's unsupervised_study_v1 postprocessing configs to
+      apply ("mean", "sampled").
+    metrics: names of dlib's unsupervised_study_v1 metric configs ("mig", "dci",
+      ...) to evaluate on each postprocessed representation.
+    metric_bindings: extra gin bindings for every metric (e.g. smaller
       `mig.num_train` for a quick check).
-    visualize: also run dlib_visualize_model on the trained model.
+    visualize: also run dlib's visualize_model on the trained model.
 
   Returns:
-    PipelineResult; `scores[postprocess_name][metric_name]` is dlib's result dict.
+    PipelineResult; `scores[postprocess_name][metric_name]` is dlib's result dict,
+    in the order of `postprocess` and `metrics`.
   """
   if os.path.exists(model_dir):
     raise FileExistsError(
         "Model directory {} already exists; choose a new one (nothing is "
         "overwritten).".format(model_dir))
-  postprocess_configs = {name: gin_config("postprocess/{}.gin".format(name))
-                         for name in postprocess}
-  metric_configs = {name: gin_config("metrics/{}.gin".format(name))
-                    for name in metrics}
+  postprocess_configs = [gin_files.step_config("postprocess", name)
+                         for name in postprocess]
+  metric_configs = [gin_files.step_config("metric", name) for name in metrics]
   os.makedirs(model_dir)
-  log_path = os.path.join(model_dir, "pipeline.log")
-  trained = os.path.join(model_dir, "model")
-  run_dlib("dlib_train",
-           ["--model_dir=" + trained] +
-           ["--gin_config=" + str(path) for path in train_configs] +
-           ["--gin_bindings=" + binding for binding in train_bindings], log_path)
+  command = [sys.executable, "-m", "mine_plugin.pipeline", "--model_dir=" + model_dir]
+  command += ["--gin_config=" + str(path) for path in train_configs]
+  command += ["--gin_bindings=" + binding for binding in train_bindings]
+  command += ["--postprocess_config=" + path for path in postprocess_configs]
+  command += ["--metric_config=" + path for path in metric_configs]
+  command += ["--metric_gin_bindings=" + binding for binding in metric_bindings]
+  if not visualize:
+    command.append("--no_visualize")
+  _run("mine_plugin.pipeline", command, os.path.join(model_dir, LOG))
   scores = collections.OrderedDict()
   result_files = []
-  for post_name, post_config in postprocess_configs.items():
-    representation = os.path.join(model_dir, "postprocessed", post_name)
-    run_dlib("dlib_postprocess", ["--model_dir=" + trained,
-                                  "--output_dir=" + representation,
-                                  "--gin_config=" + post_config], log_path)
+  for post_name in postprocess:
     scores[post_name] = collections.OrderedDict()
-    for metric_name, metric_config in metric_configs.items():
-      metric_dir = os.path.join(model_dir, "metrics", post_name, metric_name)
-      run_dlib("dlib_evaluate",
-               ["--input_dir=" + representation, "--output_dir=" + metric_dir,
-                "--gin_config=" + metric_config] +
-               ["--gin_bindings=" + binding for binding in metric_bindings],
-               log_path)
-      scores[post_name][metric_name] = read_scores(metric_dir)
-      result_files.append(os.path.join(metric_dir, "results", "json",
-                                       "evaluation_results.json"))
-  visualizations = None
-  if visualize:
-    visualizations = os.path.join(model_dir, "visualizations")
-    run_dlib("dlib_visualize_model", ["--model_dir=" + trained,
-                                      "--output_dir=" + visualizations], log_path)
+    for metric_name in metrics:
+      directory = metric_dir(model_dir, post_name, metric_name)
+      scores[post_name][metric_name] = read_scores(directory)
+      result_files.append(os.path.join(directory, SCORES_FILE))
+  visualizations = (os.path.join(model_dir, "visualizations") if visualize
+                    else None)
   return PipelineResult(model_dir, scores, result_files, visualizations)
+
+
+def _parse_args(argv):
+  parser = argparse.ArgumentParser(
+      description="Runs dlib_reproduce's chain on one model (see run_pipeline).")
+  parser.add_argument("--model_dir", required=True)
+  parser.add_argument("--gin_config", action="append", default=[],
+                      help="training config (repeatable, in order)")
+  parser.add_argument("--gin_bindings", action="append", default=[])
+  parser.add_argument("--postprocess_config", action="append", default=[])
+  parser.add_argument("--metric_config", action="append", default=[])
+  parser.add_argument("--metric_gin_bindings", action="append", default=[])
+  parser.add_argument("--no_visualize", action="store_true")
+  return parser.parse_args(argv)
+
+
+def main(argv=None):
+  args = _parse_args(sys.argv[1:] if argv is None else argv)
+  from absl import logging  # pylint: disable=g-import-not-at-top
+  # As under dlib's console scripts: TF's step and loss lines go to the log.
+  logging.set_verbosity(logging.INFO)
+  reproduce(args.model_dir, args.gin_config, args.gin_bindings,
+            args.postprocess_config, args.metric_config, args.metric_gin_bindings,
+            visualize=not args.no_visualize)
+
+
+if __name__ == "__main__":
+  main()

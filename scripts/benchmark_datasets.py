@@ -1,15 +1,16 @@
 """Prints generation time, disk size and loading memory of the plugin's data sets.
 
-For each data set it (re)writes the procedural stand-in under --data_dir (unless
---skip_generation), then loads it in a fresh Python process through
-`dataset.name` and prints that process's peak resident memory (ru_maxrss), the
-load time and the time to draw a batch of 64 observations. For Shapes3D it also
-prints what dlib's own loader would hold: dlib converts the whole uint8 array to
-float32 at once (images.astype(np.float32) / 255.), i.e. the uint8 array plus two
-float32 arrays of 4x its size at the peak -- ~53 GB for the full grid, more than
-this machine has, so that figure is computed, not measured.
+For each data set it (re)writes the procedural stand-in under --data_dir (default
+$DISENTANGLEMENT_LIB_DATA, else '.'; unless --skip_generation), then loads it in a
+fresh Python process through `dataset.name` with that data root and prints that
+process's peak resident memory (ru_maxrss), the load time and the time to draw a
+batch of 64 observations. For Shapes3D it also prints what dlib's own loader would
+hold: dlib converts the whole uint8 array to float32 at once
+(images.astype(np.float32) / 255.), i.e. the uint8 array plus two float32 arrays of
+4x its size at the peak -- ~53 GB for the full grid, so that figure is computed,
+not measured, and printed next to this machine's memory.
 
-  DISENTANGLEMENT_LIB_DATA=data python scripts/benchmark_datasets.py --data_dir=data
+  python scripts/benchmark_datasets.py --data_dir=data
 """
 import argparse
 import json
@@ -18,6 +19,9 @@ import subprocess
 import sys
 import time
 
+import numpy as np
+
+from mine_plugin.data import files
 from mine_plugin.data import standin_data
 
 _LOAD_SNIPPET = r"""
@@ -45,12 +49,17 @@ print(json.dumps({
 
 
 def _load_in_subprocess(name, data_dir):
-  env = dict(os.environ, DISENTANGLEMENT_LIB_DATA=data_dir, TF_CPP_MIN_LOG_LEVEL="3")
+  env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
+  env[files.DATA_ENV] = data_dir
   result = subprocess.run([sys.executable, "-c", _LOAD_SNIPPET, name], env=env,
                           capture_output=True, text=True, check=False)
   if result.returncode != 0:
     raise RuntimeError("Loading {} failed:\n{}".format(name, result.stderr[-3000:]))
   return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def _physical_memory_gb():
+  return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 1e9
 
 
 def _generate(label, write, path, regenerate):
@@ -65,7 +74,8 @@ def _generate(label, write, path, regenerate):
 
 def main(argv=None):
   parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-  parser.add_argument("--data_dir", required=True)
+  parser.add_argument("--data_dir", default=None,
+                      help="Data root (default: $DISENTANGLEMENT_LIB_DATA, else '.').")
   parser.add_argument("--datasets", default="synthetic_squares,dsprites,shapes3d")
   parser.add_argument("--skip_generation", action="store_true")
   parser.add_argument("--shapes3d_format", choices=("npz", "h5"), default="npz",
@@ -74,7 +84,8 @@ def main(argv=None):
   parser.add_argument("--regenerate", action="store_true",
                       help="Rewrite existing stand-ins (only stand-ins).")
   args = parser.parse_args(argv)
-  root = os.path.abspath(args.data_dir)
+  root = os.path.abspath(
+      args.data_dir if args.data_dir is not None else files.data_dir())
   names = args.datasets.split(",")
   rows = []
   if "synthetic_squares" in names:
@@ -82,27 +93,28 @@ def main(argv=None):
       figures = _load_in_subprocess(name, root)
       rows.append((name, None, None, figures))
   if "dsprites" in names:
-    path = standin_data.dsprites_path(root)
+    path = files.dsprites_path(root)
     seconds = None if args.skip_generation else _generate(
-        "dsprites", lambda: standin_data.write_dsprites(root, overwrite=True), path,
-        args.regenerate)
+        "dsprites", lambda: standin_data.dsprites.write_dsprites(
+            root, overwrite=True), path, args.regenerate)
     rows.append(("dsprites_full", seconds, os.path.getsize(path),
                  _load_in_subprocess("dsprites_full", root)))
   if "shapes3d" in names:
-    path = (standin_data.shapes3d_npz_path(root) if args.shapes3d_format == "npz"
-            else standin_data.shapes3d_h5_path(root))
+    path = (files.shapes3d_npz_path(root) if args.shapes3d_format == "npz"
+            else files.shapes3d_h5_path(root))
     seconds = None if args.skip_generation else _generate(
-        "shapes3d", lambda: standin_data.write_shapes3d(
+        "shapes3d", lambda: standin_data.shapes3d.write_shapes3d(
             root, overwrite=True, file_format=args.shapes3d_format), path,
         args.regenerate)
     figures = _load_in_subprocess("shapes3d", root)
     rows.append(("shapes3d ({})".format(os.path.basename(path)[-3:].strip(".")),
                  seconds, os.path.getsize(path), figures))
-    num_bytes = standin_data.SHAPES3D_NUM_IMAGES * 64 * 64 * 3
+    num_bytes = files.SHAPES3D_NUM_IMAGES * int(np.prod(files.SHAPES3D_IMAGE_SHAPE))
     print("dlib's shapes3d.Shapes3D (computed): images float32 {:.1f} GB held; peak "
           "during its conversion >= uint8 {:.1f} + astype {:.1f} + /255. {:.1f} = "
-          "{:.1f} GB".format(4 * num_bytes / 1e9, num_bytes / 1e9, 4 * num_bytes / 1e9,
-                             4 * num_bytes / 1e9, 9 * num_bytes / 1e9))
+          "{:.1f} GB; this machine has {:.1f} GB".format(
+              4 * num_bytes / 1e9, num_bytes / 1e9, 4 * num_bytes / 1e9,
+              4 * num_bytes / 1e9, 9 * num_bytes / 1e9, _physical_memory_gb()))
   print("\n{:<22} {:>10} {:>10} {:>9} {:>11} {:>10} {:>9}  {}".format(
       "dataset", "gen_s", "disk_MB", "load_s", "peak_RSS_GB", "images_GB",
       "batch64_s", "grid"))

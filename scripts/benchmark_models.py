@@ -19,7 +19,7 @@ import argparse
 import statistics
 import time
 
-from mine_plugin import pipeline
+from mine_plugin.config import gin_files
 import numpy as np
 
 BASELINE = "beta_tc_vae"
@@ -38,7 +38,8 @@ def build(name, observations, bindings=(), session_config=None):
   import tensorflow.compat.v1 as tf  # pylint: disable=g-import-not-at-top
   gin.clear_config()
   gin.parse_config_files_and_bindings(
-      [pipeline.gin_config("shared.gin"), pipeline.gin_config("models/" + name + ".gin")],
+      [gin_files.plugin_config("shared.gin"),
+       gin_files.plugin_config("models/" + name + ".gin")],
       list(bindings))
   model = gin.query_parameter("model.model").scoped_configurable_fn()
   graph = tf.Graph()

@@ -33,6 +33,7 @@ import time
 import benchmark_models  # scripts/benchmark_models.py, beside this file
 from mine_plugin import pipeline
 from mine_plugin.training import precision
+from mine_plugin.config import gin_files
 import numpy as np
 
 # name@size -> (model config, bindings). 32x32: the MI-constrained VAE's setting.
@@ -58,8 +59,8 @@ def op_alone_seconds(config, bindings, steps, warmup, bf16):
   # pylint: enable=g-import-not-at-top,unused-import
   gin.clear_config()
   gin.parse_config_files_and_bindings(
-      [pipeline.gin_config("shared.gin"),
-       pipeline.gin_config("models/{}.gin".format(config))], bindings)
+      [gin_files.plugin_config("shared.gin"),
+       gin_files.plugin_config("models/{}.gin".format(config))], bindings)
   data = named_data.get_named_ground_truth_data()
   batch_size = gin.query_parameter("model.batch_size")
   gin.clear_config()
@@ -94,8 +95,8 @@ def dlib_train_rate(config, bindings, steps, batched, bf16):
   with tempfile.TemporaryDirectory() as directory:
     command = [pipeline.console_script("dlib_train"),
                "--model_dir", os.path.join(directory, "model"),
-               "--gin_config", pipeline.gin_config("shared.gin"),
-               "--gin_config", pipeline.gin_config("models/{}.gin".format(config))]
+               "--gin_config", gin_files.plugin_config("shared.gin"),
+               "--gin_config", gin_files.plugin_config("models/{}.gin".format(config))]
     for binding in bindings + ["model.training_steps = {}".format(steps),
                                "model.eval_steps = 1",
                                "input_pipeline.batched = {}".format(batched),

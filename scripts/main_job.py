@@ -1,8 +1,9 @@
-"""The main job: train one model with dlib_train, postprocess, evaluate with MIG and DCI.
+"""The main job: train one model with dlib, postprocess, evaluate with MIG and DCI.
 
-Runs dlib's own console scripts (see mine_plugin/pipeline.py) on the plugin's
-embedded synthetic-squares dataset by default, then prints the scores and where
-every result lies. Usage:
+Runs dlib's train -> postprocess -> evaluate chain (`pipeline.run_pipeline`: the
+chain of dlib_reproduce and of the study runner's models, in a fresh process) on
+the plugin's embedded synthetic-squares dataset by default, then prints the scores
+and where every result lies. Usage:
 
     .venv/bin/python scripts/main_job.py [--model lambda_beta_vae] [--steps 2000]
     .venv/bin/python scripts/main_job.py --dataset dsprites_full --make_standin_data
@@ -17,16 +18,9 @@ import sys
 import time
 
 from mine_plugin import pipeline
+from mine_plugin.data import files
 from mine_plugin.data import standin_data
-
-# Data sets read from files, and the writer of their procedural stand-in.
-_FILE_DATASETS = {
-    "dsprites_full": (standin_data.dsprites_path, standin_data.write_dsprites),
-    "dsprites_noshape": (standin_data.dsprites_path, standin_data.write_dsprites),
-    "color_dsprites": (standin_data.dsprites_path, standin_data.write_dsprites),
-    "noisy_dsprites": (standin_data.dsprites_path, standin_data.write_dsprites),
-    "shapes3d": (standin_data.shapes3d_npz_path, standin_data.write_shapes3d),
-}
+from mine_plugin.config import gin_files
 
 
 def parse_args(argv):
@@ -39,7 +33,8 @@ def parse_args(argv):
   parser.add_argument("--steps", type=int, default=2000,
                       help="training steps (dlib's studies use 300000)")
   parser.add_argument("--metrics", default="mig,dci",
-                      help="comma-separated configs of gin_configs/metrics/")
+                      help="comma-separated names of dlib's unsupervised_study_v1 "
+                           "metric configs (mig, dci, sap_score, ...)")
   parser.add_argument("--model_dir", default=None,
                       help="new output directory (default: runs/<model>-<time>)")
   parser.add_argument("--make_standin_data", action="store_true",
@@ -50,37 +45,49 @@ def parse_args(argv):
   return parser.parse_args(argv)
 
 
+def existing_data_file(dataset):
+  """The data file `dataset` reads if one exists, else None (also for no file)."""
+  try:
+    paths = files.dataset_files(dataset)
+  except ValueError:  # A dlib data set whose files only dlib's loader knows.
+    return None
+  return next((path for path in paths if os.path.exists(path)), None)
+
+
 def prepare_data(dataset, make_standin):
   """Points dlib at data/ of the checkout by default; writes a stand-in if asked."""
-  if "DISENTANGLEMENT_LIB_DATA" not in os.environ:
-    os.environ["DISENTANGLEMENT_LIB_DATA"] = os.path.abspath("data")
-  if dataset not in _FILE_DATASETS or not make_standin:
+  if files.DATA_ENV not in os.environ:
+    os.environ[files.DATA_ENV] = os.path.abspath("data")
+  if not make_standin:
     return
-  path_fn, write_fn = _FILE_DATASETS[dataset]
-  if os.path.exists(path_fn()):
+  try:
+    data_set = files.file_data_set(dataset)
+  except ValueError:  # A dlib data set whose files only dlib's loader knows.
+    return
+  if data_set is None or existing_data_file(dataset) is not None:
     return
   print("== {} is missing: writing a PROCEDURAL STAND-IN (not the real data set) "
-        "under {}".format(path_fn(), os.environ["DISENTANGLEMENT_LIB_DATA"]),
+        "under {}".format(files.dataset_files(dataset)[0], os.environ[files.DATA_ENV]),
         flush=True)
-  write_fn()
+  standin_data.WRITERS[data_set]()
 
 
 def main(argv=None):
   args = parse_args(argv)
   prepare_data(args.dataset, args.make_standin_data)
-  model_config = pipeline.gin_config("models/{}.gin".format(args.model))
+  model_config = gin_files.plugin_config("models/{}.gin".format(args.model))
   model_dir = args.model_dir or os.path.join(
       "runs", "{}-{}-{}".format(args.model, args.dataset,
                                 datetime.datetime.now().strftime("%Y%m%d-%H%M%S")))
   bindings = ["dataset.name='{}'".format(args.dataset),
               "model.training_steps={}".format(args.steps)] + args.gin_bindings
-  print("== Training {} on {} for {} steps with dlib_train -> {}\n"
+  print("== Training {} on {} for {} steps with dlib's train -> {}\n"
         "   (progress: tail -f {})".format(
             args.model, args.dataset, args.steps, model_dir,
-            os.path.join(model_dir, "pipeline.log")), flush=True)
+            os.path.join(model_dir, pipeline.LOG)), flush=True)
   start = time.time()
   result = pipeline.run_pipeline(
-      model_dir, [pipeline.gin_config("shared.gin"), model_config], bindings,
+      model_dir, [gin_files.plugin_config("shared.gin"), model_config], bindings,
       postprocess=("mean",), metrics=tuple(args.metrics.split(",")))
   print("== Done in {:.0f} s. Scores of the mean representation:".format(
       time.time() - start))
@@ -88,18 +95,17 @@ def main(argv=None):
     for key, value in values.items():
       if isinstance(value, (int, float)):
         print("   {:<5} {:<32} {:.4f}".format(metric, key, value))
-  if args.dataset in _FILE_DATASETS:
-    path = _FILE_DATASETS[args.dataset][0]()
-    if os.path.exists(path) and standin_data.is_standin(path):
-      print("== NOTE: {} is a PROCEDURAL STAND-IN, not the real data set: these "
-            "scores do not compare with published ones.".format(path))
+  path = existing_data_file(args.dataset)
+  if path is not None and files.is_standin(path):
+    print("== NOTE: {} is a PROCEDURAL STAND-IN, not the real data set: these "
+          "scores do not compare with published ones.".format(path))
   print("== Results (dlib's layout):")
   print("   trained model, TF-Hub module: {}".format(
       os.path.join(model_dir, "model", "tfhub")))
   for path in result.result_files:
     print("   {}".format(path))
-  print("   commands and their output:   {}".format(
-      os.path.join(model_dir, "pipeline.log")))
+  print("   the command and its output:  {}".format(
+      os.path.join(model_dir, pipeline.LOG)))
   return 0
 
 

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Sets up .venv (scripts/setup.sh), then runs the main job (scripts/main_job.py):
-# dlib_train -> dlib_postprocess -> dlib_evaluate (MIG, DCI) on synthetic squares.
+# dlib's train -> postprocess -> evaluate (MIG, DCI) on synthetic squares.
 # Arguments go to scripts/main_job.py (--model, --dataset, --steps, ...).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."

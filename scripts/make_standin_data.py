@@ -17,6 +17,7 @@ import os
 import sys
 import time
 
+from mine_plugin.data import files
 from mine_plugin.data import standin_data
 
 
@@ -33,17 +34,17 @@ def main(argv=None):
   parser.add_argument("--overwrite", action="store_true",
                       help="Replace an existing stand-in (never other files).")
   args = parser.parse_args(argv)
-  root = args.data_dir if args.data_dir is not None else standin_data.data_dir()
+  root = args.data_dir if args.data_dir is not None else files.data_dir()
   jobs = []
   if args.dataset in ("dsprites", "all"):
-    jobs.append(("dSprites", lambda: standin_data.write_dsprites(
+    jobs.append(("dSprites", lambda: standin_data.dsprites.write_dsprites(
         root, overwrite=args.overwrite)))
   if args.dataset in ("shapes3d", "all"):
     formats = (("npz", "h5") if args.shapes3d_format == "both"
                else (args.shapes3d_format,))
     for file_format in formats:
       jobs.append(("Shapes3D ({})".format(file_format),
-                   lambda f=file_format: standin_data.write_shapes3d(
+                   lambda f=file_format: standin_data.shapes3d.write_shapes3d(
                        root, overwrite=args.overwrite, file_format=f)))
   for name, write in jobs:
     start = time.time()

@@ -1,7 +1,11 @@
-"""Tests of mine_plugin.methods.unsupervised.attention_mine_vae: the allocator's math, the model, and a dlib run."""
+"""Tests of attention_mine_vae and its modules in mine_plugin.methods.unsupervised:
+the allocator's math (capacity_allocator), the model, the allocation file
+(allocation_file) and a dlib run."""
 import json
 import math
 import os
+import subprocess
+import sys
 
 import gin
 import gin.tf.external_configurables  # pylint: disable=unused-import
@@ -9,9 +13,12 @@ import numpy as np
 import pytest
 import tensorflow.compat.v1 as tf
 
-from mine_plugin.methods.unsupervised import attention_mine_vae
 from mine_plugin.methods.shared import estimators
+from mine_plugin.methods.unsupervised import allocation_file
+from mine_plugin.methods.unsupervised import attention_mine_vae
+from mine_plugin.methods.unsupervised import capacity_allocator
 from mine_plugin import pipeline
+from mine_plugin.config import gin_files
 
 
 def _run(build, feed=None):
@@ -30,7 +37,7 @@ def _softmax(logits):
   return np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
 
 
-# A hand-made assignment of 3 latent dimensions to 2 factors + the nuisance slot.
+# A hand-made allocation of 3 latent dimensions to 2 factors + the nuisance slot.
 HAND_MADE = np.array([[1., 0., 0.],
                       [.5, .5, 0.],
                       [1. / 3, 1. / 3, 1. / 3]], dtype=np.float32)
@@ -40,8 +47,8 @@ def test_attention_weights_match_scaled_dot_product_softmax():
   rng = np.random.RandomState(0)
   queries = rng.normal(size=(5, 4)).astype(np.float32)
   keys = rng.normal(size=(3, 4)).astype(np.float32)
-  weights = _run(lambda: attention_mine_vae.attention_weights(tf.constant(queries),
-                                                     tf.constant(keys)))
+  weights = _run(lambda: capacity_allocator.attention_weights(
+      tf.constant(queries), tf.constant(keys)))
   # Vaswani et al. 2017, Eq. 1, with d_k = 4: logits scaled by 1/2.
   np.testing.assert_allclose(weights, _softmax(queries @ keys.T / 2.), rtol=1e-5)
   np.testing.assert_allclose(weights.sum(axis=1), np.ones(5), rtol=1e-6)
@@ -57,21 +64,23 @@ def test_attention_weights_match_scaled_dot_product_softmax():
 def test_attention_weights_reject_bad_shapes(queries_shape, keys_shape, message):
   with tf.Graph().as_default():
     with pytest.raises(ValueError, match=message):
-      attention_mine_vae.attention_weights(tf.zeros(queries_shape), tf.zeros(keys_shape))
+      capacity_allocator.attention_weights(tf.zeros(queries_shape),
+                                           tf.zeros(keys_shape))
 
 
 def test_allocation_entropy_closed_form():
-  entropy = _run(lambda: attention_mine_vae.allocation_entropy(tf.constant(HAND_MADE)))
+  entropy = _run(lambda: capacity_allocator.allocation_entropy(
+      tf.constant(HAND_MADE)))
   # Rows: one-hot (0 nats), two halves (ln 2), uniform over three (ln 3).
   assert entropy == pytest.approx((0. + math.log(2.) + math.log(3.)) / 3., rel=1e-6)
 
 
 def test_capacity_l2_closed_form():
-  prior = attention_mine_vae.capacity_prior(2, nuisance_capacity=.2)
+  prior = capacity_allocator.capacity_prior(2, nuisance_capacity=.2)
   np.testing.assert_allclose(prior, [.4, .4, .2], rtol=1e-6)
   capacity, l2 = _run(lambda: (
-      attention_mine_vae.slot_capacity(tf.constant(HAND_MADE)),
-      attention_mine_vae.capacity_l2(tf.constant(HAND_MADE), prior)))
+      capacity_allocator.slot_capacity(tf.constant(HAND_MADE)),
+      capacity_allocator.capacity_l2(tf.constant(HAND_MADE), prior)))
   expected_capacity = np.array([(1. + .5 + 1. / 3) / 3, (.5 + 1. / 3) / 3,
                                 (1. / 3) / 3])
   np.testing.assert_allclose(capacity, expected_capacity, rtol=1e-6)
@@ -84,12 +93,12 @@ def test_capacity_l2_penalises_collapse_that_entropy_cannot_see():
 
   entropy and the same row-wise L2 norm; only the capacity prior tells them apart.
   """
-  prior = attention_mine_vae.capacity_prior(3)  # uniform: 1/4 per slot
+  prior = capacity_allocator.capacity_prior(3)  # uniform: 1/4 per slot
   balanced = np.eye(4, dtype=np.float32)[[0, 1, 2, 3, 0, 1, 2, 3]]
   collapsed = np.eye(4, dtype=np.float32)[[3] * 8]
   values = _run(lambda: [
-      (attention_mine_vae.capacity_l2(tf.constant(a), prior),
-       attention_mine_vae.allocation_entropy(tf.constant(a)))
+      (capacity_allocator.capacity_l2(tf.constant(a), prior),
+       capacity_allocator.allocation_entropy(tf.constant(a)))
       for a in (balanced, collapsed)])
   (l2_balanced, h_balanced), (l2_collapsed, h_collapsed) = values
   assert h_balanced == h_collapsed == 0.
@@ -106,19 +115,20 @@ def test_capacity_l2_penalises_collapse_that_entropy_cannot_see():
 ])
 def test_capacity_prior_rejects_bad_values(num_factors, nuisance, message):
   with pytest.raises(ValueError, match=message):
-    attention_mine_vae.capacity_prior(num_factors, nuisance)
+    capacity_allocator.capacity_prior(num_factors, nuisance)
 
 
 def test_capacity_l2_rejects_prior_of_wrong_length():
   with tf.Graph().as_default():
     with pytest.raises(ValueError, match=r"prior must have shape \(3,\)"):
-      attention_mine_vae.capacity_l2(tf.constant(HAND_MADE), attention_mine_vae.capacity_prior(3))
+      capacity_allocator.capacity_l2(tf.constant(HAND_MADE),
+                                     capacity_allocator.capacity_prior(3))
 
 
 def test_factor_partitions_closed_form():
   z = np.array([[1., 2., 3.], [-1., 0., 4.]], dtype=np.float32)
-  own, rest = _run(lambda: attention_mine_vae.factor_partitions(tf.constant(z),
-                                                       tf.constant(HAND_MADE)))
+  own, rest = _run(lambda: capacity_allocator.factor_partitions(
+      tf.constant(z), tf.constant(HAND_MADE)))
   assert own.shape == rest.shape == (2, 2, 3)
   # Factor 0 owns column 0 of A, its complement is factor 1's column (column 1);
   # the nuisance column (2) enters neither.
@@ -131,18 +141,19 @@ def test_factor_partitions_closed_form():
 def test_factor_partitions_reject_mismatched_latents():
   with tf.Graph().as_default():
     with pytest.raises(ValueError, match="z has 4 latent dimensions but the "
-                       "assignment has 3 rows"):
-      attention_mine_vae.factor_partitions(tf.zeros([2, 4]), tf.constant(HAND_MADE))
-    with pytest.raises(ValueError, match="assignment must have rank 2"):
-      attention_mine_vae.factor_partitions(tf.zeros([2, 3]), tf.zeros([3]))
+                       "allocation has 3 rows"):
+      capacity_allocator.factor_partitions(tf.zeros([2, 4]), tf.constant(HAND_MADE))
+    with pytest.raises(ValueError, match="allocation must have rank 2"):
+      capacity_allocator.factor_partitions(tf.zeros([2, 3]), tf.zeros([3]))
 
 
-def _mine_penalty(z, assignment):
+def _mine_penalty(z, allocation):
   """The model's MINE term with a fixed (untrained) critic and a fixed shuffle."""
-  own, rest = attention_mine_vae.factor_partitions(z, assignment)
+  own, rest = capacity_allocator.factor_partitions(z, allocation)
   # A fixed derangement of the batch instead of a random one, so that two
   # evaluations see the same marginal samples.
-  joint, marginal = attention_mine_vae.critic_inputs(own, rest, tf.roll(rest, 1, axis=0))
+  joint, marginal = capacity_allocator.critic_inputs(own, rest,
+                                                     tf.roll(rest, 1, axis=0))
   critic = estimators.Critic("critic")
   estimate, loss, _ = critic.terms(joint, marginal, train_critic=False)
   return estimate, loss
@@ -151,10 +162,10 @@ def _mine_penalty(z, assignment):
 def test_mine_penalty_has_no_gradient_through_nuisance_column():
   rng = np.random.RandomState(1)
   z = rng.normal(size=(16, 6)).astype(np.float32)
-  assignment = _softmax(rng.normal(size=(6, 4))).astype(np.float32)
+  allocation = _softmax(rng.normal(size=(6, 4))).astype(np.float32)
 
   def build():
-    a = tf.constant(assignment)
+    a = tf.constant(allocation)
     estimate, loss = _mine_penalty(tf.constant(z), a)
     return tf.gradients(loss, a)[0], tf.gradients(tf.reduce_sum(estimate), a)[0]
 
@@ -168,7 +179,7 @@ def test_mine_penalty_ignores_dimensions_assigned_to_nuisance():
   rng = np.random.RandomState(2)
   z = rng.normal(size=(16, 6)).astype(np.float32)
   # Dimensions 0-3 split among three factors, dimensions 4 and 5 wholly nuisance.
-  assignment = np.eye(4, dtype=np.float32)[[0, 1, 2, 0, 3, 3]]
+  allocation = np.eye(4, dtype=np.float32)[[0, 1, 2, 0, 3, 3]]
   z_changed = z.copy()
   z_changed[:, 4:] = rng.normal(scale=5., size=(16, 2))
   z_factor_changed = z.copy()
@@ -176,7 +187,7 @@ def test_mine_penalty_ignores_dimensions_assigned_to_nuisance():
 
   def build():
     z_in = tf.placeholder(tf.float32, [16, 6])
-    estimate, _ = _mine_penalty(z_in, tf.constant(assignment))
+    estimate, _ = _mine_penalty(z_in, tf.constant(allocation))
     return z_in, estimate
 
   graph = tf.Graph()
@@ -197,13 +208,13 @@ def test_allocate_rows_sum_to_one_and_variables_live_in_scope():
 
   def build():
     with tf.variable_scope("attention_allocator"):
-      assignment = attention_mine_vae.allocate(num_latent=10, num_factors=3)
+      allocation = capacity_allocator.allocate(num_latent=10, num_factors=3)
     names.extend(v.op.name for v in tf.trainable_variables())
-    return assignment
+    return allocation
 
-  assignment = _run(build)
-  assert assignment.shape == (10, 4)
-  np.testing.assert_allclose(assignment.sum(axis=1), np.ones(10), rtol=1e-5)
+  allocation = _run(build)
+  assert allocation.shape == (10, 4)
+  np.testing.assert_allclose(allocation.sum(axis=1), np.ones(10), rtol=1e-5)
   assert sorted(names) == ["attention_allocator/" + n for n in (
       "key_kernel", "latent_embeddings", "query_kernel", "slot_embeddings")]
 
@@ -211,16 +222,16 @@ def test_allocate_rows_sum_to_one_and_variables_live_in_scope():
 def test_allocate_rejects_bad_sizes():
   with tf.Graph().as_default():
     with pytest.raises(ValueError, match="num_factors must be an integer >= 1"):
-      attention_mine_vae.allocate(num_latent=10, num_factors=0)
+      capacity_allocator.allocate(num_latent=10, num_factors=0)
 
 
 def _entropy_after_optimising(gamma, steps=300):
   """Optimises the allocator alone on alpha * L2 + gamma * H; returns H."""
   def build():
-    assignment = attention_mine_vae.allocate(num_latent=10, num_factors=3)
-    entropy = attention_mine_vae.allocation_entropy(assignment)
-    objective = (attention_mine_vae.capacity_l2(assignment, attention_mine_vae.capacity_prior(3)) +
-                 gamma * entropy)
+    allocation = capacity_allocator.allocate(num_latent=10, num_factors=3)
+    entropy = capacity_allocator.allocation_entropy(allocation)
+    objective = (capacity_allocator.capacity_l2(
+        allocation, capacity_allocator.capacity_prior(3)) + gamma * entropy)
     return entropy, tf.train.AdamOptimizer(0.05).minimize(objective)
 
   graph = tf.Graph()
@@ -240,7 +251,7 @@ def test_entropy_falls_as_gamma_grows():
   initial = results[0.][0]
   final = {gamma: value for gamma, (_, value) in results.items()}
   assert final[0.] > final[.05] > final[1.]
-  # gamma = 0 leaves the rows soft; a large gamma makes the assignment nearly hard.
+  # gamma = 0 leaves the rows soft; a large gamma makes the allocation nearly hard.
   assert final[0.] > .5 * initial
   assert final[1.] < .05 * math.log(4.)
 
@@ -260,8 +271,9 @@ def _train_step_changes(vae_learning_rate, critic_learning_rate,
       "critic_optimizer.learning_rate = {}".format(critic_learning_rate),
   ])
   try:
-    model = attention_mine_vae.AttentionMineVAE(num_factors=2, lam=1., alpha=1., gamma=1.,
-                                       warmup_steps=0, allocator=allocator)
+    model = attention_mine_vae.AttentionMineVAE(
+        num_factors=2, lam=1., alpha=1., gamma=1., warmup_steps=0,
+        allocator=allocator)
     graph = tf.Graph()
     with graph.as_default():
       tf.set_random_seed(0)
@@ -296,11 +308,11 @@ def test_critic_and_vae_optimizers_train_disjoint_variables():
                       "attention_allocator": True, "attention_critic": False}
 
 
-def test_fixed_assignment_is_hard_balanced_and_leaves_the_nuisance_empty():
-  np.testing.assert_array_equal(attention_mine_vae.fixed_assignment(5, 2), [
+def test_fixed_allocation_is_hard_balanced_and_leaves_the_nuisance_empty():
+  np.testing.assert_array_equal(capacity_allocator.fixed_allocation(5, 2), [
       [1, 0, 0], [0, 1, 0], [1, 0, 0], [0, 1, 0], [1, 0, 0]])
   with pytest.raises(ValueError, match="num_factors must be an integer >= 1, got 0"):
-    attention_mine_vae.fixed_assignment(4, 0)
+    capacity_allocator.fixed_allocation(4, 0)
 
 
 def test_without_the_allocator_the_critic_and_the_vae_still_train():
@@ -329,10 +341,11 @@ def test_model_rejects_bad_hyperparameters():
 
 def test_write_and_read_allocation_round_trip(tmp_path):
   allocation = np.array([[.7, .2, .1], [.1, .1, .8], [.2, .6, .2]])
-  path = str(tmp_path / "results" / "json" / attention_mine_vae.ALLOCATION_FILE)
+  path = str(tmp_path / "results" / "json" / allocation_file.ALLOCATION_FILE)
   assert path == attention_mine_vae.allocation_path(str(tmp_path / "tf_checkpoint"))
-  attention_mine_vae.write_allocation(path, allocation, num_factors=2)
-  np.testing.assert_allclose(attention_mine_vae.read_allocation(str(tmp_path)), allocation)
+  allocation_file.write_allocation(path, allocation, num_factors=2)
+  np.testing.assert_allclose(allocation_file.read_allocation(str(tmp_path)),
+                             allocation)
   with open(path) as written:
     content = json.load(written)
   assert content["slots"] == ["factor0", "factor1", "nuisance"]
@@ -342,10 +355,20 @@ def test_write_and_read_allocation_round_trip(tmp_path):
   assert content["capacity"]["nuisance"] == pytest.approx((.1 + .8 + .2) / 3)
 
 
+def test_allocation_file_imports_no_tensorflow():
+  # Reports read the file with pandas and matplotlib only.
+  completed = subprocess.run(
+      [sys.executable, "-c", "import sys; "
+       "from mine_plugin.methods.unsupervised import allocation_file; "
+       "print('tensorflow' in sys.modules)"],
+      capture_output=True, text=True, check=True)
+  assert completed.stdout.strip() == "False", completed.stderr
+
+
 def test_read_allocation_explains_a_missing_file(tmp_path):
   with pytest.raises(FileNotFoundError, match="written when an attention_mine_vae "
                      "finishes training"):
-    attention_mine_vae.read_allocation(str(tmp_path))
+    allocation_file.read_allocation(str(tmp_path))
 
 
 @pytest.fixture(scope="module")
@@ -354,8 +377,8 @@ def dlib_run(tmp_path_factory):
   model_dir = str(tmp_path_factory.mktemp("attention") / "run")
   return pipeline.run_pipeline(
       model_dir,
-      [pipeline.gin_config("shared.gin"),
-       pipeline.gin_config("models/attention_mine_vae.gin")],
+      [gin_files.plugin_config("shared.gin"),
+       gin_files.plugin_config("models/attention_mine_vae.gin")],
       ("model.training_steps=4", "model.batch_size=8", "model.eval_steps=2",
        "dataset.name='synthetic_squares_32'",
        "encoder.encoder_fn=@conv_encoder_32",
@@ -366,7 +389,7 @@ def dlib_run(tmp_path_factory):
 
 def test_dlib_run_exports_a_readable_allocation(dlib_run):
   trained = os.path.join(dlib_run.model_dir, "model")
-  allocation = attention_mine_vae.read_allocation(trained)
+  allocation = allocation_file.read_allocation(trained)
   assert allocation.shape == (10, 4)  # shared.gin: 10 latents; K = 3 + nuisance.
   np.testing.assert_allclose(allocation.sum(axis=1), np.ones(10), rtol=1e-5)
   # The same matrix is in dlib's own train results, as EVAL metrics ...
@@ -377,22 +400,22 @@ def test_dlib_run_exports_a_readable_allocation(dlib_run):
   np.testing.assert_allclose([results[n] for n in names], allocation.ravel(),
                              rtol=1e-5)
   # ... and dlib copied the file into the postprocessed representation's results.
-  np.testing.assert_allclose(attention_mine_vae.read_allocation(
+  np.testing.assert_allclose(allocation_file.read_allocation(
       os.path.join(dlib_run.model_dir, "postprocessed", "mean")), allocation)
   mig = dlib_run.scores["mean"]["mig"]["discrete_mig"]
   assert 0. <= mig <= 1.
 
 
 def test_partition_dependence_proxy_weighs_pairwise_mi_by_the_partitions():
-  # Hard assignment: dims 0, 1 -> factor0, dim 2 -> factor1, dim 3 -> nuisance.
+  # Hard allocation: dims 0, 1 -> factor0, dim 2 -> factor1, dim 3 -> nuisance.
   # factor0's partition {0, 1} vs the others' {2}: I_02 + I_12; factor1's {2} vs
   # {0, 1}: I_20 + I_21. The nuisance dimension 3 enters neither.
   pairwise = np.array([[0., 1., 2., 4.],
                        [1., 0., 3., 5.],
                        [2., 3., 0., 6.],
                        [4., 5., 6., 0.]], np.float32)
-  assignment = np.eye(3, dtype=np.float32)[[0, 0, 1, 2]]
+  allocation = np.eye(3, dtype=np.float32)[[0, 0, 1, 2]]
   with tf.Graph().as_default(), tf.Session() as session:
-    proxy = session.run(attention_mine_vae.partition_dependence_proxy(
-        tf.constant(pairwise), tf.constant(assignment)))
+    proxy = session.run(capacity_allocator.partition_dependence_proxy(
+        tf.constant(pairwise), tf.constant(allocation)))
   assert proxy == pytest.approx(2. * (2. + 3.))

@@ -99,12 +99,6 @@ def test_medians_iqr_and_percentiles_match_hand_computation(ours_json):
   assert "shapes3d" not in set(table.dataset)
 
 
-def test_percentile_of_counts_ties_half():
-  assert compare.percentile_of(2., [1., 2., 3., 4.]) == 37.5
-  assert compare.percentile_of(0., [1., 2.]) == 0.
-  assert compare.percentile_of(5., [1., 2.]) == 100.
-
-
 def test_script_prints_markdown_tables(ours_json, tmp_path):
   output = tmp_path / "comparison.md"
   completed = subprocess.run(

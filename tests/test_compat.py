@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from mine_plugin import compat
+from mine_plugin.config import gin_files
 
 
 def _run_python(code, **kwargs):
@@ -162,9 +163,9 @@ def test_64x64_architectures_on_32x32_data_name_the_fix():
       from disentanglement_lib.methods.unsupervised import vae
       import gin
       import tensorflow.compat.v1 as tf
-      from mine_plugin import pipeline
+      from mine_plugin.config import gin_files
       gin.parse_config_files_and_bindings(
-          [pipeline.gin_config("shared.gin")],
+          [gin_files.plugin_config("shared.gin")],
           ["dataset.name = 'synthetic_squares_32'", "model.model = @vae()",
            "vae.beta = 1."])
       with tf.Graph().as_default():

@@ -7,15 +7,6 @@ import pandas as pd
 import pytest
 
 
-def test_bootstrap_interval_brackets_the_mean_and_narrows_with_spread():
-  values = [0.4, 0.5, 0.6, 0.5, 0.5]
-  low, high = critic_evidence.bootstrap_interval(values)
-  assert low < 0.5 < high
-  assert high - low < 0.2
-  # The mean of resamples of identical values is that value.
-  assert critic_evidence.bootstrap_interval([0.3] * 5) == pytest.approx((0.3, 0.3))
-
-
 def test_summary_has_mean_sd_interval_from_five_seeds_and_the_median_ratio():
   scores = pd.DataFrame({
       "model": ["a"] * 5 + ["b"] * 3,

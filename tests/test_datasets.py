@@ -1,13 +1,17 @@
-"""Tests of mine_plugin.data.ground_truth.datasets: synthetic squares through dlib's own code.
+"""Tests of mine_plugin.data: synthetic squares through dlib's own code, the
+registration of the plugin's names, and the data files each name reads.
 
-The data set is reached the way dlib's console scripts reach it, through
-`named_data.get_named_ground_truth_data` (`dataset.name`), and scored with dlib's
-own MIG, DCI and beta-VAE metrics.
+The data sets are reached the way dlib's console scripts reach them, through
+`named_data.get_named_ground_truth_data` (`dataset.name`); synthetic squares are
+scored with dlib's own MIG, DCI and beta-VAE metrics. The stand-in writers and the
+file loaders are tested in test_standin_data.py.
 """
 import glob
 import io
 import os
 import re
+import subprocess
+import sys
 import zipfile
 
 from disentanglement_lib.data.ground_truth import named_data
@@ -19,8 +23,10 @@ import gin
 import numpy as np
 import pytest
 
-from mine_plugin.data.ground_truth import datasets
-from mine_plugin.data import standin_data
+from mine_plugin import compat
+from mine_plugin.data import files
+from mine_plugin.data.ground_truth import named_data as plugin_named_data
+from mine_plugin.data.ground_truth import synthetic_squares
 
 _GIN_DIR = os.path.join(os.path.dirname(__file__), os.pardir, "gin_configs",
                         "datasets")
@@ -39,7 +45,7 @@ def squares():
 
 
 def test_resolved_by_name_with_default_grid(squares):
-  assert isinstance(squares, datasets.SyntheticSquares)
+  assert isinstance(squares, synthetic_squares.SyntheticSquares)
   assert squares.num_factors == 3
   assert squares.factors_num_values == [12, 12, 4]
   assert squares.observation_shape == [64, 64, 1]
@@ -96,9 +102,9 @@ def test_each_factor_changes_pixels_and_equal_factors_equal_images(squares):
 def test_rendering_is_antialiased_and_area_exact():
   # A square of side s (fraction of the image side) covers s^2 * side^2 pixels.
   for size, angle in ((0.5, 0.), (0.37, 22.5), (0.6, 45.)):
-    coverage = datasets.square_coverage(64, size, angle, 8)
+    coverage = synthetic_squares.square_coverage(64, size, angle, 8)
     np.testing.assert_allclose(coverage.sum(), (size * 64) ** 2, rtol=0.01)
-  rotated = datasets.square_coverage(64, 0.37, 22.5, 8)
+  rotated = synthetic_squares.square_coverage(64, 0.37, 22.5, 8)
   # Anti-aliased: edge pixels are partly covered.
   assert np.sum((rotated > 0.05) & (rotated < 0.95)) > 40
   # Symmetric under a quarter turn of the image (the square is centred).
@@ -106,9 +112,9 @@ def test_rendering_is_antialiased_and_area_exact():
 
 
 def test_noise_is_deterministic_given_random_state():
-  noisy = datasets.SyntheticSquares(image_size=32, num_sizes=3, num_intensities=3,
+  noisy = synthetic_squares.SyntheticSquares(image_size=32, num_sizes=3, num_intensities=3,
                                     noise_std=0.1)
-  clean = datasets.SyntheticSquares(image_size=32, num_sizes=3, num_intensities=3)
+  clean = synthetic_squares.SyntheticSquares(image_size=32, num_sizes=3, num_intensities=3)
   factors = np.array([[0, 1, 2], [2, 2, 1]])
   first = noisy.sample_observations_from_factors(factors, np.random.RandomState(3))
   second = noisy.sample_observations_from_factors(factors, np.random.RandomState(3))
@@ -143,13 +149,13 @@ def test_grid_is_gin_configurable():
 ])
 def test_bad_values_give_clear_errors(kwargs, needle):
   with pytest.raises(ValueError, match=None) as error:
-    datasets.SyntheticSquares(image_size=32, **kwargs)
+    synthetic_squares.SyntheticSquares(image_size=32, **kwargs)
   assert needle in str(error.value)
 
 
 def test_sizes_fit_when_angles_allow():
   # Without the 45-degree angle a larger square still fits.
-  data = datasets.SyntheticSquares(image_size=32, num_sizes=2, num_intensities=2,
+  data = synthetic_squares.SyntheticSquares(image_size=32, num_sizes=2, num_intensities=2,
                                    size_range=(0.3, 0.9), angles=(0., 5.))
   assert data.images.shape == (8, 32, 32, 1)
 
@@ -183,7 +189,7 @@ def _rotated(representation_function, factor_sizes, seed=0):
 
 
 def test_dlib_metrics_score_ground_truth_as_disentangled():
-  data = datasets.SyntheticSquares(image_size=32)
+  data = synthetic_squares.SyntheticSquares(image_size=32)
   truth = _factor_lookup(data)
   entangled = _rotated(truth, data.factor_sizes)
   np.testing.assert_array_equal(
@@ -225,16 +231,58 @@ def test_shipped_gin_files_parse_and_name_plugin_datasets():
 def test_truncated_dsprites_file_names_the_file_and_the_fix(tmp_path, monkeypatch):
   # Valid zip and .npy header (what check_dsprites_file reads), data cut short:
   # dlib's own loader then fails inside np.load.
-  monkeypatch.setenv(standin_data.DATA_ENV, str(tmp_path))
-  path = standin_data.dsprites_path()
+  monkeypatch.setenv(files.DATA_ENV, str(tmp_path))
+  path = files.dsprites_path()
   os.makedirs(os.path.dirname(path))
   header = io.BytesIO()
   np.lib.format.write_array_header_1_0(header, {
       "descr": "|u1", "fortran_order": False,
-      "shape": (standin_data.DSPRITES_NUM_IMAGES, 64, 64)})
+      "shape": (files.DSPRITES_NUM_IMAGES, 64, 64)})
   with zipfile.ZipFile(path, "w") as npz:
     npz.writestr("imgs.npy", header.getvalue() + b"\x00" * 1000)
   with pytest.raises(ValueError, match=re.escape(path) + " could not be read by "
                      "dlib's dSprites loader .* may be truncated or not the official one. "
                      "Download it again"):
     named_data.get_named_ground_truth_data("dsprites_full")
+
+
+def test_every_plugin_name_is_registered_with_dlib_and_knows_its_files():
+  assert set(compat.PLUGIN_DATASETS) == set(plugin_named_data.FACTORIES)
+  for name in plugin_named_data.FACTORIES:
+    files.dataset_files(name)  # Raises for a name without an entry.
+
+
+def test_dataset_files_name_each_file_or_none(tmp_path):
+  root = str(tmp_path)
+  assert files.dataset_files("synthetic_squares", root) == ()
+  assert files.dataset_files("synthetic_squares_32", root) == ()
+  for name in ("dsprites_full", "dsprites_noshape", "color_dsprites",
+               "noisy_dsprites"):
+    assert files.dataset_files(name, root) == (os.path.join(
+        root, "dsprites", "dsprites_ndarray_co1sh3sc6or40x32y32_64x64.npz"),)
+    assert files.file_data_set(name) == "dsprites"
+  npz, h5 = files.dataset_files("shapes3d", root)
+  assert npz == files.shapes3d_npz_path(root) and npz.endswith(".npz")
+  assert h5 == os.path.join(root, "3dshapes", "3dshapes.h5")
+  with pytest.raises(ValueError, match=r"'cars3d'.*Known names: .*dsprites_full"):
+    files.dataset_files("cars3d")
+
+
+def test_dataset_files_default_to_the_data_root_of_now(tmp_path, monkeypatch):
+  monkeypatch.setenv(files.DATA_ENV, str(tmp_path))
+  assert files.dataset_files("dsprites_full") == (
+      files.dsprites_path(str(tmp_path)),)
+  monkeypatch.delenv(files.DATA_ENV)
+  assert files.data_dir() == "."
+
+
+def test_loaders_and_files_do_not_import_the_writers():
+  completed = subprocess.run([sys.executable, "-c", """
+import sys
+from mine_plugin.data import files
+assert 'tensorflow' not in sys.modules
+from mine_plugin.data.ground_truth import named_data
+print(sorted(m for m in sys.modules if 'standin_data' in m))
+"""], capture_output=True, text=True, check=False)
+  assert completed.returncode == 0, completed.stderr[-2000:]
+  assert completed.stdout.strip().splitlines()[-1] == "[]"

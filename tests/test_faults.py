@@ -16,9 +16,9 @@ import time
 
 from disentanglement_lib.utils import resources
 from mine_plugin import compat
-from mine_plugin import ownership
 from mine_plugin import pipeline
 from mine_plugin import runner
+from mine_plugin.runner import ownership
 import pytest
 
 TRAIN_TEST_GIN = resources.get_file(

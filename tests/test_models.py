@@ -1,10 +1,13 @@
-"""Tests of mine_plugin.methods.unsupervised.penalized_vae: loss composition, optimizer/variable separation,
-TF-Hub export, NaN handling, equality with dlib's beta-VAE, and dlib's pipeline."""
+"""Tests of penalized_vae and its models (mine_tc_vae, pairwise_mi_vae,
+lambda_beta_vae in mine_plugin.methods.unsupervised): loss composition,
+optimizer/variable separation, TF-Hub export, NaN handling, equality with dlib's
+beta-VAE, and dlib's pipeline."""
 import concurrent.futures
 import json
 import math
 import os
 import pathlib
+import re
 
 from disentanglement_lib.methods.unsupervised import gaussian_encoder_model
 from disentanglement_lib.methods.unsupervised import train  # pylint: disable=unused-import
@@ -12,13 +15,17 @@ from disentanglement_lib.methods.unsupervised import vae
 import gin
 from mine_plugin.methods.shared import critic_tracking
 from mine_plugin.methods.shared import estimators
+from mine_plugin.methods.unsupervised import lambda_beta_vae
+from mine_plugin.methods.unsupervised import mine_tc_vae
+from mine_plugin.methods.unsupervised import pairwise_mi_vae
 from mine_plugin.methods.unsupervised import penalized_vae
 from mine_plugin import pipeline
+from mine_plugin.config import gin_files
 import numpy as np
 import pytest
 import tensorflow.compat.v1 as tf
 
-GIN_CONFIGS = pathlib.Path(pipeline.GIN_CONFIGS)
+GIN_CONFIGS = pathlib.Path(gin_files.GIN_CONFIGS)
 SHAPE = [64, 64, 1]
 TRAIN = tf.estimator.ModeKeys.TRAIN
 
@@ -52,7 +59,11 @@ class Built(object):
       self.spec = model.model_fn(tf.constant(batch() if features is None
                                              else features),
                                  None, TRAIN, {})
-      self.logs = self.spec.training_hooks[0]._tensors  # pylint: disable=protected-access
+      # The model's logs (name -> tensor); None for a dlib model, whose logging
+      # hook keeps its tensors private.
+      hook = self.spec.training_hooks[0]
+      self.logs = (hook.logs if isinstance(hook, penalized_vae.LoggingHook)
+                   else None)
       self.session = tf.Session(graph=self.graph)
       self.session.run(tf.global_variables_initializer())
       if checkpoint is not None:
@@ -73,11 +84,11 @@ class Built(object):
 
 
 def mine_models():
-  return [penalized_vae.MineTCVAE(beta=6., estimator="mine"),
-          penalized_vae.MineTCVAE(beta=6., estimator="density_ratio"),
-          penalized_vae.PairwiseMIVAE(lam=1., estimator="mine"),
-          penalized_vae.PairwiseMIVAE(lam=1., estimator="density_ratio"),
-          penalized_vae.PairwiseMIVAE(lam=1., estimator="club")]
+  return [mine_tc_vae.MineTCVAE(beta=6., estimator="mine"),
+          mine_tc_vae.MineTCVAE(beta=6., estimator="density_ratio"),
+          pairwise_mi_vae.PairwiseMIVAE(lam=1., estimator="mine"),
+          pairwise_mi_vae.PairwiseMIVAE(lam=1., estimator="density_ratio"),
+          pairwise_mi_vae.PairwiseMIVAE(lam=1., estimator="club")]
 
 
 MINE_MODEL_IDS = ["tc_mine", "tc_density_ratio", "pairwise_mine",
@@ -107,7 +118,7 @@ def test_vae_and_critic_optimizers_update_disjoint_variables(model):
 
 
 def test_inner_critic_steps_run_once_each_and_the_global_step_once():
-  built = Built(penalized_vae.MineTCVAE(beta=6., estimator="mine", inner_steps=3))
+  built = Built(mine_tc_vae.MineTCVAE(beta=6., estimator="mine", inner_steps=3))
   built.run(built.spec.train_op)
   with built.graph.as_default():
     powers = sorted(built.run([v for v in tf.global_variables()
@@ -144,11 +155,11 @@ def test_lambda_zero_gives_dlibs_beta_vae_loss_exactly(tmp_path):
   dlib = Built(vae.BetaVAE(beta=4.), features, seed=3)
   dlib_loss = dlib.run(dlib.spec.loss)
   weights = dlib.save(str(tmp_path / "beta_vae"))
-  ours = Built(penalized_vae.LambdaBetaVAE(beta=4., lam=0.), features, seed=3,
+  ours = Built(lambda_beta_vae.LambdaBetaVAE(beta=4., lam=0.), features, seed=3,
                checkpoint=weights)
   assert ours.run(ours.spec.loss) == dlib_loss
   # ... and lam > 0 adds exactly lam * the logged L2 term on the same sample.
-  lam = Built(penalized_vae.LambdaBetaVAE(beta=4., lam=2.5), features, seed=3,
+  lam = Built(lambda_beta_vae.LambdaBetaVAE(beta=4., lam=2.5), features, seed=3,
               checkpoint=weights)
   loss, l2 = lam.run([lam.spec.loss, lam.logs["reconstruction_l2"]])
   assert loss == pytest.approx(dlib_loss + 2.5 * l2, rel=1e-6)
@@ -160,8 +171,8 @@ def test_reconstruction_l2_is_the_squared_error_of_the_bernoulli_mean():
   logits = rng.randn(3, 4, 4, 1).astype(np.float32)
   with tf.Graph().as_default(), tf.Session() as session:
     outputs = penalized_vae.VAEOutputs(tf.constant(x), tf.constant(logits),
-                                *([None] * 5))
-    terms = penalized_vae.ReconstructionL2(0.5)(outputs, True)
+                                       *([None] * 5))
+    terms = lambda_beta_vae.ReconstructionL2(0.5)(outputs, True)
     loss, logged = session.run([terms.loss, terms.logs["reconstruction_l2"]])
   expected = np.mean(np.sum((x - 1. / (1. + np.exp(-logits))) ** 2, axis=(1, 2, 3)))
   assert logged == pytest.approx(expected, rel=1e-5)
@@ -170,16 +181,18 @@ def test_reconstruction_l2_is_the_squared_error_of_the_bernoulli_mean():
 
 
 @pytest.mark.parametrize("model,weight,log", [
-    (penalized_vae.MineTCVAE(beta=6., estimator="mine", warmup_steps=0), 5., "tc_mine"),
-    (penalized_vae.MineTCVAE(beta=3., estimator="mine", bound="nwj", warmup_steps=0), 2.,
+    (mine_tc_vae.MineTCVAE(beta=6., estimator="mine", warmup_steps=0), 5.,
      "tc_mine"),
-    (penalized_vae.MineTCVAE(beta=6., warmup_steps=0), 5., "tc_density_ratio"),
-    (penalized_vae.PairwiseMIVAE(beta=2., lam=3.), 3., "pairwise_mi"),
-    (penalized_vae.PairwiseMIVAE(beta=2., lam=3., estimator="mine", warmup_steps=0), 3.,
-     "pairwise_mi_mine"),
-    (penalized_vae.PairwiseMIVAE(beta=2., lam=3., estimator="density_ratio",
-                          warmup_steps=0), 3., "pairwise_mi_density_ratio"),
-    (penalized_vae.LambdaBetaVAE(beta=4., lam=0.5), 0.5, "reconstruction_l2"),
+    (mine_tc_vae.MineTCVAE(beta=3., estimator="mine", bound="nwj",
+                           warmup_steps=0), 2., "tc_mine"),
+    (mine_tc_vae.MineTCVAE(beta=6., warmup_steps=0), 5., "tc_density_ratio"),
+    (pairwise_mi_vae.PairwiseMIVAE(beta=2., lam=3.), 3., "pairwise_mi"),
+    (pairwise_mi_vae.PairwiseMIVAE(beta=2., lam=3., estimator="mine",
+                                   warmup_steps=0), 3., "pairwise_mi_mine"),
+    (pairwise_mi_vae.PairwiseMIVAE(beta=2., lam=3., estimator="density_ratio",
+                                   warmup_steps=0), 3.,
+     "pairwise_mi_density_ratio"),
+    (lambda_beta_vae.LambdaBetaVAE(beta=4., lam=0.5), 0.5, "reconstruction_l2"),
 ], ids=["mine_tc", "mine_tc_nwj", "density_ratio_tc", "pairwise_mws",
         "pairwise_mine", "pairwise_density_ratio", "lambda_beta"])
 def test_loss_is_reconstruction_plus_beta_kl_plus_weighted_penalty(model, weight,
@@ -198,7 +211,7 @@ def test_loss_is_reconstruction_plus_beta_kl_plus_weighted_penalty(model, weight
 def test_warmup_switches_the_penalty_on_at_its_step(warmup_steps):
   # Off before global step `warmup_steps`, on from it; the estimate and its
   # reference are logged either way.
-  built = Built(penalized_vae.MineTCVAE(beta=6., warmup_steps=warmup_steps))
+  built = Built(mine_tc_vae.MineTCVAE(beta=6., warmup_steps=warmup_steps))
   for step in sorted({max(warmup_steps - 1, 0), warmup_steps}):
     with built.graph.as_default():
       built.run(built.global_step.assign(step))
@@ -218,7 +231,7 @@ def test_tc_reference_is_dlibs_total_correlation_plus_its_constant():
   z_logvar = rng.randn(5, 3) * 0.1
   with tf.Graph().as_default(), tf.Session() as session:
     args = [tf.constant(a, tf.float32) for a in (z, z_mean, z_logvar)]
-    ours, dlib = session.run([penalized_vae.total_correlation_mws(*args),
+    ours, dlib = session.run([mine_tc_vae.total_correlation_mws(*args),
                               vae.total_correlation(*args)])
   assert ours == pytest.approx(dlib + 2. * math.log(5.), rel=1e-5)
 
@@ -242,7 +255,7 @@ def test_variables_outside_every_optimizer_scope_are_an_error():
 
 def test_nan_in_the_critic_stops_training_and_names_the_term():
   exploding = lambda inputs: tf.exp(1e4 * estimators.mlp_critic(inputs) + 1e4)
-  model = penalized_vae.MineTCVAE(beta=6., estimator="mine")
+  model = mine_tc_vae.MineTCVAE(beta=6., estimator="mine")
   model.penalty.critic.critic_fn = exploding
   built = Built(model)
   before = built.values(("encoder/", "tc_critic/"))
@@ -259,7 +272,8 @@ def test_pair_samples_feed_every_pair_with_its_id_through_one_batch():
   z_np = np.arange(12, dtype=np.float32).reshape(4, 3)
   with tf.Graph().as_default(), tf.Session() as session:
     joint, marginal = session.run(
-        penalized_vae.PairwiseCriticMutualInformation.pair_samples(tf.constant(z_np)))
+        pairwise_mi_vae.PairwiseCriticMutualInformation.pair_samples(
+            tf.constant(z_np)))
   first, second = estimators.pairs(3)  # (0,1), (0,2), (1,2)
   assert joint.shape == marginal.shape == (4, 3, 2 + 3)
   np.testing.assert_array_equal(joint[:, :, 0], z_np[:, first])
@@ -276,37 +290,38 @@ def test_pair_samples_feed_every_pair_with_its_id_through_one_batch():
 
 def test_invalid_settings_name_the_value_and_the_valid_ones():
   with pytest.raises(ValueError, match="'mws', 'mine', 'density_ratio', 'club'"):
-    penalized_vae.PairwiseMIVAE(lam=1., estimator="kde")
+    pairwise_mi_vae.PairwiseMIVAE(lam=1., estimator="kde")
   with pytest.raises(ValueError, match="'mine', 'density_ratio'"):
-    penalized_vae.MineTCVAE(beta=6., estimator="mws")
+    mine_tc_vae.MineTCVAE(beta=6., estimator="mws")
   # vCLUB estimates the MI of two variables: not TC.
   with pytest.raises(ValueError, match="'club' for MineTotalCorrelation; valid: "
                      "'mine', 'density_ratio'"):
-    penalized_vae.MineTCVAE(beta=6., estimator="club")
+    mine_tc_vae.MineTCVAE(beta=6., estimator="club")
   with pytest.raises(ValueError, match="bound='nwj' applies to estimator 'mine' "
                      "only; the 'club' critic"):
-    penalized_vae.PairwiseMIVAE(lam=1., estimator="club", bound="nwj")
+    pairwise_mi_vae.PairwiseMIVAE(lam=1., estimator="club", bound="nwj")
   with pytest.raises(ValueError, match="warmup_steps must be an integer >= 0"):
-    penalized_vae.PairwiseMIVAE(lam=1., estimator="density_ratio", warmup_steps=-1)
+    pairwise_mi_vae.PairwiseMIVAE(lam=1., estimator="density_ratio", warmup_steps=-1)
   with pytest.raises(ValueError, match="bound='nwj' applies to estimator 'mine'"):
-    penalized_vae.MineTCVAE(beta=6., estimator="density_ratio", bound="nwj")
+    mine_tc_vae.MineTCVAE(beta=6., estimator="density_ratio", bound="nwj")
   with pytest.raises(ValueError, match="inner_steps must be an integer >= 1"):
-    penalized_vae.MineTCVAE(beta=6., inner_steps=0)
+    mine_tc_vae.MineTCVAE(beta=6., inner_steps=0)
   with pytest.raises(ValueError, match="'dv', 'nwj'"):
-    penalized_vae.MineTCVAE(beta=6., bound="infonce")
-  with pytest.raises(TypeError, match="must be a mine_plugin.methods.unsupervised.penalized_vae.Penalty"):
+    mine_tc_vae.MineTCVAE(beta=6., bound="infonce")
+  with pytest.raises(TypeError, match="must be a mine_plugin.methods.unsupervised."
+                     "penalized_vae.Penalty"):
     penalized_vae.PenalizedVAE(penalty="tc")
   with pytest.raises(ValueError, match=r"pairwise_mi_vae.lam must be a finite "
                      r"number >= 0, got 'x' \(a str\)"):
-    penalized_vae.PairwiseMIVAE(lam="x")
+    pairwise_mi_vae.PairwiseMIVAE(lam="x")
   with pytest.raises(ValueError, match="pairwise_mi_vae.lam must be a finite "
                      "number >= 0, got -1"):
-    penalized_vae.PairwiseMIVAE(lam=-1.)
+    pairwise_mi_vae.PairwiseMIVAE(lam=-1.)
   with pytest.raises(ValueError, match="lambda_beta_vae.lam .* got nan"):
-    penalized_vae.LambdaBetaVAE(beta=1., lam=float("nan"))
+    lambda_beta_vae.LambdaBetaVAE(beta=1., lam=float("nan"))
   with pytest.raises(ValueError, match="mine_tc_vae.beta must be a finite number "
                      ">= 1, got 0.5"):
-    penalized_vae.MineTCVAE(beta=0.5)
+    mine_tc_vae.MineTCVAE(beta=0.5)
 
 
 def test_one_latent_dimension_is_an_error_for_the_pairwise_penalty():
@@ -314,23 +329,39 @@ def test_one_latent_dimension_is_an_error_for_the_pairwise_penalty():
   for estimator in ("mws", "density_ratio"):
     with pytest.raises(ValueError, match="needs >= 2 latent dimensions .* got "
                        "encoder.num_latent = 1"):
-      Built(penalized_vae.PairwiseMIVAE(lam=1., estimator=estimator))
+      Built(pairwise_mi_vae.PairwiseMIVAE(lam=1., estimator=estimator))
 
 
-def test_critic_settings_with_the_closed_form_estimator_warn(caplog):
-  with caplog.at_level("WARNING"):
-    penalized_vae.PairwiseMIVAE(lam=1., estimator="mws")
-  assert "has no critic" not in caplog.text
-  with caplog.at_level("WARNING"):
-    penalized_vae.PairwiseMIVAE(lam=1., estimator="mws", inner_steps=3, bound="nwj")
-  assert ("pairwise_mi_vae.estimator = 'mws' does not use "
-          "pairwise_mi_vae.bound, pairwise_mi_vae.inner_steps; they do nothing "
-          "here" in caplog.text)
-  with caplog.at_level("WARNING"):
-    penalized_vae.PairwiseMIVAE(lam=1., estimator="club", ema_decay=0.5)
-  assert ("pairwise_mi_vae.estimator = 'club' does not use "
-          "pairwise_mi_vae.ema_decay; it does nothing here (it would apply to "
-          "'mine' (bound 'dv'))" in caplog.text)
+@pytest.mark.parametrize("settings, unused", [
+    (dict(estimator="mws", inner_steps=3, bound="nwj"),
+     "pairwise_mi_vae.bound (= 'nwj'), pairwise_mi_vae.inner_steps (= 3); they "
+     "apply only to the critic estimators 'mine', 'density_ratio', 'club'"),
+    (dict(estimator="mws", warmup_steps=0), "pairwise_mi_vae.warmup_steps"),
+    (dict(estimator="club", ema_decay=0.5),
+     "pairwise_mi_vae.ema_decay (= 0.5); it applies only to estimator 'mine' "
+     "with bound 'dv'"),
+    (dict(estimator="density_ratio", ema_decay=0.5), "pairwise_mi_vae.ema_decay"),
+    (dict(estimator="mine", bound="nwj", ema_decay=0.5),
+     "pairwise_mi_vae.ema_decay"),
+], ids=["mws_bound_inner_steps", "mws_warmup", "club_ema", "density_ratio_ema",
+        "nwj_ema"])
+def test_a_setting_the_estimator_does_not_use_is_an_error(settings, unused):
+  with pytest.raises(ValueError, match=re.escape(
+      "pairwise_mi_vae.estimator = {!r} does not use {}".format(
+          settings["estimator"], unused))):
+    pairwise_mi_vae.PairwiseMIVAE(lam=1., **settings)
+
+
+def test_unused_settings_at_their_defaults_are_accepted():
+  # dlib's train.gin of a trained model lists every parameter, defaults included.
+  pairwise_mi_vae.PairwiseMIVAE(
+      lam=1., estimator="mws", bound="dv",
+      inner_steps=penalized_vae.DEFAULT_INNER_STEPS, ema_decay=0.99,
+      warmup_steps=penalized_vae.DEFAULT_WARMUP_STEPS)
+  for estimator in ("club", "density_ratio"):
+    pairwise_mi_vae.PairwiseMIVAE(lam=1., estimator=estimator, ema_decay=0.99)
+  model = pairwise_mi_vae.PairwiseMIVAE(lam=1., estimator="mine", ema_decay=0.5)
+  assert model.penalty.critic.ema_decay == 0.5
 
 
 MODEL_CONFIGS = {
@@ -472,7 +503,7 @@ def test_critic_follows_a_dependence_that_changes_while_it_trains(objective):
 
 def test_aggregate_posterior_samples_come_from_the_exported_encoder(pipelines):
   from disentanglement_lib.data.ground_truth import named_data  # pylint: disable=g-import-not-at-top
-  from mine_plugin import posterior_mi  # pylint: disable=g-import-not-at-top
+  from mine_plugin.evaluation import posterior_mi  # pylint: disable=g-import-not-at-top
   gin.clear_config()
   gin.parse_config_files_and_bindings([], ["dataset.name='synthetic_squares_32'"])
   data = named_data.get_named_ground_truth_data()

@@ -1,7 +1,9 @@
-"""dlib's console scripts end to end under the plugin: train -> postprocess -> evaluate -> visualize.
+"""dlib's chain end to end under the plugin: train, visualize, postprocess, evaluate.
 
-Everything runs as subprocesses of dlib's unchanged scripts (mine_plugin.pipeline),
-for a handful of training steps, and checks the files dlib writes.
+`pipeline.run_pipeline` runs, in a fresh process and for a handful of training steps,
+the dlib functions that dlib's console scripts call; dlib's unchanged console scripts
+run here too (dlib_aggregate_results, dlib_visualize_dataset, dlib_train's errors).
+The tests check the files dlib writes.
 """
 import glob
 import json
@@ -12,6 +14,7 @@ import numpy as np
 import pytest
 
 from mine_plugin import pipeline
+from mine_plugin.config import gin_files
 
 # A few steps, small batches and small metric samples: this checks the plumbing,
 # not the scores.
@@ -24,7 +27,7 @@ def pipeline_run(tmp_path_factory):
   model_dir = str(tmp_path_factory.mktemp("e2e") / "run")
   return pipeline.run_pipeline(
       model_dir,
-      [pipeline.gin_config("shared.gin"), pipeline.gin_config("tests/pipeline_test.gin")],
+      [gin_files.plugin_config("shared.gin"), gin_files.plugin_config("tests/pipeline_test.gin")],
       QUICK_TRAIN, postprocess=("mean", "sampled"), metrics=("mig", "dci"),
       metric_bindings=QUICK_METRICS, visualize=True)
 
@@ -100,8 +103,19 @@ def test_existing_model_dir_is_never_overwritten(pipeline_run):
   before = sorted(os.listdir(pipeline_run.model_dir))
   with pytest.raises(FileExistsError, match="already exists"):
     pipeline.run_pipeline(pipeline_run.model_dir,
-                          [pipeline.gin_config("shared.gin")])
+                          [gin_files.plugin_config("shared.gin")])
   assert sorted(os.listdir(pipeline_run.model_dir)) == before
+
+
+def test_a_failed_run_raises_with_dlibs_error_and_keeps_its_log(tmp_path):
+  model_dir = str(tmp_path / "bad")
+  with pytest.raises(RuntimeError, match="mine_plugin.pipeline failed with exit "
+                     "code 1") as error:
+    pipeline.run_pipeline(model_dir, [gin_files.plugin_config("shared.gin")],
+                          ["model.model=@no_such_model()"])
+  assert "No configurable matching reference '@no_such_model()'" in str(error.value)
+  with open(os.path.join(model_dir, pipeline.LOG)) as log:
+    assert "Training with " + gin_files.plugin_config("shared.gin") in log.read()
 
 
 def _dlib_error(script, flags):
@@ -117,7 +131,7 @@ def _dlib_error(script, flags):
 
 
 def test_dlib_errors_come_through_unchanged(tmp_path):
-  shared = "--gin_config=" + pipeline.gin_config("shared.gin")
+  shared = "--gin_config=" + gin_files.plugin_config("shared.gin")
   assert ("ValueError: No configurable matching reference '@no_such_model()'." ==
           _dlib_error("dlib_train", [
               "--model_dir=" + str(tmp_path / "a"), shared,

@@ -51,6 +51,23 @@ def toy_study(tmp_path):
   return path, study
 
 
+def test_beta_curves_follow_the_studies_beta_sweeps():
+  # The families swept over a beta (mine_plugin.config.sweeps), each its parameter.
+  assert report.BETA_PARAMETERS == {
+      "beta_vae": "vae.beta", "beta_tc_vae": "beta_tc_vae.beta",
+      "lambda_beta_vae": "lambda_beta_vae.beta", "mine_tc_vae": "mine_tc_vae.beta"}
+
+
+def test_reports_do_not_load_tensorflow():
+  completed = subprocess.run(
+      [sys.executable, "-c",
+       "import sys\n"
+       "from mine_plugin.reports import report, reproductions\n"
+       "assert 'tensorflow' not in sys.modules, sorted(sys.modules)"],
+      capture_output=True, text=True)
+  assert completed.returncode == 0, completed.stderr[-2000:]
+
+
 def test_beta_is_read_for_each_score(toy_study):
   frame = compare.load_results(toy_study[0])
   table = report.with_beta(frame, compare.scores(frame))

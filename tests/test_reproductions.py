@@ -1,8 +1,10 @@
-"""mine_plugin.reports.reproductions: the reproductions page from studies' results."""
+"""mine_plugin.reports.reproductions and its verdict rules (verdicts.py): the
+reproductions page from studies' results."""
 import json
 import os
 
 from mine_plugin.reports import reproductions
+from mine_plugin.reports import verdicts
 import numpy as np
 import pandas as pd
 import pytest
@@ -32,27 +34,26 @@ def _write(records, path):
   pd.DataFrame(records).to_json(path)
 
 
-def test_welch_interval_closed_form():
-  # Equal variances and sizes: df = 2 (n - 1) = 4, se = sqrt(2 s^2 / n).
-  method, baseline = np.array([1., 2., 3.]), np.array([0., 1., 2.])
-  low, high = reproductions.welch_interval(method, baseline)
-  half = 2.7764451 * np.sqrt(2. / 3.)  # t_0.975(4) = 2.7764451
-  assert (low, high) == pytest.approx((1. - half, 1. + half), rel=1e-6)
-
-
 def test_mean_sd_counts_scores_that_are_not_finite():
-  assert reproductions.mean_sd([.1, .3, np.nan]) == "0.200 ± 0.141 (n=2 + 1 NaN/inf)"
-  assert reproductions.mean_sd([np.inf]) == "— (n=0 + 1 NaN/inf)"
+  assert reproductions.format_mean_sd([.1, .3, np.nan]) == (
+      "0.200 ± 0.141 (n=2 + 1 NaN/inf)")
+  assert reproductions.format_mean_sd([np.inf]) == "— (n=0 + 1 NaN/inf)"
+  assert reproductions.format_mean_sd([]) == "—"
+
+
+def test_interval_needs_five_finite_scores():
+  assert reproductions.format_interval([.1, .2, .3, .4, np.nan]) == "n < 5"
+  assert reproductions.format_interval([.3] * 5) == "[0.300, 0.300]"
 
 
 def test_verdict_difference_follows_its_rule():
-  verdict, difference = reproductions.verdict_difference(
+  verdict, difference = verdicts.verdict_difference(
       [.50, .52, .48, .51, .49], [.30, .31, .29, .30, .30])
   assert verdict == "reproduced" and difference == pytest.approx(.2)
-  verdict, difference = reproductions.verdict_difference([.2, .6, .4], [.1, .5, .5])
+  verdict, difference = verdicts.verdict_difference([.2, .6, .4], [.1, .5, .5])
   assert verdict.startswith("partly") and difference == pytest.approx(1 / 30)
-  assert reproductions.verdict_difference([.1, .2], [.3, .4])[0] == "not reproduced"
-  assert reproductions.verdict_difference([.1], [.3, .4])[0] == "not enough runs"
+  assert verdicts.verdict_difference([.1, .2], [.3, .4])[0] == "not reproduced"
+  assert verdicts.verdict_difference([.1], [.3, .4])[0] == "not enough runs"
 
 
 def _lambda_beta_runs(high_zero, high_eight):
@@ -69,7 +70,7 @@ def _lambda_beta_runs(high_zero, high_eight):
 
 def test_lambda_beta_verdict_needs_the_collapse_and_the_paired_gain():
   runs = _lambda_beta_runs([.2, .2, .2], [.38, .39, .40])
-  verdict, zero, eight, paired = reproductions.verdict_lambda_beta(
+  verdict, zero, eight, paired = verdicts.verdict_lambda_beta(
       runs, "squares", "MIG", 32.)
   assert verdict == "reproduced"
   assert zero == pytest.approx(-50.) and eight == pytest.approx(-2.5)
@@ -77,17 +78,17 @@ def test_lambda_beta_verdict_needs_the_collapse_and_the_paired_gain():
   # Collapse; lambda = 8 above lambda = 0 on every seed but still 12.5 % down:
   # not kept, partly.
   runs = _lambda_beta_runs([.2, .2, .2], [.3, .35, .4])
-  assert reproductions.verdict_lambda_beta(runs, "squares", "MIG", 32.)[0] == (
+  assert verdicts.verdict_lambda_beta(runs, "squares", "MIG", 32.)[0] == (
       "partly")
   # Collapse, and lambda = 8 loses on one seed: partly.
   runs = _lambda_beta_runs([.2, .2, .2], [.45, .1, .45])
-  assert reproductions.verdict_lambda_beta(runs, "squares", "MIG", 32.)[0] == (
+  assert verdicts.verdict_lambda_beta(runs, "squares", "MIG", 32.)[0] == (
       "partly")
   # No collapse (-5 %) and no gain: not reproduced.
   runs = _lambda_beta_runs([.38, .38, .38], [.3, .3, .3])
-  assert reproductions.verdict_lambda_beta(runs, "squares", "MIG", 32.)[0] == (
+  assert verdicts.verdict_lambda_beta(runs, "squares", "MIG", 32.)[0] == (
       "not reproduced")
-  assert reproductions.verdict_lambda_beta(runs, "other", "MIG", 32.)[0] == (
+  assert verdicts.verdict_lambda_beta(runs, "other", "MIG", 32.)[0] == (
       "not enough runs")
 
 
@@ -151,6 +152,9 @@ def test_page_from_results(tmp_path):
   assert "squares: `attention_mine_vae` vs `beta_vae`, BetaVAE score: **not " \
       "reproduced**" in page
   assert "| squares | `attention_mine_vae` | 0 | f0 1.5, nuisance 0.5 |" in page
+  # The studies' own data sets (mine_plugin.config.sweeps) without results are named.
+  assert ("No results yet for synthetic_squares_32, dsprites_full: those models are "
+          "registered") in page
   for figure in ("mi_constrained.png", "lambda_beta.png",
                  "allocator_ablation.png"):
     assert os.path.getsize(os.path.join(docs, "reproductions", figure)) > 1000

@@ -1,17 +1,24 @@
-"""Tests for mine_plugin/runner.py on 2-model studies that train for two steps."""
+"""Tests for mine_plugin/runner/ on 2-model studies that train for two steps."""
 import json
 import os
 import shutil
 import sys
 
+import numpy as np
+import pandas as pd
 import pytest
 
 from disentanglement_lib.utils import aggregate_results
+from mine_plugin import pipeline
 from mine_plugin import runner
+from mine_plugin.runner import cli
+from mine_plugin.runner import job_spec
 
 FIXTURES = os.path.join(os.path.dirname(__file__), "fixtures")
 TOY = "toy_study:STUDY"  # tests/fixtures/toy_study.py
-TOY_ENV = {"PYTHONPATH": FIXTURES}
+# The models' processes import the toy study, and the same mine_plugin as this one.
+TOY_ENV = {"PYTHONPATH": os.pathsep.join(
+    p for p in (FIXTURES, os.environ.get("PYTHONPATH")) if p)}
 # The runner loads the study in this process too.
 sys.path.insert(0, FIXTURES)
 
@@ -47,6 +54,60 @@ def test_runs_every_model_and_aggregates_in_dlib_format(smoke_run):
       assert "Computing metric sap_score on sampled" in f.read()
 
 
+def test_results_json_is_what_dlib_aggregate_results_writes(smoke_run, tmp_path):
+  output = smoke_run[0]
+  dlib_output = str(tmp_path / "dlib_results.json")
+  pipeline.run_dlib("dlib_aggregate_results", [
+      "--result_file_pattern=" + os.path.join(
+          output, "*", "metrics", "*", "*", "results", "aggregate", "evaluation.json"),
+      "--output_path=" + dlib_output])
+  ours, dlib = (aggregate_results.load_aggregated_json_results(path)
+                .sort_values("path").reset_index(drop=True)
+                for path in (os.path.join(output, runner.AGGREGATE), dlib_output))
+  assert len(ours) == 8
+  # The same records, columns and values; only the order of the files differs
+  # (dlib's follows its glob, the runner's the model numbers).
+  pd.testing.assert_frame_equal(ours, dlib, check_like=True)
+
+
+def test_a_model_process_rebuilds_the_runners_job_from_its_command():
+  study = runner.load_study("mine_plugin_smoke")
+  job = job_spec.model_job("mine_plugin_smoke", study, 1, "/study/1",
+                           ["model.training_steps = 5"], ["mig.num_train = 50"],
+                           visualize=False, env={"SOME": "variable"})
+  command = cli.model_command(job)
+  assert command[1:3] == ["-m", "mine_plugin.runner"]
+  _, rebuilt = cli.parse_model_command(command[3:])
+  # The run settings the marker records are those the runner checks.
+  assert rebuilt == job._replace(env=None)
+  assert rebuilt.settings == {"study": "mine_plugin_smoke",
+                              "gin_bindings": ["model.training_steps = 5"],
+                              "metric_gin_bindings": ["mig.num_train = 50"],
+                              "visualize": False}
+
+
+def test_models_are_trained_with_dlib_reproduces_names_and_seeds(smoke_run):
+  output = smoke_run[0]
+  with open(os.path.join(output, "1", "model", "results", "json",
+                         "train_config.json")) as f:
+    train_config = json.load(f)
+  # dlib_reproduce's bindings come first; the study's own model.name then wins.
+  assert train_config["model.model_num"] == "1"
+  assert train_config["model.name"] == "'beta_tc_vae'"
+  # One RandomState(0) for the postprocessing configs, then the metrics, sorted.
+  random_state = np.random.RandomState(0)
+  post_seeds = [random_state.randint(2**32) for _ in ("mean", "sampled")]
+  for post, post_seed in zip(("mean", "sampled"), post_seeds):
+    for metric in ("mig", "sap_score"):
+      with open(os.path.join(output, "1", "metrics", post, metric, "results",
+                             "aggregate", "evaluation.json")) as f:
+        record = json.load(f)
+      assert record["postprocess_config.postprocess.random_seed"] == str(post_seed)
+      assert record["evaluation_config.evaluation.random_seed"] == str(
+          random_state.randint(2**32))
+      assert record["evaluation_config.evaluation.name"] == "'{}'".format(metric)
+
+
 def test_rerun_skips_finished_models(smoke_run, tmp_path):
   output = _copy(smoke_run, tmp_path)
   outcomes = runner.run_study("mine_plugin_smoke", output, backend="serial",
@@ -58,7 +119,6 @@ def test_rerun_skips_finished_models(smoke_run, tmp_path):
 
 def test_a_run_killed_while_writing_results_leaves_the_previous_file_whole(
     smoke_run, tmp_path, monkeypatch):
-  import pandas as pd  # pylint: disable=g-import-not-at-top
   output = _copy(smoke_run, tmp_path)
   path = os.path.join(output, runner.AGGREGATE)
   with open(path, "rb") as f:
@@ -75,7 +135,8 @@ def test_a_run_killed_while_writing_results_leaves_the_previous_file_whole(
     runner.aggregate(output, expected, path)
   with open(path, "rb") as f:
     assert f.read() == before
-  assert not os.path.exists(path + ".tmp")
+  assert sorted(n for n in os.listdir(output) if n.startswith(runner.AGGREGATE)) == [
+      runner.AGGREGATE]
 
 
 def test_truncated_result_is_moved_aside_and_redone(smoke_run, tmp_path, capsys):

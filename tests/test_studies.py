@@ -7,8 +7,10 @@ import sys
 import pytest
 
 from disentanglement_lib.config import reproduce
-from mine_plugin.methods.unsupervised import penalized_vae
+from mine_plugin.config import gin_files
 from mine_plugin.config import studies
+from mine_plugin.config import sweeps
+from mine_plugin.methods.unsupervised import penalized_vae
 
 
 def test_studies_are_registered_with_dlib_reproduce():
@@ -22,8 +24,8 @@ def test_studies_are_registered_with_dlib_reproduce():
 def test_full_study_enumerates_datasets_models_grids_and_seeds():
   study = studies.STUDIES["mine_plugin_v1"]
   # 3 dlib baselines + 5 plugin configs, 6 hyperparameter values each.
-  assert len(studies.ALL_MODELS) == 8
-  assert len(study.config) == 3 * 8 * 6 * studies.NUM_SEEDS
+  assert len(sweeps.ALL_MODELS) == 8
+  assert len(study.config) == 3 * 8 * 6 * sweeps.NUM_SEEDS
   datasets = {c["dataset.name"] for c in study.config}
   assert datasets == {"synthetic_squares", "dsprites_full", "shapes3d"}
   names = {c["model.name"] for c in study.config}
@@ -33,12 +35,12 @@ def test_full_study_enumerates_datasets_models_grids_and_seeds():
   # Every (dataset, model, hyperparameter value) appears once per seed.
   keys = [tuple(sorted((k, v) for k, v in c.items() if k != "model.random_seed"))
           for c in study.config]
-  assert all(keys.count(k) == studies.NUM_SEEDS for k in set(keys))
+  assert all(keys.count(k) == sweeps.NUM_SEEDS for k in set(keys))
   # dlib's order (sweep.py): dataset, then model, then seed innermost.
   assert study.config[0] == {"dataset.name": "synthetic_squares",
                              "model.name": "beta_vae", "model.model": "@vae()",
                              "vae.beta": 1., "model.random_seed": 0}
-  assert study.config[studies.NUM_SEEDS + 3] == {
+  assert study.config[sweeps.NUM_SEEDS + 3] == {
       "dataset.name": "synthetic_squares", "model.name": "beta_vae",
       "model.model": "@vae()", "vae.beta": 2., "model.random_seed": 3}
   attention = [c for c in study.config if c["model.name"] == "attention_mine_vae"]
@@ -47,10 +49,13 @@ def test_full_study_enumerates_datasets_models_grids_and_seeds():
                                   ("shapes3d", 6)}
   factor = [c for c in study.config if c["model.name"] == "factor_vae"][0]
   assert factor["discriminator.discriminator_fn"] == "@fc_discriminator"
-  # Full metric settings, both representations.
-  assert [os.path.basename(p) for p in study.get_postprocess_config_files()] == [
-      "mean.gin", "sampled.gin"]
-  assert "mig.gin" in [os.path.basename(p) for p in study.get_eval_config_files()]
+  # dlib's own full metric settings, both representations.
+  assert study.get_postprocess_config_files() == [
+      gin_files.step_config("postprocess", name) for name in ("mean", "sampled")]
+  assert study.get_eval_config_files() == [
+      gin_files.step_config("metric", name) for name in (
+          "beta_vae_sklearn", "dci", "factor_vae_metric", "mig",
+          "modularity_explicitness", "sap_score", "unsupervised")]
 
 
 def test_dlib_baseline_bindings_use_dlib_models_on_shared_config():
@@ -65,7 +70,7 @@ def test_dlib_baseline_bindings_use_dlib_models_on_shared_config():
 def test_plugin_model_bindings_include_its_gin_file():
   study = studies.STUDIES["mine_plugin_v1"]
   num = [c["model.name"] for c in study.config].index("lambda_beta_vae")
-  model_file = os.path.join(str(studies.pipeline.GIN_CONFIGS), "models",
+  model_file = os.path.join(str(gin_files.GIN_CONFIGS), "models",
                             "lambda_beta_vae.gin")
   bindings, _ = study.get_model_config(num)
   assert bindings[0] == "include '{}'".format(model_file)
@@ -74,8 +79,8 @@ def test_plugin_model_bindings_include_its_gin_file():
 
 def test_swept_parameters_exist_in_the_plugin_model_configs():
   """Each plugin sweep names a parameter its own gin file binds (or its model takes)."""
-  for sweep in studies.PLUGIN_MODELS:
-    path = os.path.join(str(studies.pipeline.GIN_CONFIGS), "models",
+  for sweep in sweeps.PLUGIN_MODELS:
+    path = os.path.join(str(gin_files.GIN_CONFIGS), "models",
                         sweep.config + ".gin")
     with open(path) as f:  # every plugin sweep ships its gin file
       assert sweep.parameter in f.read(), (sweep.parameter, path)
@@ -88,10 +93,18 @@ def test_small_study_covers_the_comparisons():
   for beta in studies.SMALL_BETAS:
     assert ("beta_vae", beta) in pairs and ("lambda_beta_vae", beta) in pairs
   names = {c["model.name"] for c in study.config}
-  assert {m.name for m in studies.PLUGIN_MODELS} | {"beta_tc_vae"} <= names
+  assert {m.name for m in sweeps.PLUGIN_MODELS} | {"beta_tc_vae"} <= names
   assert {c["dataset.name"] for c in study.config} == {"synthetic_squares"}
   bindings, _ = study.get_model_config(0)
   assert "model.training_steps = {}".format(studies.SMALL_TRAINING_STEPS) in bindings
+  # The plugin's lighter metric configs; dlib's postprocessing.
+  assert [os.path.relpath(p, str(gin_files.GIN_CONFIGS))
+          for p in study.get_eval_config_files()] == [
+              os.path.join("mine_plugin_small", "metric_configs", name + ".gin")
+              for name in ("beta_vae_sklearn", "dci", "factor_vae_metric", "mig",
+                           "modularity_explicitness", "sap_score")]
+  assert study.get_postprocess_config_files() == studies.STUDIES[
+      "mine_plugin_v1"].get_postprocess_config_files()
 
 
 def test_unknown_model_num_and_study_name_are_explained():
@@ -265,7 +278,7 @@ def test_allocator_ablation_removes_only_the_allocator():
       assert bindings[0] == "include '{}'".format(
           studies.model_config_file("attention_mine_vae"))
       assert settings["attention_mine_vae.num_factors"] == str(
-          studies.NUM_FACTORS[dataset])
+          sweeps.NUM_FACTORS[dataset])
       # ... and the ablation differs only in the allocator and its two weights.
       if name == "attention_mine_vae_fixed":
         assert settings["attention_mine_vae.allocator"] == "'fixed'"

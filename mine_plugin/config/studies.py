@@ -14,9 +14,9 @@ trains, visualizes, postprocesses and evaluates model 3 of the study.
 
 Studies:
   mine_plugin_v1     the plugin's models and dlib's baselines (beta-VAE, beta-TCVAE,
-                     FactorVAE) x their hyperparameter grids x NUM_SEEDS seeds x
-                     synthetic_squares, dsprites_full, shapes3d; dlib's full metric
-                     configs (gin_configs/metrics/, unchanged from unsupervised_study_v1).
+                     FactorVAE) x their hyperparameter grids x sweeps.NUM_SEEDS seeds x
+                     synthetic_squares, dsprites_full, shapes3d; dlib's own
+                     unsupervised_study_v1 postprocessing and metric configs.
   mine_plugin_small  a handful of short runs on synthetic squares that finish on two
                      CPU cores in about an hour, with lighter metric configs.
   mine_plugin_mi_constrained  the MI-constrained VAE paper's setting (32x32 squares,
@@ -29,72 +29,23 @@ Studies:
 
 A plugin model is trained from `gin_configs/shared.gin` plus an `include` of its own
 `gin_configs/models/<config>.gin`, then the swept bindings; dlib's baselines use the same
-shared config with `model.model` bound to dlib's configurable.
+shared config with `model.model` bound to dlib's configurable. The model families and
+their grids are in mine_plugin.config.sweeps; the gin files are found by
+mine_plugin.config.gin_files.
 """
-import collections
-import os
-
 from disentanglement_lib.config import reproduce
 from disentanglement_lib.config import study
 from disentanglement_lib.utils import resources
 import disentanglement_lib.utils.hyperparams as h
 
-from mine_plugin import pipeline
+from mine_plugin.config import gin_files
+from mine_plugin.config import sweeps
 
-# dlib's study uses 50 seeds per setting; ten keep the full study at 1440 models.
-NUM_SEEDS = 10
-
-DATASETS = ("synthetic_squares", "dsprites_full", "shapes3d")
-
-# One model family of a sweep: `config` is the file under gin_configs/models/ (None for
-# a dlib model, which is selected by `model.model = <model_fn>` instead), `parameter`
-# the swept gin parameter and `values` its grid.
-ModelSweep = collections.namedtuple(
-    "ModelSweep", ["name", "config", "model_fn", "parameter", "values", "fixed"])
-
-
-def _dlib(name, model_fn, parameter, values, fixed=()):
-  return ModelSweep(name, None, model_fn, parameter, tuple(values), tuple(fixed))
-
-
-def _plugin(name, parameter, values, config=None, fixed=()):
-  return ModelSweep(name, config or name, None, parameter, tuple(values),
-                    tuple(fixed))
-
-
-# dlib's baselines with unsupervised_study_v1's grids (sweep.py, get_default_models).
-BETA_VAE = _dlib("beta_vae", "@vae()", "vae.beta", [1., 2., 4., 6., 8., 16.])
-BETA_TC_VAE = _dlib("beta_tc_vae", "@beta_tc_vae()", "beta_tc_vae.beta",
-                    [1., 2., 4., 6., 8., 10.])
-FACTOR_VAE = _dlib("factor_vae", "@factor_vae()", "factor_vae.gamma",
-                   [10., 20., 30., 40., 50., 100.],
-                   fixed=[("discriminator.discriminator_fn", "@fc_discriminator")])
-
-# The plugin's models. lambda_beta_vae shares beta-VAE's beta grid so that the two
-# can be compared at equal beta.
-LAMBDA_BETA_VAE = _plugin("lambda_beta_vae", "lambda_beta_vae.beta",
-                          [1., 2., 4., 6., 8., 16.])
-MINE_TC_VAE = _plugin("mine_tc_vae", "mine_tc_vae.beta", [1., 2., 4., 6., 8., 10.])
-# The pairwise-MI weight lam spans a factor 50 around 2.5 (which weighs the pairwise
-# terms as beta-TCVAE with beta = 6 weighs TC, by TC ~ sum_{i<j} I(z_i; z_j) for weak
-# dependence) up to the MI-constrained VAE paper's 10 (the configs' value); both
-# estimators (closed form and critic) share the grid.
-PAIRWISE_LAMS = [0.5, 1., 2.5, 5., 10., 25.]
-PAIRWISE_MI_VAE = _plugin("pairwise_mi_vae", "pairwise_mi_vae.lam", PAIRWISE_LAMS)
-PAIRWISE_MI_VAE_MINE = _plugin("pairwise_mi_vae_mine", "pairwise_mi_vae.lam",
-                               PAIRWISE_LAMS)
-# The MINE weight of attention_mine_vae, around its config's 1.
-ATTENTION_MINE_VAE = _plugin("attention_mine_vae", "attention_mine_vae.lam",
-                             [0.25, 0.5, 1., 2., 4., 8.])
-
-# attention_mine_vae allocates the latents to the data set's factors (plus a
-# nuisance slot), so its num_factors follows dataset.name.
-NUM_FACTORS = {"synthetic_squares": 3, "synthetic_squares_32": 3,
-               "dsprites_full": 5, "shapes3d": 6, "dummy_data": 10}
-
-ALL_MODELS = (BETA_VAE, BETA_TC_VAE, FACTOR_VAE, LAMBDA_BETA_VAE, MINE_TC_VAE,
-              PAIRWISE_MI_VAE, PAIRWISE_MI_VAE_MINE, ATTENTION_MINE_VAE)
-PLUGIN_MODELS = tuple(m for m in ALL_MODELS if m.config is not None)
+# unsupervised_study_v1's metrics less its two downstream-task configs (never part of
+# this study); mine_plugin_small's lighter configs are the same less `unsupervised`.
+FULL_METRICS = ("beta_vae_sklearn", "dci", "factor_vae_metric", "mig",
+                "modularity_explicitness", "sap_score", "unsupervised")
+SMALL_METRICS = tuple(m for m in FULL_METRICS if m != "unsupervised")
 
 
 def _model_configs(sweep, values=None):
@@ -111,7 +62,25 @@ def _model_configs(sweep, values=None):
 
 def model_config_file(config):
   """Absolute path of gin_configs/models/<config>.gin, with a clear error if missing."""
-  return pipeline.gin_config(os.path.join("models", config + ".gin"))
+  return gin_files.plugin_config("models/{}.gin".format(config))
+
+
+def _shared_config():
+  return gin_files.plugin_config("shared.gin")
+
+
+def _postprocess_configs(names=("mean", "sampled")):
+  """dlib's own unsupervised_study_v1 postprocessing configs."""
+  return [gin_files.step_config("postprocess", name) for name in names]
+
+
+def _metric_configs(names, settings=gin_files.UNSUPERVISED_STUDY_V1):
+  return [gin_files.step_config("metric", name, settings) for name in names]
+
+
+def _light_metrics(*names):
+  """mine_plugin_small's metric configs (fewer samples) of the given names."""
+  return _metric_configs(names, gin_files.MINE_PLUGIN_SMALL)
 
 
 class PluginStudy(study.Study):
@@ -135,8 +104,7 @@ class PluginStudy(study.Study):
     self.postprocess_configs = list(postprocess_configs)
     self.eval_configs = list(eval_configs)
     self.extra_bindings = list(extra_bindings)
-    self._model_files = {m.name: m.config for m in ALL_MODELS
-                         if m.config is not None}
+    self._model_files = {m.name: m.config for m in sweeps.PLUGIN_MODELS}
     self._model_files.update(model_files or {})
 
   def __len__(self):
@@ -173,24 +141,19 @@ def _product(datasets, models, num_seeds):
       h.sweep("model.random_seed", h.categorical(list(range(num_seeds)))),
   ])
   for config in configs:
-    if config["model.name"] == ATTENTION_MINE_VAE.name:
-      config["attention_mine_vae.num_factors"] = NUM_FACTORS[config["dataset.name"]]
+    if config["model.name"] == sweeps.ATTENTION_MINE_VAE.name:
+      config["attention_mine_vae.num_factors"] = sweeps.NUM_FACTORS[
+          config["dataset.name"]]
   return configs
 
 
-def _gin_files(folder):
-  """All .gin files of a folder under gin_configs/, sorted."""
-  directory = os.path.join(str(pipeline.GIN_CONFIGS), folder)
-  return sorted(os.path.join(directory, name) for name in os.listdir(directory)
-                if name.endswith(".gin"))
-
-
 def full_study():
-  """Every model x its grid x NUM_SEEDS seeds x DATASETS, dlib's metric settings."""
-  models = h.chainit([_model_configs(m) for m in ALL_MODELS])
-  return PluginStudy("mine_plugin_v1", _product(DATASETS, models, NUM_SEEDS),
-                     pipeline.gin_config("shared.gin"), _gin_files("postprocess"),
-                     _gin_files("metrics"))
+  """Every model x its grid x NUM_SEEDS seeds x DATASETS (sweeps), dlib's settings."""
+  models = h.chainit([_model_configs(m) for m in sweeps.ALL_MODELS])
+  return PluginStudy(
+      "mine_plugin_v1",
+      _product(sweeps.DATASETS, models, sweeps.NUM_SEEDS), _shared_config(),
+      _postprocess_configs(), _metric_configs(FULL_METRICS))
 
 
 # Short training for the small study: long enough for the models to separate on
@@ -202,18 +165,18 @@ SMALL_BETAS = [1., 4., 16.]
 def small_study():
   """beta-VAE vs lambda-beta-VAE across beta, beta-TCVAE, and each plugin model once."""
   models = h.chainit([
-      _model_configs(BETA_VAE, SMALL_BETAS),
-      _model_configs(LAMBDA_BETA_VAE, SMALL_BETAS),
-      _model_configs(BETA_TC_VAE, [6.]),
-      _model_configs(MINE_TC_VAE, [6.]),
-      _model_configs(PAIRWISE_MI_VAE, [2.5]),
-      _model_configs(PAIRWISE_MI_VAE_MINE, [2.5]),
-      _model_configs(ATTENTION_MINE_VAE, [1.]),
+      _model_configs(sweeps.BETA_VAE, SMALL_BETAS),
+      _model_configs(sweeps.LAMBDA_BETA_VAE, SMALL_BETAS),
+      _model_configs(sweeps.BETA_TC_VAE, [6.]),
+      _model_configs(sweeps.MINE_TC_VAE, [6.]),
+      _model_configs(sweeps.PAIRWISE_MI_VAE, [2.5]),
+      _model_configs(sweeps.PAIRWISE_MI_VAE_MINE, [2.5]),
+      _model_configs(sweeps.ATTENTION_MINE_VAE, [1.]),
   ])
   return PluginStudy(
       "mine_plugin_small", _product(["synthetic_squares"], models, 1),
-      pipeline.gin_config("shared.gin"), _gin_files("postprocess"),
-      _gin_files(os.path.join("mine_plugin_small", "metric_configs")),
+      _shared_config(), _postprocess_configs(),
+      _light_metrics(*SMALL_METRICS),
       extra_bindings=["model.training_steps = {}".format(SMALL_TRAINING_STEPS),
                       # dlib evaluates the ELBO on 1000 batches after training.
                       "model.eval_steps = 50"])
@@ -283,12 +246,9 @@ def mi_constrained_study():
   ])
   configs = h.chainit([h.product([seeds, models]), h.product([seeds, club]),
                        h.product([seeds, widening])])
-  metrics = os.path.join(str(pipeline.GIN_CONFIGS), "mine_plugin_small",
-                         "metric_configs")
   return PluginStudy(
-      "mine_plugin_mi_constrained", configs, pipeline.gin_config("shared.gin"),
-      [pipeline.gin_config("postprocess/mean.gin")],
-      [os.path.join(metrics, name) for name in ("mig.gin", "dci.gin")],
+      "mine_plugin_mi_constrained", configs, _shared_config(),
+      _postprocess_configs(["mean"]), _light_metrics("mig", "dci"),
       extra_bindings=[
           "dataset.name = 'synthetic_squares_32'",
           "encoder.encoder_fn = @conv_encoder_32",
@@ -319,12 +279,9 @@ def bf16_study():
   configs = h.product([
       h.sweep("model.random_seed", h.categorical(list(range(BF16_SEEDS)))),
       models])
-  metrics = os.path.join(str(pipeline.GIN_CONFIGS), "mine_plugin_small",
-                         "metric_configs")
   return PluginStudy(
-      "mine_plugin_bf16", configs, pipeline.gin_config("shared.gin"),
-      [pipeline.gin_config("postprocess/mean.gin")],
-      [os.path.join(metrics, name) for name in ("mig.gin", "dci.gin")],
+      "mine_plugin_bf16", configs, _shared_config(),
+      _postprocess_configs(["mean"]), _light_metrics("mig", "dci"),
       extra_bindings=[
           "dataset.name = 'synthetic_squares'",
           "vae/AdamOptimizer.learning_rate = 0.001",
@@ -338,28 +295,12 @@ def bf16_study():
 # 150k + 50k steps at Adam 1e-4 are scaled to what two CPU cores run in a session:
 # 1500 + 500 steps (the same 3 : 1 split) at Adam 1e-3. Their architecture (dlib's
 # conv encoder/decoder, 10 latents, batch 64); 32x32 squares use its 32x32 version.
-LAMBDA_BETA_BETAS = (1., 8., 32.)
+# The data sets, betas and seeds: sweeps.LAMBDA_BETA_DATASETS.
 LAMBDA_BETA_LAMBDAS = (0., 8.)
 LAMBDA_BETA_PRETRAINING_STEPS = 1500
 LAMBDA_BETA_CONTINUATION_STEPS = 500
-# Per data set: the betas, the number of seeds and the bindings that fit the data.
-# dSprites is a stand-in here (scripts/make_standin_data.py) and 2.5x slower at
-# 64x64: beta 1 and 32 and 3 seeds on it; 5 seeds on squares (bootstrap intervals).
-StudyData = collections.namedtuple("StudyData", ["name", "betas", "seeds", "fixed"])
-LAMBDA_BETA_DATASETS = (
-    StudyData("synthetic_squares_32", LAMBDA_BETA_BETAS, 5,
-              (("encoder.encoder_fn", "@conv_encoder_32"),
-               ("decoder.decoder_fn", "@deconv_decoder_32"))),
-    StudyData("dsprites_full", (1., 32.), 3, ()),
-)
 SHORT_RUN_BINDINGS = ["vae/AdamOptimizer.learning_rate = 0.001",
                       "model.eval_steps = 20"]
-
-
-def _light_metrics(*names):
-  directory = os.path.join(str(pipeline.GIN_CONFIGS), "mine_plugin_small",
-                           "metric_configs")
-  return [os.path.join(directory, name + ".gin") for name in names]
 
 
 def lambda_beta_study():
@@ -369,10 +310,10 @@ def lambda_beta_study():
   continuation (beta x seed x lambda, `lambda_beta_vae` with
   `warm_start.study_model` = its pre-training's number), so that a serial run
   meets each model's pre-training before it. On dSprites (stand-in) beta 1 and 32.
-  LAMBDA_BETA_DATASETS: 5 seeds on squares, 3 on the dSprites stand-in.
+  sweeps.LAMBDA_BETA_DATASETS: 5 seeds on squares, 3 on the dSprites stand-in.
   """
   configs = []
-  for dataset, betas, num_seeds, fixed in LAMBDA_BETA_DATASETS:
+  for dataset, betas, num_seeds, fixed in sweeps.LAMBDA_BETA_DATASETS:
     pretrained = {}
     for beta in betas:
       for seed in range(num_seeds):
@@ -394,9 +335,9 @@ def lambda_beta_study():
               ("model.training_steps", LAMBDA_BETA_CONTINUATION_STEPS)] +
                               list(fixed)))
   return PluginStudy(
-      "mine_plugin_lambda_beta", configs, pipeline.gin_config("shared.gin"),
-      [pipeline.gin_config("postprocess/mean.gin")],
-      _light_metrics("mig", "sap_score", "dci"), extra_bindings=SHORT_RUN_BINDINGS)
+      "mine_plugin_lambda_beta", configs, _shared_config(),
+      _postprocess_configs(["mean"]), _light_metrics("mig", "sap_score", "dci"),
+      extra_bindings=SHORT_RUN_BINDINGS)
 
 
 # The MINE Disentangle VAE's ablation (PAPERS.md): the model, the same model without
@@ -404,15 +345,15 @@ def lambda_beta_study():
 # its metrics (BetaVAE score, DCI completeness) and MIG. Its CelebA data cannot be had
 # here: 32x32 squares, then the dSprites stand-in.
 ABLATION_STEPS = 1500
-ABLATION_DATASETS = LAMBDA_BETA_DATASETS
 
 
 def allocator_ablation_study():
   """attention_mine_vae with and without its allocator, beta-VAE and VAE; seed-major."""
   configs = []
-  for dataset, _, num_seeds, fixed in ABLATION_DATASETS:
+  for dataset, _, num_seeds, fixed in sweeps.ABLATION_DATASETS:
     attention_config = [("model.model", "@attention_mine_vae()"),
-                        ("attention_mine_vae.num_factors", NUM_FACTORS[dataset])]
+                        ("attention_mine_vae.num_factors",
+                         sweeps.NUM_FACTORS[dataset])]
     models = (
         ("attention_mine_vae", attention_config),
         ("attention_mine_vae_fixed", attention_config + [
@@ -429,17 +370,16 @@ def allocator_ablation_study():
         config["model.name"] = name
         configs.append(config)
   return PluginStudy(
-      "mine_plugin_allocator_ablation", configs, pipeline.gin_config("shared.gin"),
-      [pipeline.gin_config("postprocess/mean.gin")],
-      _light_metrics("beta_vae_sklearn", "dci", "mig"),
+      "mine_plugin_allocator_ablation", configs, _shared_config(),
+      _postprocess_configs(["mean"]), _light_metrics("beta_vae_sklearn", "dci", "mig"),
       extra_bindings=SHORT_RUN_BINDINGS,
       model_files={"attention_mine_vae_fixed": "attention_mine_vae"})
 
 
 def smoke_study():
   """Two 2-step models on dlib's dummy_data with dlib's own test configs."""
-  models = h.chainit([_model_configs(BETA_VAE, [1.]),
-                      _model_configs(BETA_TC_VAE, [2.])])
+  models = h.chainit([_model_configs(sweeps.BETA_VAE, [1.]),
+                      _model_configs(sweeps.BETA_TC_VAE, [2.])])
   metrics = ["mig", "sap_score"]
   return PluginStudy(
       "mine_plugin_smoke", models,

@@ -11,7 +11,8 @@ Both sides are read in dlib's own formats:
 
 For each data set and metric, every model gets its median and interquartile range
 over its runs (all seeds and hyperparameters); each of our models also gets the
-percentile of its median among all reference scores of that data set and metric.
+percentile of its median among all reference scores of that data set and metric
+(both from mine_plugin.evaluation.statistics).
 """
 import collections
 import glob
@@ -21,7 +22,8 @@ import os
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+
+from mine_plugin.evaluation import statistics
 
 # Score columns, as (label, metric config name, key the metric writes): dlib's
 # evaluation/metrics/*.py. beta_vae_sklearn and factor_vae_metric both write
@@ -156,30 +158,6 @@ def scores(frame, metrics=None):
   return pd.concat(tables, ignore_index=True).drop(columns="metric_config")
 
 
-def percentile_of(value, reference):
-  """Percentage of reference scores below `value`, ties counted half.
-
-  The "mean" convention of scipy.stats.percentileofscore: 100 * (#below +
-  #equal / 2) / n, so a value equal to the reference median sits at 50.
-  """
-  return float(stats.percentileofscore(np.asarray(reference, dtype=float), value,
-                                       kind="mean"))
-
-
-def _summary(values):
-  """(n finite, median, q25, q75, n not finite) of scores; NaN quartiles if none.
-
-  Quartiles with numpy's default linear interpolation (Hyndman & Fan type 7), over
-  the finite scores; NaN and inf scores are counted, not dropped silently.
-  """
-  values = np.asarray(values, dtype=float)
-  finite = values[np.isfinite(values)]
-  if not len(finite):
-    return 0, np.nan, np.nan, np.nan, len(values)
-  q25, median, q75 = np.percentile(finite, [25, 50, 75])
-  return len(finite), median, q25, q75, len(values) - len(finite)
-
-
 def compare(ours, reference, representation="mean"):
   """Per data set and metric: each model's median and IQR, ours placed in reference.
 
@@ -202,12 +180,12 @@ def compare(ours, reference, representation="mean"):
                        (reference["metric"] == metric)]
     pooled_finite = pooled["value"][np.isfinite(pooled["value"])]
     for model, runs in group.groupby("model", sort=True):
-      n, median, q25, q75, not_finite = _summary(runs["value"])
+      n, median, q25, q75, not_finite = statistics.quartiles(runs["value"])
       rows.append([dataset, metric, "ours", model, n, median, q25, q75,
-                   percentile_of(median, pooled_finite)
+                   statistics.percentile_of(median, pooled_finite)
                    if len(pooled_finite) and n else np.nan, not_finite])
     for model, runs in pooled.groupby("model", sort=True):
-      n, median, q25, q75, not_finite = _summary(runs["value"])
+      n, median, q25, q75, not_finite = statistics.quartiles(runs["value"])
       rows.append([dataset, metric, "reference", model, n, median, q25, q75,
                    np.nan, not_finite])
   table = pd.DataFrame(rows, columns=["dataset", "metric", "source", "model", "n",

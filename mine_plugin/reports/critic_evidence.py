@@ -25,21 +25,12 @@ import numpy as np
 import pandas as pd
 
 from mine_plugin.evaluation import compare
+from mine_plugin.evaluation import statistics
 from mine_plugin.reports import report
 
 TRACKING_COLUMN = "critic_tracking.median_ratio_after_warmup"
 HISTORY_FILE = "critic_tracking_history.json"
 SEED_COLUMN = "train_config.model.random_seed"
-MIN_BOOTSTRAP_SEEDS = 5
-
-
-def bootstrap_interval(values, num_resamples=10000, seed=0):
-  """Percentile bootstrap 95 % interval of the mean (Efron & Tibshirani 1993, 13.3)."""
-  values = np.asarray(values, dtype=float)
-  rng = np.random.RandomState(seed)
-  means = values[rng.randint(len(values), size=(num_resamples, len(values)))].mean(
-      axis=1)
-  return tuple(np.percentile(means, [2.5, 97.5]))
 
 
 def summarize(scores, tracking=None):
@@ -51,23 +42,22 @@ def summarize(scores, tracking=None):
 
   Returns:
     DataFrame with columns model, metric, n (finite scores), mean, sd, ci_low,
-    ci_high (over those; NaN below MIN_BOOTSTRAP_SEEDS seeds), ratio (median over
-    seeds of each seed's median ratio; NaN for models without a critic),
+    ci_high (over those; NaN below statistics.MIN_BOOTSTRAP_SEEDS seeds), ratio
+    (median over seeds of each seed's median ratio; NaN for models without a
+    critic),
     not_finite (NaN or inf scores, counted apart).
   """
   rows = []
   for (model, metric), group in scores.groupby(["model", "metric"], sort=False):
-    all_values = group["value"].to_numpy(dtype=float)
-    values = all_values[np.isfinite(all_values)]
-    low, high = (bootstrap_interval(values) if len(values) >= MIN_BOOTSTRAP_SEEDS
-                 else (np.nan, np.nan))
+    values, _ = statistics.split_finite(group["value"])
+    summary = statistics.mean_sd(group["value"])
+    low, high = (statistics.bootstrap_interval(values)
+                 if summary.n >= statistics.MIN_BOOTSTRAP_SEEDS else (np.nan, np.nan))
     ratios = [] if tracking is None else tracking.get(model, [])
     ratios = [r for r in ratios if r is not None and np.isfinite(r)]
-    rows.append([model, metric, len(values),
-                 values.mean() if len(values) else np.nan,
-                 values.std(ddof=1) if len(values) > 1 else np.nan, low, high,
+    rows.append([model, metric, summary.n, summary.mean, summary.sd, low, high,
                  float(np.median(ratios)) if ratios else np.nan,
-                 len(all_values) - len(values)])
+                 summary.not_finite])
   return pd.DataFrame(rows, columns=["model", "metric", "n", "mean", "sd",
                                      "ci_low", "ci_high", "ratio", "not_finite"])
 
@@ -146,7 +136,8 @@ def to_markdown(summary):
            "estimate / reference |", "|---|---|---:|---|---|---:|"]
   for row in summary.itertuples():
     interval = ("[{:.3f}, {:.3f}]".format(row.ci_low, row.ci_high)
-                if np.isfinite(row.ci_low) else "n < {}".format(MIN_BOOTSTRAP_SEEDS))
+                if np.isfinite(row.ci_low)
+                else "n < {}".format(statistics.MIN_BOOTSTRAP_SEEDS))
     ratio = "{:.2f}".format(row.ratio) if np.isfinite(row.ratio) else "no critic"
     lines.append("| {} | {} | {} | {:.3f} ± {:.3f} | {} | {} |".format(
         row.model, row.metric, compare.format_count(row.n, row.not_finite),

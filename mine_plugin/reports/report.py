@@ -21,17 +21,17 @@ import matplotlib.pyplot as plt  # pylint: disable=g-import-not-at-top
 import numpy as np
 import pandas as pd
 
+from mine_plugin.config import sweeps
 from mine_plugin.evaluation import compare
+from mine_plugin.evaluation import statistics
+from mine_plugin.methods.unsupervised import allocation_file
 
-# Curves against beta: the models swept over a weight named beta, and that weight.
-BETA_PARAMETERS = {
-    "beta_vae": "vae.beta",
-    "lambda_beta_vae": "lambda_beta_vae.beta",
-    "beta_tc_vae": "beta_tc_vae.beta",
-    "mine_tc_vae": "mine_tc_vae.beta",
-}
+# Curves against beta: the model families the studies sweep over a weight named
+# beta (mine_plugin.config.sweeps), and that weight's gin parameter.
+BETA_PARAMETERS = {m.name: m.parameter for m in sweeps.ALL_MODELS
+                   if m.parameter.endswith(".beta")}
 BETA_METRICS = ("MIG", "SAP")
-ATTENTION_MODEL = "attention_mine_vae"
+ATTENTION_MODEL = sweeps.ATTENTION_MINE_VAE.name
 MAX_ALLOCATIONS = 4
 
 
@@ -106,10 +106,11 @@ def plot_beta_curves(table, dataset, path):
       runs = data[(data["metric"] == metric) & (data["model"] == model)]
       if runs.empty:
         continue
-      grouped = runs.groupby("beta")["value"]
-      betas = np.array(sorted(grouped.groups))
-      low, median, high = (grouped.quantile(q).loc[betas].values
-                           for q in (0.25, 0.5, 0.75))
+      betas = np.array(sorted(set(runs["beta"])))
+      summaries = [statistics.quartiles(runs[runs["beta"] == beta]["value"])
+                   for beta in betas]
+      median, low, high = (np.array([getattr(q, name) for q in summaries])
+                           for name in ("median", "q25", "q75"))
       axis.plot(betas, median, "o-", color="C{}".format(color),
                 label="{} (n={})".format(model, len(runs)))
       axis.fill_between(betas, low, high, color="C{}".format(color), alpha=0.2)
@@ -128,12 +129,11 @@ def plot_beta_curves(table, dataset, path):
 
 def read_allocations(model_dirs):
   """(label, allocation) of each attention model that wrote one, and the notes."""
-  from mine_plugin import attention  # pylint: disable=g-import-not-at-top
   found, notes = [], []
   for label, model_dir in model_dirs:
     try:
-      found.append((label, attention.read_allocation(os.path.join(model_dir,
-                                                                  "model"))))
+      found.append((label, allocation_file.read_allocation(
+          os.path.join(model_dir, "model"))))
     except (FileNotFoundError, OSError, ValueError, KeyError) as error:
       notes.append("{}: {}".format(label, error))
   return found, notes
@@ -141,12 +141,11 @@ def read_allocations(model_dirs):
 
 def plot_allocations(allocations, path):
   """Heatmaps of A (rows: latent dimensions, columns: factor slots and nuisance)."""
-  from mine_plugin import attention  # pylint: disable=g-import-not-at-top
   figure, axes = plt.subplots(1, len(allocations), squeeze=False,
                               figsize=(3.2 * len(allocations) + 1, 4.5))
   for axis, (label, allocation) in zip(axes[0], allocations):
     image = axis.imshow(allocation, vmin=0., vmax=1., cmap="viridis", aspect="auto")
-    slots = attention.slot_names(allocation.shape[1] - 1)
+    slots = allocation_file.slot_names(allocation.shape[1] - 1)
     axis.set_xticks(range(len(slots)))
     axis.set_xticklabels(slots, rotation=45, ha="right")
     axis.set_yticks(range(allocation.shape[0]))
@@ -180,12 +179,10 @@ def _summary_table(table):
       if not len(values):
         cells.append("")
         continue
-      finite = values[np.isfinite(values)]
-      cell = compare.format_quartiles(*np.percentile(finite, [50, 25, 75])) if len(
-          finite) else "NaN"
-      if len(finite) < len(values):
-        cell += " ({} of {} NaN/inf)".format(len(values) - len(finite),
-                                            len(values))
+      n, median, q25, q75, not_finite = statistics.quartiles(values)
+      cell = compare.format_quartiles(median, q25, q75)
+      if not_finite:
+        cell += " ({} of {} NaN/inf)".format(not_finite, n + not_finite)
       cells.append(cell)
     lines.append("| {} | {} | {} | {} |".format(
         dataset, model, runs["path"].map(model_output_dir).nunique(),

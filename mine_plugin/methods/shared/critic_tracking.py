@@ -1,8 +1,8 @@
 """Whether a critic keeps up: its estimate next to a reference, during training.
 
-Every critic-penalised model (`models.CriticPenalty`) returns, beside its critic's
-estimate, a reference estimate of the same quantity that receives no gradient (a
-closed form where there is one). `CriticTrackingHook` reads both while dlib_train
+Every critic-penalised model (`critic_penalty.CriticPenalty`) returns, beside its
+critic's estimate, a reference estimate of the same quantity that receives no
+gradient (a closed form where there is one). `CriticTrackingHook` reads both while dlib_train
 runs, warns when the critic falls far behind, and writes what it saw next to dlib's
 results:
 
@@ -11,40 +11,9 @@ results:
                                                     step's results)
   <model_dir>/results/critic_tracking_history.json  estimate and reference by step
 """
-import json
-import os
-
+from mine_plugin.methods.shared import result_files
 import numpy as np
 import tensorflow.compat.v1 as tf
-
-
-def results_path(estimator_model_dir, filename):
-  """Where a file of a run whose TPUEstimator writes to `estimator_model_dir` goes.
-
-  dlib's train.py gives the estimator `<model_dir>/tf_checkpoint` and writes its
-  results under `<model_dir>/results/`; `filename` (which may hold a subdirectory)
-  goes there. Any other estimator directory gets the file, without subdirectory,
-  inside it.
-  """
-  estimator_model_dir = os.path.normpath(estimator_model_dir)
-  if os.path.basename(estimator_model_dir) == "tf_checkpoint":
-    return os.path.join(os.path.dirname(estimator_model_dir), "results", filename)
-  return os.path.join(estimator_model_dir, os.path.basename(filename))
-
-
-def results_json_path(estimator_model_dir, filename):
-  """`results_path` in results/json/, where dlib copies a file along into the
-  postprocessing and evaluation results and aggregates it (when it holds one
-  flat dict)."""
-  return results_path(estimator_model_dir, os.path.join("json", filename))
-
-
-def write_json(path, content):
-  """Writes `content` as JSON with tf.gfile (local paths and dlib's gs:// alike)."""
-  tf.gfile.MakeDirs(os.path.dirname(path) or ".")
-  with tf.gfile.GFile(path, "w") as output:
-    json.dump(content, output, indent=2)
-
 
 TRACKING_FILE = "critic_tracking.json"
 TRACKING_HISTORY_FILE = "critic_tracking_history.json"
@@ -84,8 +53,10 @@ class CriticTrackingHook(tf.train.SessionRunHook):
                every_n_steps=50, window=5):
     self._name, self._estimate, self._reference = tracking
     self._warmup_steps = warmup_steps
-    self._summary_path = results_json_path(estimator_model_dir, TRACKING_FILE)
-    self._history_path = results_path(estimator_model_dir, TRACKING_HISTORY_FILE)
+    self._summary_path = result_files.results_json_path(estimator_model_dir,
+                                                        TRACKING_FILE)
+    self._history_path = result_files.results_path(estimator_model_dir,
+                                                   TRACKING_HISTORY_FILE)
     self._advice = advice
     self._every_n_steps = every_n_steps
     self._window = window
@@ -145,9 +116,9 @@ class CriticTrackingHook(tf.train.SessionRunHook):
     del session
     after = self._after_warmup()
     ratio = median_ratio([e for e, _ in after], [r for _, r in after])
-    write_json(self._history_path, dict(self._history, quantity=self._name,
-                                        warmup_steps=self._warmup_steps))
-    write_json(self._summary_path, {
+    result_files.write_json(self._history_path, dict(
+        self._history, quantity=self._name, warmup_steps=self._warmup_steps))
+    result_files.write_json(self._summary_path, {
         "quantity": self._name,
         "readings_after_warmup": len(after),
         "median_ratio_after_warmup": ratio,

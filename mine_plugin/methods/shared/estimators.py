@@ -383,8 +383,8 @@ def pairwise_mutual_information_mws(z, z_mean, z_logvar):
   Returns:
     [L, L] symmetric tensor of estimates with a zero diagonal.
   """
-  # Imported here: importing dlib's vae imports mine_plugin.methods.unsupervised.penalized_vae (compat hook),
-  # which needs this module fully loaded.
+  # Imported here: importing dlib's vae imports the plugin's models (compat hook),
+  # which need this module fully loaded.
   from disentanglement_lib.methods.unsupervised import vae  # pylint: disable=g-import-not-at-top
   # dlib's gaussian_log_density: log q(z_jl | x_i), indexed [j, i, l].
   log_q = vae.gaussian_log_density(

@@ -1,13 +1,18 @@
-"""VAEs with a penalty term, and the extension point for adding one.
+"""A dlib VAE with a penalty term: the extension point of the plugin's models.
 
-Extension point
----------------
-A model of this module is a `PenalizedVAE`: dlib's VAE (encoder, sampling, decoder,
+A model of the plugin is a `PenalizedVAE`: dlib's VAE (encoder, sampling, decoder,
 reconstruction loss, KL; `vae.BaseVAE`) plus a `Penalty`, so that
 
   loss = reconstruction_loss + beta * kl_loss + penalty.loss
 
-`PenalizedVAE.model_fn` owns all graph plumbing; a penalty only builds tensors.
+`PenalizedVAE.model_fn` owns all graph plumbing (optimizers, variable scopes, checks,
+hooks); a penalty only builds tensors. `model_fn` is `vae_outputs` (dlib's VAE up
+to its losses) then `penalized_spec`; a model that adds to the spec
+(`attention_mine_vae`) calls the two itself. The penalties and the gin models are in
+their own modules: `critic_penalty` (the base of the critic-estimated ones),
+`mine_tc_vae`, `pairwise_mi_vae`, `lambda_beta_vae`, `attention_mine_vae`. This
+module is longer than the others because `model_fn` is one piece of plumbing, in
+the pattern of dlib's FactorVAE.model_fn.
 
 `Penalty.__call__(outputs, is_training) -> PenaltyTerms(loss, critic_loss, logs,
 tracking=None)`
@@ -31,8 +36,8 @@ Attributes a penalty sets (class defaults: no auxiliary networks):
   outer_scope   optional exact variable scope of variables trained with the VAE
                 (by dlib's `vae_optimizer`, together with `encoder/` and `decoder/`).
   inner_steps   critic updates per training step.
-  warmup_steps  training steps before the critic's term switches on
-                (`CriticPenalty.warmed_up`); read by the tracking hook.
+  warmup_steps  training steps before the critic's term switches on; read by the
+                tracking hook.
 
 In training, `model_fn` calls the penalty `inner_steps + 1` times on the same
 `outputs`: call k (k < inner_steps) builds the k-th critic update, chained after the
@@ -47,23 +52,13 @@ the VAE update).
 Every loss term and every logged penalty term is checked with
 `tf.debugging.check_numerics` before the VAE update is applied, and each critic
 update checks its own loss first: a NaN or inf stops training with an error naming
-the term. The exported
-TF-Hub module (dlib's `export_as_tf_hub`) calls `gaussian_encoder`/`decode` only,
-so auxiliary networks never enter it.
+the term. The exported TF-Hub module (dlib's `export_as_tf_hub`) calls
+`gaussian_encoder`/`decode` only, so auxiliary networks never enter it.
 
-Models (gin names)
-------------------
-`PenalizedVAE` itself is the base class, not a gin configurable: a new penalty comes
-with a small named subclass that builds it from its hyperparameters (as below), so
-every model is selected in gin the same way (`model.model = @<name>()`) and its
-hyperparameters are bound under its own name.
-
-  mine_tc_vae        beta-TCVAE's objective with the total correlation estimated by
-                     a critic, "density_ratio" or "mine" (`MineTotalCorrelation`).
-  pairwise_mi_vae    beta-VAE + lam * sum_{i != j} I(z_i; z_j), estimator "mws"
-                     (`PairwiseMutualInformation`), "density_ratio" or "mine"
-                     (`PairwiseCriticMutualInformation`).
-  lambda_beta_vae    beta-VAE + lam * ||x - x_hat||^2 (`ReconstructionL2`).
+`PenalizedVAE` itself is not a gin configurable: a new penalty comes with a small
+named subclass that builds it from its hyperparameters, so every model is selected
+in gin the same way (`model.model = @<name>()`) and its hyperparameters are bound
+under its own name.
 """
 import abc
 import collections
@@ -75,7 +70,6 @@ from disentanglement_lib.methods.shared import optimizers
 from disentanglement_lib.methods.unsupervised import vae
 import gin
 from mine_plugin.methods.shared import critic_tracking
-from mine_plugin.methods.shared import estimators
 import tensorflow.compat.v1 as tf
 from tensorflow.compat.v1.estimator import tpu as contrib_tpu
 
@@ -123,67 +117,11 @@ def check_weight(model, name, value, minimum=0.):
   return float(value)
 
 
-def warn_unused_critic_settings(model, estimator, settings, used_by=None):
-  """Warns about critic settings that differ from their defaults but do nothing.
-
-  `settings`: {name: (value, default)} of the critic parameters of `model`;
-  `used_by`: the estimators they apply to (default: every critic estimator).
-  """
-  changed = sorted(name for name, (value, default) in settings.items()
-                   if value != default)
-  if changed:
-    tf.logging.warning(
-        "mine_plugin: %s.estimator = %r does not use %s; %s nothing here "
-        "(%s apply to %s).", model, estimator,
-        ", ".join("{}.{}".format(model, n) for n in changed),
-        "it does" if len(changed) == 1 else "they do",
-        "it would" if len(changed) == 1 else "they would",
-        used_by or ", ".join(repr(e) for e in PAIRWISE_CRITIC_ESTIMATORS))
-  return changed
-
-
-def check_inner_steps(inner_steps):
-  """Raises ValueError unless inner_steps (critic updates per step) is an int >= 1."""
-  if not isinstance(inner_steps, int) or inner_steps < 1:
-    raise ValueError(
-        "inner_steps must be an integer >= 1 (critic updates per training step), "
-        "got {!r}.".format(inner_steps))
-
-
-def check_warmup_steps(warmup_steps):
-  """Raises ValueError unless warmup_steps is an int >= 0."""
-  if not isinstance(warmup_steps, int) or warmup_steps < 0:
-    raise ValueError(
-        "warmup_steps must be an integer >= 0 (training steps during which the "
-        "critic trains and its penalty is off), got {!r}.".format(warmup_steps))
-
-
-# Critic-based estimators of the models: MINE (with its `bound`) or the
-# density-ratio classifier (estimators.density_ratio_critic_loss). The pairwise
-# penalty also takes vCLUB (estimators.ClubCritic), an upper bound on the MI of
-# two variables when its q fits (Cheng et al. 2020, Thm. 3.2), which does not apply to TC or to the allocator's partitions.
-CRITIC_ESTIMATORS = ("mine", "density_ratio")
-PAIRWISE_CRITIC_ESTIMATORS = CRITIC_ESTIMATORS + ("club",)
-
-# Defaults of the critic-based models; docs/mine_penalty.md has the measurements
-# behind them.
-DEFAULT_CRITIC_ESTIMATOR = "density_ratio"
+# The critics' training schedule when a model's gin file does not set it:
+# `inner_steps` critic updates per training step, the critic's term off for the
+# first `warmup_steps` steps. docs/mine_penalty.md has the measurements behind them.
 DEFAULT_INNER_STEPS = 5
 DEFAULT_WARMUP_STEPS = 500
-
-
-def critic_objective(estimator, bound):
-  """The estimators.Critic objective of a model's `estimator` and MINE `bound`."""
-  estimators.check_bound(bound)
-  if estimator in ("density_ratio", "club"):
-    if bound != "dv":
-      raise ValueError(
-          "bound={!r} applies to estimator 'mine' only; the {!r} critic has no "
-          "bound. Drop the `bound` binding or set estimator = 'mine'.".format(
-              bound, estimator))
-    return estimator
-  return bound
-
 
 # The critics' optimizer when `critic_optimizer` is not bound in gin: Adam with
 # FactorVAE's discriminator moments (Kim & Mnih 2018, Appendix: beta1 0.5, beta2 0.9)
@@ -209,209 +147,6 @@ def make_critic_optimizer(optimizer_fn=None, learning_rate=None):
         CRITIC_LEARNING_RATE if learning_rate is None else learning_rate,
         beta1=0.5, beta2=0.9)
   return optimizers.make_optimizer(optimizer_fn, learning_rate)
-
-
-class CriticPenalty(Penalty):
-  """weight * an MI-type quantity estimated by a critic trained in the inner loop.
-
-  The critic sees standardised codes (`estimators.standardize`, which leaves MI and
-  TC unchanged). For the first `warmup_steps` training steps the critic's term is
-  off (`warmed_up`: weight 0) while the critic trains and the VAE trains on the rest
-  of its loss, so that the critic starts from a fitted estimate instead of chasing
-  the encoder from scratch. Each call also returns, as `tracking`, a
-  closed-form estimate of the same quantity that receives no gradient: the model
-  logs both and their ratio, and warns when the critic lags
-  (`critic_tracking.CriticTrackingHook`).
-  """
-
-  # The estimators a subclass accepts.
-  valid_estimators = CRITIC_ESTIMATORS
-
-  def __init__(self, weight, estimator, bound, inner_steps, ema_decay,
-               warmup_steps, critic_fn):
-    if estimator not in self.valid_estimators:
-      raise ValueError(
-          "Unknown critic estimator {!r} for {}; valid: {} (the model's gin "
-          "parameter `estimator`).".format(
-              estimator, type(self).__name__,
-              ", ".join(repr(e) for e in self.valid_estimators)))
-    check_inner_steps(inner_steps)
-    check_warmup_steps(warmup_steps)
-    self.weight = weight
-    self.estimator = estimator
-    self.inner_steps = inner_steps
-    self.warmup_steps = warmup_steps
-    objective = critic_objective(estimator, bound)
-    if objective == "club":
-      # q(z_b | z_a, pair id): the second column of the pairwise critic inputs.
-      self.critic = estimators.ClubCritic(self.critic_scope, target_columns=[1])
-    else:
-      self.critic = estimators.Critic(
-          self.critic_scope, objective=objective, ema_decay=ema_decay,
-          critic_fn=critic_fn)
-
-  def warmed_up(self, critic_term, is_training):
-    """critic_term in training from step `warmup_steps` on, else 0 (EVAL: as is)."""
-    if not is_training or not self.warmup_steps:
-      return critic_term
-    active = tf.cast(tf.train.get_global_step() >= self.warmup_steps,
-                     critic_term.dtype)
-    return active * critic_term
-
-
-class MineTotalCorrelation(CriticPenalty):
-  """weight * TC(z), the total correlation of the code estimated by a critic.
-
-  TC(z) = KL(q(z) || prod_l q(z_l)) (Watanabe 1960; Chen et al. 2018, Eq. 2) is the
-  mutual information between the joint code and its dimension-wise independent
-  version, so MINE applies with joint samples z ~ q(z) and product samples from
-  dlib's `shuffle_codes` (every dimension shuffled across the batch on its own, as
-  FactorVAE does); so does the density-ratio critic (FactorVAE's own estimator,
-  Kim & Mnih 2018, Sec. 3). The critic learns in `inner_steps` updates, the encoder
-  minimises the estimate. Reference: dlib's minibatch-weighted `total_correlation`
-  plus its dropped constant (L - 1) log M (`total_correlation_mws`).
-  """
-
-  critic_scope = "tc_critic"
-
-  def __init__(self, weight, estimator=DEFAULT_CRITIC_ESTIMATOR, bound="dv",
-               inner_steps=DEFAULT_INNER_STEPS, ema_decay=0.99,
-               warmup_steps=DEFAULT_WARMUP_STEPS, critic_fn=estimators.mlp_critic):
-    self.name = "tc_mine" if estimator == "mine" else "tc_" + estimator
-    super(MineTotalCorrelation, self).__init__(
-        weight, estimator, bound, inner_steps, ema_decay, warmup_steps, critic_fn)
-
-  def __call__(self, outputs, is_training):
-    z = estimators.standardize(outputs.z_sampled)
-    estimate, loss, critic_loss = self.critic.terms(
-        z, vae.shuffle_codes(z), train_critic=is_training)
-    reference = tf.stop_gradient(total_correlation_mws(
-        outputs.z_sampled, outputs.z_mean, outputs.z_logvar))
-    return PenaltyTerms(self.weight * self.warmed_up(loss, is_training),
-                        critic_loss, {self.name: estimate},
-                        (self.name, estimate, reference))
-
-
-def total_correlation_mws(z, z_mean, z_logvar):
-  """dlib's `total_correlation` (minibatch-weighted sampling) in nats.
-
-  dlib drops the constant of the normalisers 1/M of its minibatch estimates of
-  q(z) and prod_l q(z_l) (Chen et al. 2018, Sec. 4.1): restoring it adds
-  (L - 1) log M for L latent dimensions and batch size M, as
-  `estimators.pairwise_mutual_information_mws` does for each pair.
-  """
-  num_latent = tf.compat.dimension_value(z.shape[1])
-  num = tf.cast(tf.shape(z)[0], z.dtype)
-  return (vae.total_correlation(z, z_mean, z_logvar) +
-          (num_latent - 1.) * tf.log(num))
-
-
-class PairwiseMutualInformation(Penalty):
-  """weight * sum_{i != j} I(z_i; z_j) over all ordered pairs of latent dimensions.
-
-  Estimators:
-    "mws": closed form over the Gaussian posteriors of the batch,
-      `estimators.pairwise_mutual_information_mws` (no auxiliary network).
-    "mine", "density_ratio", "club": one critic shared by all pairs
-      (`PairwiseCriticMutualInformation`).
-  I(z_i; z_j) is symmetric, so the sum over ordered pairs is twice the sum over
-  a < b.
-  """
-
-  name = "pairwise_mi"
-
-  def __init__(self, weight):
-    self.weight = weight
-
-  def __call__(self, outputs, is_training):
-    del is_training
-    check_pairs(outputs.z_sampled)
-    total = pairwise_total_mws(outputs)
-    return PenaltyTerms(self.weight * total, None, {self.name: total})
-
-
-def check_pairs(z):
-  """The number of latent dimensions of z; ValueError unless it is static and >= 2."""
-  num_latent = tf.compat.dimension_value(z.shape[1])
-  if num_latent is None or num_latent < 2:
-    raise ValueError(
-        "The pairwise MI penalty needs >= 2 latent dimensions (it sums I(z_i; z_j) "
-        "over pairs i != j, so with one it is identically 0); got "
-        "encoder.num_latent = {}.".format(num_latent))
-  return num_latent
-
-
-def pairwise_total_mws(outputs):
-  """sum_{i != j} I(z_i; z_j) of a batch by `pairwise_mutual_information_mws`."""
-  return tf.reduce_sum(estimators.pairwise_mutual_information_mws(
-      outputs.z_sampled, outputs.z_mean, outputs.z_logvar))
-
-
-class PairwiseCriticMutualInformation(CriticPenalty):
-  """weight * sum_{i != j} I(z_i; z_j), estimated by one critic shared by all pairs.
-
-  For the pair p = (a, b), a < b, the critic sees (z_a, z_b, one-hot(p)); product
-  samples pair z_a with z_b of a shuffled batch. All pairs go through the critic
-  as one batch. With estimator "club" the critic is vCLUB's q(z_b | z_a, p)
-  (`estimators.ClubCritic`), an upper bound on the MI where q fits (instead of a
-  lower bound).
-  Reference: the "mws" estimate of the same sum.
-  """
-
-  critic_scope = "pairwise_mi_critic"
-  valid_estimators = PAIRWISE_CRITIC_ESTIMATORS
-
-  def __init__(self, weight, estimator=DEFAULT_CRITIC_ESTIMATOR, bound="dv",
-               inner_steps=DEFAULT_INNER_STEPS, ema_decay=0.99,
-               warmup_steps=DEFAULT_WARMUP_STEPS, critic_fn=estimators.mlp_critic):
-    self.name = "pairwise_mi_" + estimator
-    super(PairwiseCriticMutualInformation, self).__init__(
-        weight, estimator, bound, inner_steps, ema_decay, warmup_steps, critic_fn)
-
-  def __call__(self, outputs, is_training):
-    joint, marginal = self.pair_samples(
-        estimators.standardize(outputs.z_sampled))
-    estimate, loss, critic_loss = self.critic.terms(
-        joint, marginal, train_critic=is_training)
-    total = 2. * tf.reduce_sum(estimate)
-    reference = tf.stop_gradient(pairwise_total_mws(outputs))
-    return PenaltyTerms(self.weight * 2. * self.warmed_up(loss, is_training),
-                        critic_loss, {self.name: total},
-                        (self.name, total, reference))
-
-  @staticmethod
-  def pair_samples(z):
-    """Critic inputs [batch, num_pairs, 2 + num_pairs] for joint and product samples."""
-    num_latent = check_pairs(z)
-    first, second = estimators.pairs(num_latent)
-    num_pairs = len(first)
-    pair_ids = tf.tile(tf.eye(num_pairs)[None], [tf.shape(z)[0], 1, 1])
-    z_a = tf.gather(z, first, axis=1)[:, :, None]
-    z_b = tf.gather(z, second, axis=1)[:, :, None]
-    z_b_shuffled = tf.gather(estimators.shuffle_rows(z), second,
-                             axis=1)[:, :, None]
-    return (tf.concat([z_a, z_b, pair_ids], axis=2),
-            tf.concat([z_a, z_b_shuffled, pair_ids], axis=2))
-
-
-class ReconstructionL2(Penalty):
-  """weight * ||x - x_hat||^2, averaged over the batch.
-
-  x_hat is the Bernoulli mean sigmoid(decoder logits); the squared error is summed
-  over pixels and channels per sample, then averaged over the batch -- dlib's
-  `l2_loss` with activation "logits".
-  """
-
-  name = "reconstruction_l2"
-
-  def __init__(self, weight):
-    self.weight = weight
-
-  def __call__(self, outputs, is_training):
-    del is_training
-    l2 = tf.reduce_mean(losses.l2_loss(outputs.features, outputs.reconstructions,
-                                       "logits"))
-    return PenaltyTerms(self.weight * l2, None, {self.name: l2})
 
 
 def _scope_variables(scope):
@@ -458,6 +193,18 @@ def _checked_gradients(gradients, terms, model_name):
   return tf.debugging.Assert(tf.math.is_finite(norm), data, summarize=4)
 
 
+class LoggingHook(tf.train.LoggingTensorHook):
+  """dlib's LoggingTensorHook of a model's logs, which it keeps as `logs`.
+
+  `logs` (name -> tensor) are the tensors that training logs, summarises and
+  evaluates, for whoever builds a model_fn and wants to read them.
+  """
+
+  def __init__(self, logs, every_n_iter=_LOG_EVERY_N_STEPS):
+    super(LoggingHook, self).__init__(dict(logs), every_n_iter=every_n_iter)
+    self.logs = dict(logs)
+
+
 class PenalizedVAE(vae.BaseVAE):
   """dlib VAE + a Penalty: loss = reconstruction + beta * KL + penalty.loss."""
 
@@ -469,8 +216,8 @@ class PenalizedVAE(vae.BaseVAE):
       beta: weight of the KL term (beta-VAE, Higgins et al. 2017, Eq. 4).
     """
     if not isinstance(penalty, Penalty):
-      raise TypeError("penalty must be a mine_plugin.methods.unsupervised.penalized_vae.Penalty, got "
-                      "{!r}.".format(penalty))
+      raise TypeError("penalty must be a mine_plugin.methods.unsupervised."
+                      "penalized_vae.Penalty, got {!r}.".format(penalty))
     self.penalty = penalty
     self.beta = beta
 
@@ -482,9 +229,13 @@ class PenalizedVAE(vae.BaseVAE):
     """
     del labels, params
     is_training = (mode == tf.estimator.ModeKeys.TRAIN)
-    model_name = type(self).__name__
-    # Same op order as dlib's BaseVAE.model_fn up to the loss, so that with a
-    # penalty of 0 the graph-seeded sampling and initialisation match dlib's.
+    return self.penalized_spec(self.vae_outputs(features, is_training), mode,
+                               config)
+
+  def vae_outputs(self, features, is_training):
+    """The VAEOutputs of a batch: dlib's BaseVAE.model_fn up to the loss."""
+    # Same op order as dlib's BaseVAE.model_fn, so that with a penalty of 0 the
+    # graph-seeded sampling and initialisation match dlib's.
     data_shape = features.get_shape().as_list()[1:]
     z_mean, z_logvar = self.gaussian_encoder(features, is_training=is_training)
     z_sampled = self.sample_from_latent_distribution(z_mean, z_logvar)
@@ -492,8 +243,15 @@ class PenalizedVAE(vae.BaseVAE):
     per_sample_loss = losses.make_reconstruction_loss(features, reconstructions)
     reconstruction_loss = tf.reduce_mean(per_sample_loss)
     kl_loss = vae.compute_gaussian_kl(z_mean, z_logvar)
-    outputs = VAEOutputs(features, reconstructions, z_mean, z_logvar, z_sampled,
-                         kl_loss, reconstruction_loss)
+    return VAEOutputs(features, reconstructions, z_mean, z_logvar, z_sampled,
+                      kl_loss, reconstruction_loss)
+
+  def penalized_spec(self, outputs, mode, config):
+    """The TPUEstimatorSpec of `outputs` (a VAEOutputs): loss, updates, logs."""
+    is_training = (mode == tf.estimator.ModeKeys.TRAIN)
+    model_name = type(self).__name__
+    kl_loss = outputs.kl_loss
+    reconstruction_loss = outputs.reconstruction_loss
     penalty = self.penalty
 
     critic_updates, critic_logs = [], {}
@@ -571,8 +329,7 @@ class PenalizedVAE(vae.BaseVAE):
       train_op = tf.group([train_op, update_ops] + critic_updates)
       for name, value in logs.items():
         tf.summary.scalar(name, value)
-      hooks = [tf.train.LoggingTensorHook(dict(logs),
-                                          every_n_iter=_LOG_EVERY_N_STEPS)]
+      hooks = [LoggingHook(logs)]
       if terms.tracking is not None and config is not None:
         hooks.append(critic_tracking.CriticTrackingHook(
             terms.tracking, penalty.warmup_steps, config.model_dir,
@@ -623,117 +380,3 @@ class PenalizedVAE(vae.BaseVAE):
                          "optimizer trains the scopes {}.".format(scope, scopes))
       variables.extend(found)
     return variables
-
-
-_CRITIC_ARGS = ["estimator", "bound", "inner_steps", "ema_decay", "warmup_steps"]
-
-
-
-@gin.configurable("mine_tc_vae", allowlist=["beta"] + _CRITIC_ARGS)
-class MineTCVAE(PenalizedVAE):
-  """beta-TCVAE with the total correlation estimated by a critic.
-
-  Chen et al. 2018, "Isolating Sources of Disentanglement in Variational
-  Autoencoders" (https://arxiv.org/abs/1802.04942), Eq. 4 with alpha = gamma = 1:
-  loss = reconstruction + KL + (beta - 1) * TC, as dlib's `beta_tc_vae`, but TC is
-  a critic's estimate (MINE, Belghazi et al. 2018, or the density-ratio critic of
-  FactorVAE, Kim & Mnih 2018) instead of minibatch-weighted sampling.
-  """
-
-  gin_name = "mine_tc_vae"
-
-  def __init__(self, beta=gin.REQUIRED, estimator=DEFAULT_CRITIC_ESTIMATOR,
-               bound="dv", inner_steps=DEFAULT_INNER_STEPS, ema_decay=0.99,
-               warmup_steps=DEFAULT_WARMUP_STEPS):
-    """Creates the model.
-
-    Args:
-      beta: weight of the total correlation (beta-TCVAE's beta).
-      estimator: "density_ratio" (logistic critic) or "mine" (MINE with `bound`).
-      bound: "dv" (Donsker-Varadhan, bias-corrected gradient) or "nwj" (MINE-f);
-        estimator "mine" only.
-      inner_steps: critic updates per VAE update.
-      ema_decay: decay of MINE's moving average (Sec. 3.2); bound "dv" only.
-      warmup_steps: training steps during which the critic trains and its
-        penalty is off.
-    """
-    # beta < 1 would give TC a negative weight, rewarding dependent latents.
-    beta = check_weight(self.gin_name, "beta", beta, minimum=1.)
-    super(MineTCVAE, self).__init__(
-        penalty=MineTotalCorrelation(
-            beta - 1., estimator=estimator, bound=bound, inner_steps=inner_steps,
-            ema_decay=ema_decay, warmup_steps=warmup_steps), beta=1.)
-
-
-PAIRWISE_ESTIMATORS = ("mws",) + PAIRWISE_CRITIC_ESTIMATORS
-
-
-@gin.configurable("pairwise_mi_vae",
-                  allowlist=["beta", "lam"] + _CRITIC_ARGS)
-class PairwiseMIVAE(PenalizedVAE):
-  """beta-VAE + lam * sum_{i != j} I(z_i; z_j).
-
-  The MI-constrained VAE's objective (Lan, Putra, Fernandez, "Mutual Information
-  Constrained Variational Framework for Identifiable Representation Disentangling",
-  Sec. 4.2): the pairwise MI in closed form ("mws", `PairwiseMutualInformation`)
-  or by a critic ("density_ratio", "mine", "club";
-  `PairwiseCriticMutualInformation`).
-  """
-
-  gin_name = "pairwise_mi_vae"
-
-  def __init__(self, beta=1., lam=gin.REQUIRED, estimator="mws", bound="dv",
-               inner_steps=DEFAULT_INNER_STEPS, ema_decay=0.99,
-               warmup_steps=DEFAULT_WARMUP_STEPS):
-    """Creates the model.
-
-    Args:
-      beta: weight of the KL term.
-      lam: weight of the pairwise MI penalty.
-      estimator: "mws" (closed form, Gaussian posteriors), "density_ratio",
-        "mine" or "club" (vCLUB, Cheng et al. 2020).
-      bound, inner_steps, ema_decay, warmup_steps: critic settings (see
-        MineTCVAE); not used by "mws".
-    """
-    if estimator not in PAIRWISE_ESTIMATORS:
-      raise ValueError("Unknown pairwise MI estimator {!r}; valid: {}.".format(
-          estimator, ", ".join(repr(e) for e in PAIRWISE_ESTIMATORS)))
-    beta = check_weight(self.gin_name, "beta", beta)
-    lam = check_weight(self.gin_name, "lam", lam)
-    if estimator == "mws":
-      warn_unused_critic_settings(self.gin_name, estimator, {
-          "bound": (bound, "dv"),
-          "inner_steps": (inner_steps, DEFAULT_INNER_STEPS),
-          "ema_decay": (ema_decay, 0.99),
-          "warmup_steps": (warmup_steps, DEFAULT_WARMUP_STEPS)})
-      penalty = PairwiseMutualInformation(lam)
-    else:
-      if estimator == "club":
-        # vCLUB fits a Gaussian q (club_conditional), not a critic with a moving
-        # average or mlp_critic.
-        warn_unused_critic_settings(self.gin_name, estimator,
-                                    {"ema_decay": (ema_decay, 0.99)},
-                                    "'mine' (bound 'dv')")
-      penalty = PairwiseCriticMutualInformation(
-          lam, estimator=estimator, bound=bound, inner_steps=inner_steps,
-          ema_decay=ema_decay, warmup_steps=warmup_steps)
-    super(PairwiseMIVAE, self).__init__(penalty=penalty, beta=beta)
-
-
-@gin.configurable("lambda_beta_vae", allowlist=["beta", "lam"])
-class LambdaBetaVAE(PenalizedVAE):
-  """lambda-beta-VAE: beta-VAE + lam * ||x - x_hat||^2.
-
-  Vu, Wan, Wei 2026, "Mutual Information Collapse Explains Disentanglement Failure
-  in beta-VAEs" (https://arxiv.org/abs/2602.09277): an auxiliary L2 reconstruction term keeps the mutual information
-  between x and z from collapsing at large beta. x_hat = sigmoid(decoder logits),
-  the Bernoulli mean; see ReconstructionL2. With lam = 0 the loss is dlib's
-  beta-VAE (`vae`) loss exactly.
-  """
-
-  gin_name = "lambda_beta_vae"
-
-  def __init__(self, beta=gin.REQUIRED, lam=gin.REQUIRED):
-    beta = check_weight(self.gin_name, "beta", beta)
-    lam = check_weight(self.gin_name, "lam", lam)
-    super(LambdaBetaVAE, self).__init__(penalty=ReconstructionL2(lam), beta=beta)

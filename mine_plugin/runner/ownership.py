@@ -29,6 +29,8 @@ import socket
 import sys
 import time
 
+from mine_plugin.utils import files
+
 LOCK_FILE = ".runner.lock"
 OWNER_FILE = "mine_plugin_owner.json"
 HEARTBEAT_SECONDS = 30
@@ -48,7 +50,8 @@ def process_alive(pid):
   return True
 
 
-def _describe(owner):
+def describe_owner(owner):
+  """'PID <pid> on host <host> (since <time>)' of an owner record."""
   return "PID {} on host {} (since {})".format(
       owner.get("pid"), owner.get("host"), owner.get("started", "?"))
 
@@ -102,7 +105,7 @@ class StudyLock(object):
           "output directory would move each other's models aside; wait for it to "
           "finish, stop it (kill {}), or give this run another "
           "--output_directory.".format(
-              os.path.dirname(self.path), _describe(owner),
+              os.path.dirname(self.path), describe_owner(owner),
               owner.get("command", "?"), owner.get("pid", "<pid>")))
     handle.seek(0)
     try:
@@ -111,7 +114,7 @@ class StudyLock(object):
       previous = None
     if previous:
       self.message = ("Took over the lock of {} left by a runner that is no longer "
-                      "running ({}).".format(self.path, _describe(previous)))
+                      "running ({}).".format(self.path, describe_owner(previous)))
     handle.seek(0)
     handle.truncate()
     json.dump(_owner_record(), handle)
@@ -149,10 +152,8 @@ def _start_ticks(pid):
 def write_owner(model_dir, pid):
   """Records that process `pid` of this host trains the model in `model_dir`."""
   record = dict(_owner_record(), pid=pid, start_ticks=_start_ticks(pid))
-  path = os.path.join(model_dir, OWNER_FILE)
-  with open(path + ".tmp", "w") as f:
-    json.dump(record, f)
-  os.replace(path + ".tmp", path)
+  files.write_json_atomically(os.path.join(model_dir, OWNER_FILE), record,
+                              indent=None)
 
 
 def release_owner(model_dir):
@@ -194,10 +195,6 @@ def live_owner(model_dir, now=None):
   if recorded is not None and _start_ticks(pid) not in (None, recorded):
     return None  # The PID was reused by another process.
   return owner
-
-
-def describe_owner(owner):
-  return _describe(owner)
 
 
 def die_with_parent(parent_pid):

@@ -1,0 +1,81 @@
+"""What the plugin's studies vary: model families with their grids, and data sets.
+
+Plain data, stated once: mine_plugin.config.studies turns it into dlib `Study`
+objects, and the reports (mine_plugin.reports) read it to know which parameter is a
+model's beta or which data sets a study runs. No dlib import (dlib loads
+TensorFlow), so a report does not start TensorFlow to read it.
+"""
+import collections
+
+# dlib's study uses 50 seeds per setting; ten keep the full study at 1440 models.
+NUM_SEEDS = 10
+
+DATASETS = ("synthetic_squares", "dsprites_full", "shapes3d")
+
+# One model family of a sweep: `config` is the file under gin_configs/models/ (None for
+# a dlib model, which is selected by `model.model = <model_fn>` instead), `parameter`
+# the swept gin parameter and `values` its grid.
+ModelSweep = collections.namedtuple(
+    "ModelSweep", ["name", "config", "model_fn", "parameter", "values", "fixed"])
+
+
+def _dlib(name, model_fn, parameter, values, fixed=()):
+  return ModelSweep(name, None, model_fn, parameter, tuple(values), tuple(fixed))
+
+
+def _plugin(name, parameter, values, config=None, fixed=()):
+  return ModelSweep(name, config or name, None, parameter, tuple(values),
+                    tuple(fixed))
+
+
+# dlib's baselines with unsupervised_study_v1's grids (sweep.py, get_default_models).
+BETA_VAE = _dlib("beta_vae", "@vae()", "vae.beta", [1., 2., 4., 6., 8., 16.])
+BETA_TC_VAE = _dlib("beta_tc_vae", "@beta_tc_vae()", "beta_tc_vae.beta",
+                    [1., 2., 4., 6., 8., 10.])
+FACTOR_VAE = _dlib("factor_vae", "@factor_vae()", "factor_vae.gamma",
+                   [10., 20., 30., 40., 50., 100.],
+                   fixed=[("discriminator.discriminator_fn", "@fc_discriminator")])
+
+# The plugin's models. lambda_beta_vae shares beta-VAE's beta grid so that the two
+# can be compared at equal beta.
+LAMBDA_BETA_VAE = _plugin("lambda_beta_vae", "lambda_beta_vae.beta",
+                          [1., 2., 4., 6., 8., 16.])
+MINE_TC_VAE = _plugin("mine_tc_vae", "mine_tc_vae.beta", [1., 2., 4., 6., 8., 10.])
+# The pairwise-MI weight lam spans a factor 50 around 2.5 (which weighs the pairwise
+# terms as beta-TCVAE with beta = 6 weighs TC, by TC ~ sum_{i<j} I(z_i; z_j) for weak
+# dependence) up to the MI-constrained VAE paper's 10 (the configs' value); both
+# estimators (closed form and critic) share the grid.
+PAIRWISE_LAMS = [0.5, 1., 2.5, 5., 10., 25.]
+PAIRWISE_MI_VAE = _plugin("pairwise_mi_vae", "pairwise_mi_vae.lam", PAIRWISE_LAMS)
+PAIRWISE_MI_VAE_MINE = _plugin("pairwise_mi_vae_mine", "pairwise_mi_vae.lam",
+                               PAIRWISE_LAMS)
+# The MINE weight of attention_mine_vae, around its config's 1.
+ATTENTION_MINE_VAE = _plugin("attention_mine_vae", "attention_mine_vae.lam",
+                             [0.25, 0.5, 1., 2., 4., 8.])
+
+ALL_MODELS = (BETA_VAE, BETA_TC_VAE, FACTOR_VAE, LAMBDA_BETA_VAE, MINE_TC_VAE,
+              PAIRWISE_MI_VAE, PAIRWISE_MI_VAE_MINE, ATTENTION_MINE_VAE)
+PLUGIN_MODELS = tuple(m for m in ALL_MODELS if m.config is not None)
+
+
+# attention_mine_vae allocates the latents to the data set's factors (plus a
+# nuisance slot), so its num_factors follows dataset.name. A table, not the data
+# sets' `num_factors`: dlib's DSprites and the plugin's Shapes3D know theirs only
+# after loading their files (737,280 and 480,000 images), and the studies are built
+# whenever dlib's reproduce module is imported.
+NUM_FACTORS = {"synthetic_squares": 3, "synthetic_squares_32": 3,
+               "dsprites_full": 5, "shapes3d": 6, "dummy_data": 10}
+
+# The scaled reproductions (mine_plugin_lambda_beta, mine_plugin_allocator_ablation),
+# per data set: the betas, the number of seeds and the bindings that fit the data.
+# dSprites is a stand-in here (scripts/make_standin_data.py) and 2.5x slower at
+# 64x64: beta 1 and 32 and 3 seeds on it; 5 seeds on squares (bootstrap intervals).
+LAMBDA_BETA_BETAS = (1., 8., 32.)
+StudyData = collections.namedtuple("StudyData", ["name", "betas", "seeds", "fixed"])
+LAMBDA_BETA_DATASETS = (
+    StudyData("synthetic_squares_32", LAMBDA_BETA_BETAS, 5,
+              (("encoder.encoder_fn", "@conv_encoder_32"),
+               ("decoder.decoder_fn", "@deconv_decoder_32"))),
+    StudyData("dsprites_full", (1., 32.), 3, ()),
+)
+ABLATION_DATASETS = LAMBDA_BETA_DATASETS

@@ -1,0 +1,188 @@
+"""`pairwise_mi_vae`: beta-VAE + lam * sum_{i != j} I(z_i; z_j), two penalties.
+
+The MI-constrained VAE's objective (Lan, Putra, Fernandez, "Mutual Information
+Constrained Variational Framework for Identifiable Representation Disentangling",
+Sec. 4.2). The pairwise MI has two penalties, one class each:
+
+  `PairwiseMWSMutualInformation`     closed form over the batch's Gaussian
+                                     posteriors (estimator "mws"); logs
+                                     `pairwise_mi`.
+  `PairwiseCriticMutualInformation`  one critic shared by all pairs (estimator
+                                     "mine", "density_ratio" or "club"); logs
+                                     `pairwise_mi_<estimator>`, and, as every
+                                     critic penalty does (`penalized_vae`),
+                                     `pairwise_mi_<estimator>_reference` (the
+                                     "mws" value, without gradient), `_ratio` and
+                                     `_critic_loss`.
+
+Each estimate is logged under one name that says how it was estimated: a critic's
+lower bound and the closed form are different numbers for the same MI, and these
+names are the columns of the studies' results (docs/mine_penalty/results.json).
+
+`PairwiseMIVAE`'s gin parameter `estimator` selects the penalty; a setting that the
+selected estimator does not use is an error unless it is at its default
+(`critic_penalty.check_unused_settings`).
+"""
+import gin
+from mine_plugin.methods.shared import estimators
+from mine_plugin.methods.unsupervised import critic_penalty
+from mine_plugin.methods.unsupervised import penalized_vae
+import tensorflow.compat.v1 as tf
+
+# The critic estimators of the pairwise penalty: those of every critic penalty and
+# vCLUB (estimators.ClubCritic), an upper bound on the MI of two variables when its
+# q fits (Cheng et al. 2020, Thm. 3.2), which does not apply to TC or to the
+# allocator's partitions.
+PAIRWISE_CRITIC_ESTIMATORS = critic_penalty.CRITIC_ESTIMATORS + ("club",)
+PAIRWISE_ESTIMATORS = ("mws",) + PAIRWISE_CRITIC_ESTIMATORS
+
+# The log name of the closed-form estimate; a critic's is LOG_NAME + "_<estimator>".
+LOG_NAME = "pairwise_mi"
+
+
+def check_pairs(z):
+  """The number of latent dimensions of z; ValueError unless it is static and >= 2."""
+  num_latent = tf.compat.dimension_value(z.shape[1])
+  if num_latent is None or num_latent < 2:
+    raise ValueError(
+        "The pairwise MI penalty needs >= 2 latent dimensions (it sums I(z_i; z_j) "
+        "over pairs i != j, so with one it is identically 0); got "
+        "encoder.num_latent = {}.".format(num_latent))
+  return num_latent
+
+
+def pairwise_total_mws(outputs):
+  """sum_{i != j} I(z_i; z_j) of a batch by `pairwise_mutual_information_mws`."""
+  return tf.reduce_sum(estimators.pairwise_mutual_information_mws(
+      outputs.z_sampled, outputs.z_mean, outputs.z_logvar))
+
+
+class PairwiseMWSMutualInformation(penalized_vae.Penalty):
+  """weight * sum_{i != j} I(z_i; z_j), in closed form over the batch's posteriors.
+
+  `estimators.pairwise_mutual_information_mws` (minibatch-weighted sampling, as
+  beta-TCVAE's estimate of TC, Chen et al. 2018, Sec. 4.1), over all ordered
+  pairs of latent dimensions; no auxiliary network.
+  """
+
+  name = LOG_NAME
+
+  def __init__(self, weight):
+    self.weight = weight
+
+  def __call__(self, outputs, is_training):
+    del is_training
+    check_pairs(outputs.z_sampled)
+    total = pairwise_total_mws(outputs)
+    return penalized_vae.PenaltyTerms(self.weight * total, None,
+                                      {self.name: total})
+
+
+class PairwiseCriticMutualInformation(critic_penalty.CriticPenalty):
+  """weight * sum_{i != j} I(z_i; z_j), estimated by one critic shared by all pairs.
+
+  For the pair p = (a, b), a < b, the critic sees (z_a, z_b, one-hot(p)); product
+  samples pair z_a with z_b of a shuffled batch. All pairs go through the critic
+  as one batch. I(z_i; z_j) is symmetric, so the sum over ordered pairs is twice
+  the sum over a < b. With estimator "club" the critic is vCLUB's q(z_b | z_a, p)
+  (`estimators.ClubCritic`), an upper bound on the MI where q fits (instead of a
+  lower bound). Reference: the "mws" estimate of the same sum.
+  """
+
+  critic_scope = "pairwise_mi_critic"
+  valid_estimators = PAIRWISE_CRITIC_ESTIMATORS
+  log_prefix = LOG_NAME
+
+  def make_critic(self, objective, ema_decay, critic_fn):
+    if objective == "club":
+      # q(z_b | z_a, pair id): the second column of `pair_samples`.
+      return estimators.ClubCritic(self.critic_scope, target_columns=[1])
+    return super(PairwiseCriticMutualInformation, self).make_critic(
+        objective, ema_decay, critic_fn)
+
+  def __call__(self, outputs, is_training):
+    joint, marginal = self.pair_samples(
+        estimators.standardize(outputs.z_sampled))
+    estimate, loss, critic_loss = self.critic.terms(
+        joint, marginal, train_critic=is_training)
+    total = 2. * tf.reduce_sum(estimate)
+    reference = tf.stop_gradient(pairwise_total_mws(outputs))
+    return penalized_vae.PenaltyTerms(
+        self.weight * 2. * self.warmed_up(loss, is_training), critic_loss,
+        {self.name: total}, (self.name, total, reference))
+
+  @staticmethod
+  def pair_samples(z):
+    """Critic inputs [batch, num_pairs, 2 + num_pairs] for joint and product samples."""
+    num_latent = check_pairs(z)
+    first, second = estimators.pairs(num_latent)
+    num_pairs = len(first)
+    pair_ids = tf.tile(tf.eye(num_pairs)[None], [tf.shape(z)[0], 1, 1])
+    z_a = tf.gather(z, first, axis=1)[:, :, None]
+    z_b = tf.gather(z, second, axis=1)[:, :, None]
+    z_b_shuffled = tf.gather(estimators.shuffle_rows(z), second,
+                             axis=1)[:, :, None]
+    return (tf.concat([z_a, z_b, pair_ids], axis=2),
+            tf.concat([z_a, z_b_shuffled, pair_ids], axis=2))
+
+
+@gin.configurable("pairwise_mi_vae",
+                  allowlist=["beta", "lam", "estimator", "bound", "inner_steps",
+                             "ema_decay", "warmup_steps"])
+class PairwiseMIVAE(penalized_vae.PenalizedVAE):
+  """beta-VAE + lam * sum_{i != j} I(z_i; z_j) (Lan, Putra, Fernandez, Sec. 4.2).
+
+  The pairwise MI in closed form ("mws", `PairwiseMWSMutualInformation`) or by a
+  critic ("density_ratio", "mine", "club"; `PairwiseCriticMutualInformation`).
+  """
+
+  gin_name = "pairwise_mi_vae"
+
+  def __init__(self, beta=1., lam=gin.REQUIRED, estimator="mws", bound="dv",
+               inner_steps=penalized_vae.DEFAULT_INNER_STEPS, ema_decay=0.99,
+               warmup_steps=penalized_vae.DEFAULT_WARMUP_STEPS):
+    """Creates the model.
+
+    Args:
+      beta: weight of the KL term.
+      lam: weight of the pairwise MI penalty.
+      estimator: "mws" (closed form, Gaussian posteriors), "density_ratio",
+        "mine" or "club" (vCLUB, Cheng et al. 2020).
+      bound: "dv" or "nwj"; estimator "mine" only.
+      inner_steps: critic updates per VAE update; critic estimators only.
+      ema_decay: decay of MINE's moving average; estimator "mine" with bound
+        "dv" only.
+      warmup_steps: training steps during which the critic trains and its
+        penalty is off; critic estimators only.
+
+    Raises:
+      ValueError: for an unknown estimator, a bad value, or a setting that
+        `estimator` does not use bound to a value other than its default.
+    """
+    if estimator not in PAIRWISE_ESTIMATORS:
+      raise ValueError(
+          "Unknown pairwise MI estimator {!r} ({}.estimator); valid: {}.".format(
+              estimator, self.gin_name,
+              ", ".join(repr(e) for e in PAIRWISE_ESTIMATORS)))
+    beta = penalized_vae.check_weight(self.gin_name, "beta", beta)
+    lam = penalized_vae.check_weight(self.gin_name, "lam", lam)
+    if estimator == "mws":
+      critic_penalty.check_unused_settings(self.gin_name, estimator, {
+          "bound": (bound, "dv"),
+          "inner_steps": (inner_steps, penalized_vae.DEFAULT_INNER_STEPS),
+          "ema_decay": (ema_decay, 0.99),
+          "warmup_steps": (warmup_steps, penalized_vae.DEFAULT_WARMUP_STEPS),
+      }, used_by="the critic estimators " + ", ".join(
+          repr(e) for e in PAIRWISE_CRITIC_ESTIMATORS))
+      penalty = PairwiseMWSMutualInformation(lam)
+    else:
+      penalty = PairwiseCriticMutualInformation(
+          lam, estimator=estimator, bound=bound, inner_steps=inner_steps,
+          ema_decay=ema_decay, warmup_steps=warmup_steps)
+      if (estimator, bound) != ("mine", "dv"):
+        # The density-ratio and vCLUB critics, and MINE's NWJ bound, keep no
+        # moving average.
+        critic_penalty.check_unused_settings(
+            self.gin_name, estimator, {"ema_decay": (ema_decay, 0.99)},
+            used_by="estimator 'mine' with bound 'dv'")
+    super(PairwiseMIVAE, self).__init__(penalty=penalty, beta=beta)

@@ -1,0 +1,23 @@
+"""A model's process: `python -m mine_plugin.runner --study --model_num --model_dir`.
+
+Started by `model_process.run_job` with the flags of `cli.model_command`; rebuilds
+the runner's job from them (`cli.parse_model_command`) and runs it
+(`model_process.reproduce_model`).
+"""
+import sys
+
+from absl import logging
+
+from mine_plugin.runner import cli
+from mine_plugin.runner import model_process
+
+
+def main(argv=None):
+  study, job = cli.parse_model_command(sys.argv[1:] if argv is None else argv)
+  # As under dlib's console scripts: TF's step and loss lines go to the log.
+  logging.set_verbosity(logging.INFO)
+  model_process.reproduce_model(study, job)
+
+
+if __name__ == "__main__":
+  main()

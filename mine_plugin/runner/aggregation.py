@@ -1,0 +1,50 @@
+"""A study's results.json, in `dlib_aggregate_results`' format, of its finished models.
+
+dlib's `aggregate_results.aggregate_results_to_json(pattern, output_path)` loads
+every file a glob pattern matches (`_load`: the file's namespaced record plus its
+`path`) into a `pd.DataFrame` and writes `frame.to_json(path_or_buf=f)`. The runner
+uses dlib's record loader and the same frame and `to_json` call, so
+`aggregate_results.load_aggregated_json_results` (and scripts/make_*report*.py) read
+the file as dlib's. It does not use the glob-and-write function itself:
+
+- which files belong in the aggregate is decided by `markers.is_finished` (marker,
+  run settings, every expected result readable), which no glob pattern can say; a
+  directory of a run with other settings or an unfinished one holds the same file
+  names;
+- dlib writes the output in place, so a runner killed while writing would leave half
+  a file; here it appears whole or not at all (`utils.files.write_atomically`);
+- dlib loads through a `multiprocessing.Pool()` of one forked process per CPU,
+  forked from a runner that may hold Ray's threads.
+"""
+import os
+
+from mine_plugin.runner import markers
+from mine_plugin.utils import files
+
+AGGREGATE = "results.json"
+
+
+def aggregate(output_directory, expected_files, output_path, settings=None):
+  """Writes the finished models' results in dlib_aggregate_results' JSON format.
+
+  One record per metric result file: dlib's namespaced dict (`train_config.*`,
+  `postprocess_config.*`, `evaluation_config.*`, `evaluation_results.*`) plus its
+  `path`, by model number. Unfinished and moved-aside models, and models run with
+  other `settings` (if given), are left out. Returns the number of records.
+  """
+  # pylint: disable=g-import-not-at-top
+  from disentanglement_lib.utils import aggregate_results
+  import pandas as pd
+  # pylint: enable=g-import-not-at-top
+  records = []
+  names = [n for n in os.listdir(output_directory) if n.isdigit()]
+  for name in sorted(names, key=int):
+    model_dir = os.path.join(output_directory, name)
+    if not markers.is_finished(model_dir, expected_files, settings):
+      continue
+    for relative in expected_files:
+      records.append(aggregate_results._load(  # pylint: disable=protected-access
+          os.path.join(model_dir, relative)))
+  files.write_atomically(output_path,
+                         lambda f: pd.DataFrame(records).to_json(path_or_buf=f))
+  return len(records)

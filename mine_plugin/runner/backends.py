@@ -1,0 +1,199 @@
+"""Where the model jobs run: one after another in this process, or as Ray tasks.
+
+Both backends run every job through `model_process.run_job` and honour warm starts
+(`job_spec.study_dependencies`): a continuation runs after its pre-training, and not
+at all if that failed. With Ray (an optional extra, `pip install mine_plugin[ray]`)
+each model is one Ray task that waits on its process, on a local Ray instance or on
+a cluster (`address`) whose nodes all mount the study directory (`probe_storage`).
+"""
+import os
+import shutil
+import socket
+import time
+
+from mine_plugin.runner import job_spec
+from mine_plugin.runner import markers
+from mine_plugin.runner import model_process
+
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
+CONNECT_TIMEOUT_SECONDS = 10
+
+
+def ray_available():
+  try:
+    import ray  # pylint: disable=g-import-not-at-top,unused-import
+    return True
+  except ImportError:
+    return False
+
+
+def run_serial(jobs, progress, dependencies=None):
+  """Runs the jobs in order; a job whose warm-start model failed is not started."""
+  dependencies = dependencies or {}
+  outcomes, failed = [], set()
+  for job in jobs:
+    dependency = dependencies.get(job.model_num)
+    if dependency in failed and not markers.is_finished(
+        job.model_dir, job.result_files, job.settings):
+      outcome = job_spec.dependency_failed(job, dependency)
+    else:
+      outcome = model_process.run_job(job)
+    if outcome.status == "failed":
+      failed.add(job.model_num)
+    outcomes.append(outcome)
+    progress.update(outcome)
+  return outcomes
+
+
+def _address_host(address):
+  """The host of a 'host:port' or 'ray://host:port' address, else None."""
+  if not address or address in ("auto", "local"):
+    return None
+  rest = address.split("://", 1)[-1]
+  return rest.rsplit(":", 1)[0].strip("[]") if ":" in rest else rest
+
+
+def connect_ray(address):
+  """ray.init for the runner: a local instance (address None) or a cluster.
+
+  Ray rewrites a loopback bootstrap address (127.0.0.1, localhost) to this
+  machine's interface address before connecting
+  (ray._private.services.resolve_ip_for_localhost), which fails for a cluster
+  whose nodes were started with --node-ip-address=127.0.0.1. For a loopback
+  address the runner keeps it loopback. A failure names the address given, the
+  one Ray tried, and the usual fixes.
+  """
+  import ray  # pylint: disable=g-import-not-at-top
+  if ray.is_initialized():
+    return
+  if address is None:
+    ray.init(include_dashboard=False, log_to_driver=False)
+    return
+  if _address_host(address) in LOOPBACK_HOSTS:
+    # Read by services.get_node_ip_address at call time: the loopback address is
+    # used as it is (as Ray does on macOS and Windows).
+    ray._private.ray_constants.ENABLE_RAY_CLUSTER = False  # pylint: disable=protected-access
+  tried = address
+  try:
+    if not address.startswith("ray://"):
+      tried = ray._private.services.canonicalize_bootstrap_address(address)  # pylint: disable=protected-access
+      if tried:
+        # ray.init retries an address where nothing listens for minutes.
+        host, port = tried.rsplit(":", 1)
+        socket.create_connection((host.strip("[]"), int(port)),
+                                 timeout=CONNECT_TIMEOUT_SECONDS).close()
+    ray.init(address=address, include_dashboard=False, log_to_driver=False)
+  except Exception as error:  # pylint: disable=broad-except
+    raise ConnectionError(
+        "Could not connect to the Ray cluster: --address={!r}, which Ray resolved "
+        "to {!r} ({}: {}). Usual fixes: start the head node first (`ray start "
+        "--head --port=<port>`) and pass the address it prints; check the port "
+        "and that this machine can reach it; for a cluster on this machine's "
+        "loopback start every node with --node-ip-address=127.0.0.1 and pass "
+        "127.0.0.1:<port>; 'auto' finds a cluster started on this machine; omit "
+        "--address to start a local Ray.".format(
+            address, tried, type(error).__name__,
+            str(error).splitlines()[0] if str(error) else "")) from error
+
+
+def probe_storage(output_directory):
+  """Fails unless every Ray node can write and read the study directory.
+
+  A task pinned to each alive node writes a probe file into `output_directory`
+  and reads the driver's; the driver then reads every node's. Model directories
+  are written by workers and read (markers, results) by the driver, so they must
+  be on storage that all nodes share.
+  """
+  import ray  # pylint: disable=g-import-not-at-top
+  from ray.util import scheduling_strategies  # pylint: disable=g-import-not-at-top
+  nodes = [n for n in ray.nodes() if n.get("Alive")]
+  if len(nodes) <= 1:
+    return
+  token = "{}-{}".format(os.getpid(), time.time())
+  probe_dir = os.path.join(output_directory, ".storage_probe")
+  os.makedirs(probe_dir, exist_ok=True)
+  driver_probe = os.path.join(probe_dir, "driver-" + token)
+  with open(driver_probe, "w") as f:
+    f.write(token)
+
+  def probe(node_id):
+    seen = os.path.exists(driver_probe)
+    path = os.path.join(probe_dir, "{}-{}".format(node_id, token))
+    try:
+      os.makedirs(probe_dir, exist_ok=True)
+      with open(path, "w") as f:
+        f.write(token)
+    except OSError as error:
+      return seen, "cannot write: {}".format(error)
+    return seen, None
+
+  remote_probe = ray.remote(num_cpus=0)(probe)
+  refs = {node["NodeID"]: remote_probe.options(
+      scheduling_strategy=scheduling_strategies.NodeAffinitySchedulingStrategy(
+          node["NodeID"], soft=False)).remote(node["NodeID"]) for node in nodes}
+  problems = []
+  for node in nodes:
+    node_id = node["NodeID"]
+    where = "node {} ({})".format(node.get("NodeManagerAddress"), node_id[:8])
+    try:
+      seen, write_error = ray.get(refs[node_id])
+    except ray.exceptions.TaskUnschedulableError:
+      # Listed as alive, but gone by now (a node lost moments before, not yet
+      # marked dead): no model will be scheduled there either.
+      print("Ray {} is gone; not probed.".format(where), flush=True)
+      continue
+    if not seen:
+      problems.append("{} does not see {}".format(where, driver_probe))
+    if write_error:
+      problems.append("{} {}".format(where, write_error))
+    elif not os.path.exists(os.path.join(probe_dir, "{}-{}".format(node_id, token))):
+      problems.append("the driver does not see the file written by {}".format(
+          where))
+  shutil.rmtree(probe_dir, ignore_errors=True)
+  if problems:
+    raise RuntimeError(
+        "The study directory {} is not shared by every Ray node: {}. Workers write "
+        "the model directories that the runner reads: put --output_directory on a "
+        "filesystem that every node mounts at the same path (NFS, a cluster "
+        "filesystem).".format(output_directory, "; ".join(problems)))
+
+
+def run_ray(jobs, progress, address, num_cpus_per_model, num_gpus_per_model,
+            output_directory, dependencies=None):
+  """Runs the jobs as Ray tasks; a job that warm-starts from another job of this
+  run is submitted once that one has finished (and not at all if it failed)."""
+  import ray  # pylint: disable=g-import-not-at-top
+  connect_ray(address)
+  probe_storage(output_directory)
+  # max_retries=0: a failed model is reported, not silently retried.
+  remote_job = ray.remote(num_cpus=num_cpus_per_model, num_gpus=num_gpus_per_model,
+                          max_retries=0)(model_process.run_job)
+  dependencies = dependencies or {}
+  in_run = {job.model_num for job in jobs}
+  waiting = [job for job in jobs if dependencies.get(job.model_num) in in_run]
+  pending = {remote_job.remote(job): job for job in jobs if job not in waiting}
+  outcomes = []
+  while pending:
+    ready, _ = ray.wait(list(pending), num_returns=1)
+    for ref in ready:
+      job = pending.pop(ref)
+      try:
+        outcome = ray.get(ref)
+      except Exception as error:  # pylint: disable=broad-except
+        # The Ray worker waiting on the model died (e.g. its node was lost).
+        outcome = job_spec.ModelOutcome(
+            job.model_num, "failed", 0., os.path.join(job.model_dir, markers.LOG),
+            "Ray task failed: {}".format(error))
+      outcomes.append(outcome)
+      progress.update(outcome)
+      for dependent in [j for j in waiting
+                        if dependencies[j.model_num] == job.model_num]:
+        waiting.remove(dependent)
+        if outcome.status == "failed":
+          outcomes.append(job_spec.dependency_failed(dependent, job.model_num))
+          progress.update(outcomes[-1])
+        else:
+          pending[remote_job.remote(dependent)] = dependent
+  # study_dependencies allows one level only, so every waiting job was released.
+  assert not waiting, [job.model_num for job in waiting]
+  return sorted(outcomes, key=lambda o: o.model_num)

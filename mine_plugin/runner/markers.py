@@ -1,0 +1,70 @@
+"""Completion markers: whether a model directory holds a finished run, and with what.
+
+A model's process writes `MARKER` last, atomically, with the run settings it ran
+with (`job_spec.run_settings`). A model counts as finished only when its marker
+exists, records the same settings as the current run, and every metric result the
+study expects is readable JSON: a rerun skips finished models and redoes half-written
+ones, and a run with other settings (say a quick `model.training_steps = 5` check in
+the same directory) is never mistaken for the study's result. A directory that is
+not finished is moved aside to `<study dir>/INCOMPLETE/` before its model is redone.
+"""
+import datetime
+import json
+import os
+import shutil
+
+from mine_plugin.utils import files
+
+MARKER = "mine_plugin_done.json"
+LOG = "log.txt"
+INCOMPLETE = "_incomplete"
+
+
+def read_marker(model_dir):
+  """The completion marker's record, or None if there is none (or it is unreadable)."""
+  try:
+    with open(os.path.join(model_dir, MARKER)) as f:
+      return json.load(f)
+  except (OSError, ValueError):
+    return None
+
+
+def is_finished(model_dir, expected_files, settings=None):
+  """Whether the model's run is complete (and, if given, ran with `settings`)."""
+  marker = read_marker(model_dir)
+  if marker is None:
+    return False
+  if settings is not None and marker.get("settings") != settings:
+    return False
+  for relative in expected_files:
+    try:
+      with open(os.path.join(model_dir, relative)) as f:
+        json.load(f)
+    except (OSError, ValueError):
+      return False
+  return True
+
+
+def write_marker(model_dir, model_num, seconds, result_files, settings):
+  """Marks the run in `model_dir` as complete; call it after its last result."""
+  files.write_json_atomically(os.path.join(model_dir, MARKER), {
+      "model_num": model_num,
+      "finished": datetime.datetime.now().isoformat(timespec="seconds"),
+      "seconds": round(seconds, 1),
+      "result_files": list(result_files),
+      "settings": settings,
+  })
+
+
+def move_aside(model_dir):
+  """Moves an unfinished model directory to <study dir>/_incomplete/; returns the path."""
+  parent, name = os.path.split(os.path.normpath(model_dir))
+  stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
+  target = os.path.join(parent, INCOMPLETE, "{}-{}".format(name, stamp))
+  suffix = 1
+  while os.path.exists(target):
+    target = os.path.join(parent, INCOMPLETE, "{}-{}-{}".format(name, stamp, suffix))
+    suffix += 1
+  os.makedirs(os.path.dirname(target), exist_ok=True)
+  shutil.move(model_dir, target)
+  return target

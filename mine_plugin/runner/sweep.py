@@ -1,0 +1,129 @@
+"""`run_study`: runs (or resumes) the models of a study and aggregates them.
+
+It checks the model numbers and warm starts before anything runs, takes the study
+directory's lock (`ownership.StudyLock`), builds one `job_spec.ModelJob` per model,
+hands them to a backend (`backends`), reports progress (`progress`) and writes
+results.json (`aggregation`).
+"""
+import os
+import sys
+
+from mine_plugin.runner import aggregation
+from mine_plugin.runner import backends
+from mine_plugin.runner import job_spec
+from mine_plugin.runner import markers
+from mine_plugin.runner import ownership
+from mine_plugin.runner import progress as progress_lib
+
+
+def _check_model_nums(study, study_name, model_nums):
+  """model_nums as a list (default: all of the study); ValueError if invalid."""
+  if model_nums is None:
+    if not hasattr(study, "config"):
+      raise ValueError("Study {!r} does not list its models; pass the model numbers "
+                       "to run (--model_nums=0-9).".format(study_name))
+    model_nums = range(len(study.config))
+  model_nums = list(model_nums)
+  if not model_nums:
+    raise ValueError("No model numbers to run (model_nums is empty).")
+  if hasattr(study, "config"):
+    outside = sorted(n for n in model_nums if not 0 <= n < len(study.config))
+    if outside:
+      raise ValueError(
+          "Model numbers {} are not in study {!r}, which has models 0-{}.".format(
+              outside, study_name, len(study.config) - 1))
+  return model_nums
+
+
+def _unmet_outside(jobs, dependencies):
+  """{model: dependency} of continuations whose pre-training is not in this run and
+  has not finished with these run settings."""
+  in_run = {job.model_num for job in jobs}
+  unmet = {}
+  for job in jobs:
+    dependency = dependencies.get(job.model_num)
+    if dependency is None or dependency in in_run:
+      continue
+    dependency_dir = os.path.join(os.path.dirname(job.model_dir), str(dependency))
+    if not markers.is_finished(dependency_dir, job.result_files, job.settings):
+      unmet[job.model_num] = dependency
+  return unmet
+
+
+def run_study(study_name, output_directory, model_nums=None, backend="auto",
+              address=None, num_cpus_per_model=1, num_gpus_per_model=0,
+              gin_bindings=(), metric_gin_bindings=(), visualize=True, env=None,
+              stream=None):
+  """Runs (or resumes) the models of a study and aggregates the finished ones.
+
+  Args:
+    study_name: a name in dlib's reproduce.STUDIES (the plugin's studies included),
+      or "package.module:attribute" naming a dlib Study object.
+    output_directory: the study's directory; model N goes to <output_directory>/N.
+    model_nums: model numbers to run (default: all of the study).
+    backend: "ray", "serial", or "auto" (Ray if installed, else serial).
+    address: address of an existing Ray cluster (default: start a local one).
+    num_cpus_per_model, num_gpus_per_model: resources of one Ray task.
+    gin_bindings: extra training bindings for every model.
+    metric_gin_bindings: extra bindings for every metric.
+    visualize: whether to run dlib's visualize_model for every model.
+    env: extra environment variables for the models' processes.
+    stream: where progress is written (default: standard output).
+
+  Returns:
+    List of job_spec.ModelOutcome, by model number.
+  """
+  if backend not in ("auto", "ray", "serial"):
+    raise ValueError("backend must be 'auto', 'ray' or 'serial', not {!r}.".format(
+        backend))
+  if backend == "auto":
+    backend = "ray" if backends.ray_available() else "serial"
+  elif backend == "ray" and not backends.ray_available():
+    raise ImportError("backend='ray' needs Ray: pip install 'mine_plugin[ray]' "
+                      "(or ray>=2.9), or run with --backend=serial.")
+  stream = sys.stdout if stream is None else stream
+  # Absolute: on a cluster, workers do not share the driver's working directory.
+  output_directory = os.path.abspath(output_directory)
+  study = job_spec.load_study(study_name)
+  model_nums = _check_model_nums(study, study_name, model_nums)
+  dependencies = job_spec.study_dependencies(study, study_name, model_nums)
+  jobs = [job_spec.model_job(study_name, study, n,
+                             os.path.join(output_directory, str(n)), gin_bindings,
+                             metric_gin_bindings, visualize, env)
+          for n in model_nums]
+  # The same for every job of the run.
+  expected, settings = jobs[0].result_files, jobs[0].settings
+  os.makedirs(output_directory, exist_ok=True)
+  with ownership.StudyLock(output_directory) as lock:
+    if lock.message:
+      stream.write("[{}] {}\n".format(study_name, lock.message))
+    progress = progress_lib.Progress(study_name, len(jobs), stream)
+    stream.write("[{}] {} models, backend {}, output {}\n".format(
+        study_name, len(jobs), backend, output_directory))
+    progress.update()
+    unmet = _unmet_outside(jobs, dependencies)
+    blocked = []
+    for job in [j for j in jobs if j.model_num in unmet]:
+      jobs.remove(job)
+      blocked.append(job_spec.dependency_failed(
+          job, unmet[job.model_num], "is not part of this run and has not "
+          "finished with its settings"))
+      progress.update(blocked[-1])
+    if backend == "ray":
+      outcomes = backends.run_ray(jobs, progress, address, num_cpus_per_model,
+                                  num_gpus_per_model, output_directory,
+                                  dependencies)
+    else:
+      # Pre-trainings first (continuations are one level deep).
+      outcomes = backends.run_serial(sorted(jobs, key=lambda j: (
+          j.model_num in dependencies, j.model_num)), progress, dependencies)
+    outcomes = sorted(outcomes + blocked, key=lambda o: o.model_num)
+    aggregate_path = os.path.join(output_directory, aggregation.AGGREGATE)
+    count = aggregation.aggregate(output_directory, expected, aggregate_path,
+                                    settings)
+  failed = [o.model_num for o in outcomes if o.status == "failed"]
+  stream.write("[{}] {} results of finished models aggregated in {}.{}\n".format(
+      study_name, count, aggregate_path,
+      " Failed models (rerun to retry): {}; see their log.txt.".format(failed)
+      if failed else ""))
+  return outcomes

@@ -1,0 +1,156 @@
+"""The README's commands, run as written (with short settings), so that they cannot drift.
+
+Every command of the README's ```bash blocks is checked: the program exists, every
+`--flag` it passes is one the program accepts (its own --help), and every file of
+the checkout it names exists. The main job and the blocks that use dlib's console
+scripts directly (train -> postprocess -> evaluate; the warm start) are then run,
+with bindings appended that shorten training, and the files the README promises
+are checked.
+"""
+import json
+import os
+import pathlib
+import re
+import shlex
+import subprocess
+import sys
+
+import pytest
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+README = (ROOT / "README.md").read_text()
+BIN = pathlib.Path(sys.executable).parent
+# Appended to every dlib_train / dlib_evaluate of the README: later gin bindings
+# win, so these shorten the run without editing the command.
+SHORT_TRAIN = ("model.training_steps=3", "model.eval_steps=1", "model.batch_size=8")
+SHORT_EVALUATE = ("mig.num_train=200",)
+# Commands that set up an environment rather than use the plugin.
+SETUP_PROGRAMS = ("source", "export", "pip", "python3.11")
+
+
+def bash_blocks():
+  return re.findall(r"```bash\n(.*?)```", README, re.S)
+
+
+def expand(line):
+  """`line` with each `$(python ...)` replaced by what it prints, as bash would."""
+
+  def run(match):
+    argv = shlex.split(match.group(1))
+    if argv[0] == "python":
+      argv[0] = sys.executable
+    return subprocess.run(argv, cwd=ROOT, capture_output=True, text=True, check=True,
+                          timeout=120).stdout.strip()
+
+  return re.sub(r"\$\(([^)]*)\)", run, line)
+
+
+def commands(block):
+  """The block's commands as argument lists (continuations joined, comments gone)."""
+  return [shlex.split(expand(line), comments=True)
+          for line in block.replace("\\\n", " ").splitlines()
+          if shlex.split(line, comments=True)]
+
+
+def block_with(program):
+  matches = [block for block in bash_blocks()
+             if any(command[0] == program for command in commands(block))]
+  assert matches, "No ```bash block of README.md runs {}".format(program)
+  return matches
+
+
+def program_and_help(command):
+  """The argv that runs `command` here, and the text of its --help."""
+  program, args = command[0], command[1:]
+  if program == "bash":  # bash scripts/x.sh ARGS: the .sh hands ARGS to scripts/x.py.
+    script = ROOT / args[0]
+    assert script.is_file(), "README runs {}, which does not exist".format(args[0])
+    python_script = script.with_suffix(".py")
+    argv = [sys.executable, str(python_script)] if python_script.is_file() else None
+    return argv, args[1:]
+  if program in ("python", ".venv/bin/python"):
+    assert (ROOT / args[0]).is_file(), "README runs {}, which does not exist".format(
+        args[0])
+    return [sys.executable, str(ROOT / args[0])], args[1:]
+  assert (BIN / program).is_file(), "README runs {}, not installed in {}".format(
+      program, BIN)
+  return [str(BIN / program)], args
+
+
+@pytest.mark.parametrize("number", range(len(bash_blocks())))
+def test_every_readme_command_exists_and_accepts_its_flags(number):
+  for command in commands(bash_blocks()[number]):
+    if command[0] in SETUP_PROGRAMS:
+      continue
+    argv, args = program_and_help(command)
+    if argv is None:  # A .sh without a .py twin (test.sh: its arguments go to pytest).
+      continue
+    # absl's --helpfull exits with status 1 after printing; argparse's --help with 0.
+    done = subprocess.run(argv + ["--helpfull" if "dlib_" in argv[0] else "--help"],
+                          cwd=ROOT, capture_output=True, text=True, timeout=300)
+    help_text = done.stdout + done.stderr
+    assert re.search(r"--(\[no\])?help\b", help_text), (argv, help_text[-2000:])
+    for arg in args:
+      if arg.startswith("--"):
+        flag = arg[2:].split("=")[0]
+        assert re.search(r"--{}\b".format(re.escape(flag)), help_text), (
+            "README passes --{} to {}, which does not accept it".format(flag, command[0]))
+      value = arg.split("=", 1)[-1]
+      if value.startswith(("gin_configs/", "scripts/")) or value.endswith(".gin"):
+        assert (ROOT / value).is_file(), "README names {}, which does not exist".format(
+            value)
+
+
+def run_as_written(command, runs_dir):
+  """Runs one README command with runs/ moved to `runs_dir` and short settings."""
+  args = [arg.replace("runs/", str(runs_dir) + "/") for arg in command[1:]]
+  if command[0] == "dlib_train":
+    args += ["--gin_bindings=" + binding for binding in SHORT_TRAIN]
+  if command[0] == "dlib_evaluate":
+    args += ["--gin_bindings=" + binding for binding in SHORT_EVALUATE]
+  done = subprocess.run([str(BIN / command[0])] + args, cwd=ROOT, capture_output=True,
+                        text=True, timeout=900)
+  assert done.returncode == 0, "{} failed:\n{}".format(command[0], done.stderr[-3000:])
+
+
+def test_readme_dlib_commands_train_postprocess_and_evaluate(tmp_path):
+  block = [b for b in block_with("dlib_evaluate") if "dlib_postprocess" in b][0]
+  for command in commands(block):
+    if command[0] not in SETUP_PROGRAMS:
+      run_as_written(command, tmp_path)
+  evaluations = list(tmp_path.glob("*/metrics/mean/mig/results/json/"
+                                   "evaluation_results.json"))
+  assert len(evaluations) == 1
+  mig = json.loads(evaluations[0].read_text())["evaluation_results.discrete_mig"]
+  assert 0. <= mig <= 1.
+
+
+def test_readme_warm_start_continues_the_model_it_names(tmp_path):
+  block = [b for b in block_with("dlib_train") if "warm_start" in b][0]
+  for command in commands(block):
+    run_as_written(command, tmp_path)
+  trained = sorted(path.parent.parent.parent.parent for path in
+                   tmp_path.glob("*/model/results/gin/train.gin"))
+  assert len(trained) == 2
+  train_gin = (trained[1] / "model" / "results" / "gin" / "train.gin").read_text()
+  assert "warm_start.model_dir = '{}'".format(trained[0]) in train_gin
+
+
+def test_main_job_writes_every_file_of_the_readme_output_table(tmp_path):
+  model_dir = tmp_path / "main_job"
+  done = subprocess.run(
+      [sys.executable, "scripts/main_job.py", "--steps", "3", "--metrics", "mig",
+       "--model_dir", str(model_dir)] +
+      ["--gin_bindings=" + binding for binding in SHORT_TRAIN[1:]],
+      cwd=ROOT, capture_output=True, text=True, timeout=900)
+  assert done.returncode == 0, done.stderr[-3000:]
+  section = README.split("### Output of the main job")[1].split("\n## ")[0]
+  paths = re.findall(r"^\| `([^`]+)`", section, re.M)
+  assert len(paths) >= 6, section
+  for row in section.splitlines():
+    for path in re.findall(r"`([a-z_]+/[^`]*|[a-z_]+\.log)`", row.split("|")[1]
+                           if row.startswith("|") else ""):
+      path = path.replace("<metric>", "mig")
+      assert os.path.exists(model_dir / path), "README lists {}, not written".format(
+          path)
+  assert "discrete_mig" in done.stdout
