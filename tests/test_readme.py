@@ -17,6 +17,8 @@ import sys
 
 import pytest
 
+from mine_plugin.data import files
+
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 README = (ROOT / "README.md").read_text()
 BIN = pathlib.Path(sys.executable).parent
@@ -46,10 +48,19 @@ def expand(line):
 
 
 def commands(block):
-  """The block's commands as argument lists (continuations joined, comments gone)."""
-  return [shlex.split(expand(line), comments=True)
-          for line in block.replace("\\\n", " ").splitlines()
-          if shlex.split(line, comments=True)]
+  """The block's commands as argument lists (continuations joined, comments gone,
+  `a && b` as two commands)."""
+  found = []
+  for line in block.replace("\\\n", " ").splitlines():
+    command = []
+    for token in shlex.split(expand(line), comments=True) + ["&&"]:
+      if token == "&&":
+        if command:
+          found.append(command)
+        command = []
+      else:
+        command.append(token)
+  return found
 
 
 def block_with(program):
@@ -77,13 +88,38 @@ def program_and_help(command):
   return [str(BIN / program)], args
 
 
+def check_setup_command(command):
+  """A set-up command of the README agrees with scripts/setup.sh and setup.py."""
+  setup_sh = (ROOT / "scripts" / "setup.sh").read_text()
+  program, args = command[0], command[1:]
+  if program == "source":
+    assert args == [".venv/bin/activate"] and (BIN / "activate").is_file(), command
+  elif program == "export":
+    variable = args[0].split("=")[0]
+    assert variable == files.DATA_ENV, "README exports {}, which nothing reads".format(
+        variable)
+  elif program == "python3.11":
+    assert args == ["-m", "venv", ".venv"] and "python3.11" in setup_sh, command
+  else:  # pip install [--no-deps] SPEC: the same as setup.sh installs.
+    assert args[0] == "install", command
+    for spec in args[1:]:
+      if spec.startswith(".["):
+        extras = spec[2:-1].split(",")
+        assert all('"{}":'.format(extra) in (ROOT / "setup.py").read_text()
+                   for extra in extras), spec
+      elif not spec.startswith("--"):
+        assert spec in setup_sh, "README installs {}, setup.sh does not".format(spec)
+
+
 @pytest.mark.parametrize("number", range(len(bash_blocks())))
 def test_every_readme_command_exists_and_accepts_its_flags(number):
   for command in commands(bash_blocks()[number]):
     if command[0] in SETUP_PROGRAMS:
+      check_setup_command(command)
       continue
     argv, args = program_and_help(command)
-    if argv is None:  # A .sh without a .py twin (test.sh: its arguments go to pytest).
+    if argv is None:  # A .sh without a .py twin hands its arguments to pytest.
+      assert 'pytest tests "$@"' in (ROOT / command[1]).read_text(), command
       continue
     # absl's --helpfull exits with status 1 after printing; argparse's --help with 0.
     done = subprocess.run(argv + ["--helpfull" if "dlib_" in argv[0] else "--help"],
@@ -121,7 +157,7 @@ def test_readme_dlib_commands_train_postprocess_and_evaluate(tmp_path):
   evaluations = list(tmp_path.glob("*/metrics/mean/mig/results/json/"
                                    "evaluation_results.json"))
   assert len(evaluations) == 1
-  mig = json.loads(evaluations[0].read_text())["evaluation_results.discrete_mig"]
+  mig = json.loads(evaluations[0].read_text())["discrete_mig"]
   assert 0. <= mig <= 1.
 
 
@@ -129,10 +165,12 @@ def test_readme_warm_start_continues_the_model_it_names(tmp_path):
   block = [b for b in block_with("dlib_train") if "warm_start" in b][0]
   for command in commands(block):
     run_as_written(command, tmp_path)
-  trained = sorted(path.parent.parent.parent.parent for path in
-                   tmp_path.glob("*/model/results/gin/train.gin"))
+  trained = sorted(path.parents[2] for path in
+                   tmp_path.glob("*/results/gin/train.gin"))
   assert len(trained) == 2
-  train_gin = (trained[1] / "model" / "results" / "gin" / "train.gin").read_text()
+  # gin wraps a long value onto the next line after a backslash.
+  train_gin = re.sub(r"\\\n\s*", "",
+                     (trained[1] / "results" / "gin" / "train.gin").read_text())
   assert "warm_start.model_dir = '{}'".format(trained[0]) in train_gin
 
 
@@ -154,3 +192,25 @@ def test_main_job_writes_every_file_of_the_readme_output_table(tmp_path):
       assert os.path.exists(model_dir / path), "README lists {}, not written".format(
           path)
   assert "discrete_mig" in done.stdout
+
+
+def test_readme_layout_names_every_module():
+  """Each module of mine_plugin/ is in the Layout table: its own row, or named in its
+  folder's row; and every path the table names exists."""
+  section = README.split("\n## Layout")[1]
+  rows = [row.split("|")[1:3] for row in section.splitlines()
+          if row.startswith("| `")]
+  covered = set()
+  for path_cell, what in rows:
+    for path in re.findall(r"`([^`]+)`", path_cell):
+      assert (ROOT / path).exists(), "Layout names {}, which does not exist".format(path)
+      if path.endswith(".py"):
+        covered.add(path)
+      else:
+        for name in re.findall(r"`([\w/]+\.py)`", what):
+          assert (ROOT / path / name).is_file(), (
+              "Layout's row {} names {}, which is not there".format(path, name))
+          covered.add(str(pathlib.Path(path) / name))
+  modules = {str(path.relative_to(ROOT)) for path in (ROOT / "mine_plugin").rglob("*.py")
+             if path.name not in ("__init__.py", "__main__.py")}
+  assert modules - covered == set(), "modules missing from README's Layout"
