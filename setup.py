@@ -5,6 +5,7 @@ which do not install on Python 3.11; `pip install .` therefore installs the stac
 below and the README's commands add dlib with `--no-deps`.
 """
 import os
+import shutil
 
 import setuptools
 from setuptools.command import build_py
@@ -41,6 +42,10 @@ class BuildPyWithPth(build_py.build_py):
   """Also puts mine_plugin_compat.pth at the top of site-packages."""
 
   def run(self):
+    # A build/ left by an older checkout would hold modules that have since moved
+    # (0.1's flat layout); installing them beside the new ones registers gin names
+    # twice. Build the package afresh.
+    shutil.rmtree(os.path.join(self.build_lib, "mine_plugin"), ignore_errors=True)
     super().run()
     self.copy_file(_PTH, os.path.join(self.build_lib, _PTH), preserve_mode=0)
 

@@ -47,6 +47,11 @@ compat.register_after_dlib_module("disentanglement_lib.config.reproduce",
 compat.register_after_dlib_module("disentanglement_lib.data.ground_truth.named_data",
                                   "mine_plugin.data.ground_truth.named_data")
 
+# Module paths of mine_plugin 0.1 that its gin files imported (`import
+# mine_plugin.datasets`, `import mine_plugin.attention`) or that users imported to
+# register the plugin's gin names: they keep loading the module that registers those
+# names now. The 0.1 Python names inside them (e.g. `mine_plugin.models.MineTCVAE`)
+# are not kept: their new homes are in the README's Layout.
 compat.MOVED_MODULES.update({
     "mine_plugin." + old: "mine_plugin." + new for old, new in (
         ("architectures", "methods.shared.architectures"),

@@ -49,6 +49,10 @@ dlib's `architectures` and `vae` modules load, the plugin's own gin configurable
 imported, so the plugin's names exist wherever dlib's do -- including in
 `dlib_postprocess`/`dlib_evaluate`, which re-read a training config without its
 `import` lines.
+
+Over 300 lines: the table above is one layer, and each patch is a few lines that only
+make sense next to the hook that applies them; the layer is kept in one module so
+that everything the plugin changes in dlib can be read in one place.
 """
 import functools
 import importlib

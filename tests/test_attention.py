@@ -373,7 +373,7 @@ def test_read_allocation_explains_a_missing_file(tmp_path):
 
 @pytest.fixture(scope="module")
 def dlib_run(tmp_path_factory):
-  """dlib_train -> dlib_postprocess -> dlib_evaluate (MIG), a few steps, 32x32."""
+  """dlib's chain (train -> postprocess -> evaluate MIG), a few steps, 32x32."""
   model_dir = str(tmp_path_factory.mktemp("attention") / "run")
   return pipeline.run_pipeline(
       model_dir,

@@ -41,8 +41,12 @@ def test_unrelated_program_gets_the_hook_but_not_tensorflow():
 
 
 @pytest.mark.parametrize("first", [
-    "from mine_plugin import models",
+    "from mine_plugin import models",  # 0.1's module paths, kept as aliases
     "from mine_plugin import attention",
+    "from mine_plugin.methods.unsupervised import mine_tc_vae",
+    "from mine_plugin.methods.unsupervised import pairwise_mi_vae",
+    "from mine_plugin.methods.unsupervised import critic_penalty",
+    "from mine_plugin.data.ground_truth import synthetic_squares",
     "from disentanglement_lib.methods.unsupervised import vae",
     "from disentanglement_lib.config import reproduce; from mine_plugin import models",
 ])
@@ -54,10 +58,35 @@ def test_any_import_order_registers_every_model(first):
 import gin
 from disentanglement_lib.methods.unsupervised import train
 print([gin.config._REGISTRY.get_match(name) is not None for name in
-       ("mine_tc_vae", "pairwise_mi_vae", "attention_mine_vae")])
+       ("mine_tc_vae", "pairwise_mi_vae", "attention_mine_vae", "lambda_beta_vae",
+        "critic_optimizer", "synthetic_squares", "warm_start")])
 """)
   assert completed.returncode == 0, completed.stderr[-2000:]
-  assert completed.stdout.strip().splitlines()[-1] == "[True, True, True]"
+  assert completed.stdout.strip().splitlines()[-1] == str([True] * 7)
+
+
+def test_a_gin_file_of_mine_plugin_0_1_still_parses(tmp_path):
+  # 0.1's gin files imported the plugin's modules by their old paths.
+  config = tmp_path / "old.gin"
+  config.write_text(textwrap.dedent("""
+      import mine_plugin.datasets
+      import mine_plugin.attention
+      import mine_plugin.models
+      dataset.name = "synthetic_squares_32"
+      synthetic_squares.noise_std = 0.05
+      model.model = @attention_mine_vae()
+      attention_mine_vae.lam = 1.
+      mine_tc_vae.beta = 6.
+      """))
+  completed = _run_python("""
+      import gin
+      from disentanglement_lib.methods.unsupervised import train
+      gin.parse_config_file({!r})
+      print(gin.query_parameter("synthetic_squares.noise_std"),
+            gin.query_parameter("mine_tc_vae.beta"))
+      """.format(str(config)))
+  assert completed.returncode == 0, completed.stderr[-2000:]
+  assert completed.stdout.split()[-2:] == ["0.05", "6.0"]
 
 
 def test_compat_pth_is_installed_in_site_packages():

@@ -426,7 +426,7 @@ def pipelines(tmp_path_factory):
 
 
 @pytest.mark.parametrize("name", SMOKE_MODELS)
-def test_model_trains_and_scores_through_dlibs_scripts(pipelines, name):
+def test_model_trains_and_scores_through_dlibs_chain(pipelines, name):
   result = pipelines[name]
   json_dir = os.path.join(result.model_dir, "model", "results", "json")
   with open(os.path.join(json_dir, "train_results.json")) as results_file:

@@ -26,6 +26,13 @@ Studies:
   mine_plugin_bf16   fp32 vs the bfloat16 rewrite, beta-TCVAE on 64x64 squares, 3 seeds.
   mine_plugin_smoke  two models that train for two steps on dlib's `dummy_data` with
                      dlib's test architectures and test metric configs (for tests).
+  mine_plugin_lambda_beta  the lambda-beta-VAE authors' protocol, scaled: beta-VAE
+                     pre-training, then lambda in {0, 8} continued from it (warm start).
+  mine_plugin_allocator_ablation  attention_mine_vae with and without its allocator
+                     against beta-VAE and the vanilla VAE.
+
+Over 300 lines: one builder per study (seven), each a list of bindings read
+top to bottom; splitting them would scatter what one study is.
 
 A plugin model is trained from `gin_configs/shared.gin` plus an `include` of its own
 `gin_configs/models/<config>.gin`, then the swept bindings; dlib's baselines use the same

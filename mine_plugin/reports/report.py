@@ -8,7 +8,8 @@ Figures (matplotlib, Agg backend), one set per data set:
     the interquartile range as a band;
 and for the study:
   - attention_allocation.png: the learned (num_latent x factors + nuisance)
-    allocation of attention_mine_vae models (`mine_plugin.methods.unsupervised.attention_mine_vae.read_allocation`);
+    allocation of attention_mine_vae models 
+    (`mine_plugin.methods.unsupervised.allocation_file.read_allocation`);
   - traversal_<model>.jpg: latent traversals written by dlib's visualize_model (the
     runner runs it, like dlib_reproduce), with links to its animated GIFs.
 """
