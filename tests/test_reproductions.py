@@ -2,6 +2,7 @@
 reproductions page from studies' results."""
 import json
 import os
+import shutil
 
 from mine_plugin.reports import reproductions
 from mine_plugin.reports import verdicts
@@ -159,3 +160,17 @@ def test_page_from_results(tmp_path):
                  "allocator_ablation.png"):
     assert os.path.getsize(os.path.join(docs, "reproductions", figure)) > 1000
     assert "reproductions/" + figure in page
+
+
+def test_committed_page_is_what_the_committed_results_give(tmp_path):
+  # docs/reproductions.md must be regenerated whenever its results or its
+  # generator change: written afresh from the committed results, it is unchanged.
+  docs = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+                      "docs")
+  copy = str(tmp_path / "docs")
+  shutil.copytree(os.path.join(docs, "mine_penalty"), os.path.join(copy, "mine_penalty"))
+  shutil.copytree(os.path.join(docs, "reproductions"),
+                  os.path.join(copy, "reproductions"))
+  page_path = reproductions.make_page(copy, os.path.join(copy, "reproductions.md"))
+  with open(page_path) as generated, open(os.path.join(docs, "reproductions.md")) as f:
+    assert generated.read() == f.read()
