@@ -7,6 +7,7 @@ scripts directly (train -> postprocess -> evaluate; the warm start) are then run
 with bindings appended that shorten training, and the files the README promises
 are checked.
 """
+import functools
 import json
 import os
 import pathlib
@@ -88,6 +89,17 @@ def program_and_help(command):
   return [str(BIN / program)], args
 
 
+@functools.lru_cache(maxsize=None)
+def program_help(argv):
+  """The --help text of a program (each program once: every one loads TensorFlow)."""
+  # absl's --helpfull exits with status 1 after printing; argparse's --help with 0.
+  done = subprocess.run(list(argv) + ["--helpfull" if "dlib_" in argv[0] else "--help"],
+                        cwd=ROOT, capture_output=True, text=True, timeout=300)
+  help_text = done.stdout + done.stderr
+  assert re.search(r"--(\[no\])?help\b", help_text), (argv, help_text[-2000:])
+  return help_text
+
+
 def check_setup_command(command):
   """A set-up command of the README agrees with scripts/setup.sh and setup.py."""
   setup_sh = (ROOT / "scripts" / "setup.sh").read_text()
@@ -121,11 +133,7 @@ def test_every_readme_command_exists_and_accepts_its_flags(number):
     if argv is None:  # A .sh without a .py twin hands its arguments to pytest.
       assert 'pytest tests "$@"' in (ROOT / command[1]).read_text(), command
       continue
-    # absl's --helpfull exits with status 1 after printing; argparse's --help with 0.
-    done = subprocess.run(argv + ["--helpfull" if "dlib_" in argv[0] else "--help"],
-                          cwd=ROOT, capture_output=True, text=True, timeout=300)
-    help_text = done.stdout + done.stderr
-    assert re.search(r"--(\[no\])?help\b", help_text), (argv, help_text[-2000:])
+    help_text = program_help(tuple(argv))
     for arg in args:
       if arg.startswith("--"):
         flag = arg[2:].split("=")[0]
