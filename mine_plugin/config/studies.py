@@ -189,6 +189,22 @@ def small_study():
                       "model.eval_steps = 50"])
 
 
+def _mean_mig_dci_study(name, configs, dataset, steps, data_bindings=(),
+                        model_files=None):
+  """A study on `dataset` at Adam 1e-3 for `steps` steps; MIG and DCI of the mean.
+
+  `data_bindings` (architectures, latent size) follow the dataset's binding.
+  """
+  return PluginStudy(
+      name, configs, _shared_config(), _postprocess_configs(["mean"]),
+      _light_metrics("mig", "dci"),
+      extra_bindings=["dataset.name = '{}'".format(dataset)] + list(data_bindings) + [
+          "vae/AdamOptimizer.learning_rate = 0.001",
+          "model.training_steps = {}".format(steps),
+          "model.eval_steps = 20"],
+      model_files=model_files)
+
+
 # The MI-constrained VAE's own setting (Lan, Putra, Fernandez, Sec. 5; PAPERS.md):
 # 32x32 squares, 3 latents, beta = 1, lambda = 10, Adam 1e-3, batch 64. The paper
 # trains 20 epochs of a data set whose size it does not give; 3000 steps here.
@@ -253,17 +269,11 @@ def mi_constrained_study():
   ])
   configs = h.chainit([h.product([seeds, models]), h.product([seeds, club]),
                        h.product([seeds, widening])])
-  return PluginStudy(
-      "mine_plugin_mi_constrained", configs, _shared_config(),
-      _postprocess_configs(["mean"]), _light_metrics("mig", "dci"),
-      extra_bindings=[
-          "dataset.name = 'synthetic_squares_32'",
-          "encoder.encoder_fn = @conv_encoder_32",
-          "decoder.decoder_fn = @deconv_decoder_32",
-          "encoder.num_latent = 3",
-          "vae/AdamOptimizer.learning_rate = 0.001",
-          "model.training_steps = {}".format(MI_CONSTRAINED_STEPS),
-          "model.eval_steps = 20"],
+  return _mean_mig_dci_study(
+      "mine_plugin_mi_constrained", configs, "synthetic_squares_32",
+      MI_CONSTRAINED_STEPS, ["encoder.encoder_fn = @conv_encoder_32",
+                             "decoder.decoder_fn = @deconv_decoder_32",
+                             "encoder.num_latent = 3"],
       model_files={"pairwise_mi_vae_mine_beta4": "pairwise_mi_vae_mine"})
 
 
@@ -286,14 +296,8 @@ def bf16_study():
   configs = h.product([
       h.sweep("model.random_seed", h.categorical(list(range(BF16_SEEDS)))),
       models])
-  return PluginStudy(
-      "mine_plugin_bf16", configs, _shared_config(),
-      _postprocess_configs(["mean"]), _light_metrics("mig", "dci"),
-      extra_bindings=[
-          "dataset.name = 'synthetic_squares'",
-          "vae/AdamOptimizer.learning_rate = 0.001",
-          "model.training_steps = {}".format(BF16_STEPS),
-          "model.eval_steps = 20"])
+  return _mean_mig_dci_study("mine_plugin_bf16", configs, "synthetic_squares",
+                             BF16_STEPS)
 
 
 # The lambda-beta-VAE authors' protocol (Vu, Wan, Wei 2026; their public code,
