@@ -23,7 +23,9 @@ evaluate (deletes the old output first)        if the run fails, deleted once it
 `train._make_input_fn` (one observation       batches drawn whole and prefetched
 per Python call)                               (`mine_plugin/training/input_pipeline.py`).
 `contrib_tpu.RunConfig` of train               with the oneDNN bfloat16 rewrite when
-                                               asked (`mine_plugin/training/precision.py`).
+                                               asked (`mine_plugin/training/precision.py`),
+(logs global_step/sec at every step on CPU)    logging every 100 steps
+                                               (`mine_plugin/training/step_log.py`).
 `contrib_tpu.TPUEstimator` of train            with `warm_start_from` when a warm start
                                                is bound (`mine_plugin/training/warm_start.py`).
 `architectures.make_decoder`                   an error naming the architectures when
@@ -402,7 +404,8 @@ def _guard_train(module):
 
 class _TrainContribTpu(object):
   """dlib train's `contrib_tpu`, whose RunConfig carries the bfloat16 option
-  (mine_plugin/training/precision.py) and whose TPUEstimator the warm start
+  (mine_plugin/training/precision.py) and the step-log interval
+  (mine_plugin/training/step_log.py) and whose TPUEstimator the warm start
   (mine_plugin/training/warm_start.py); everything else is contrib_tpu's own."""
 
   def __init__(self, contrib_tpu):
@@ -410,7 +413,9 @@ class _TrainContribTpu(object):
 
   def RunConfig(self, *args, **kwargs):  # pylint: disable=invalid-name
     precision = importlib.import_module("mine_plugin.training.precision")
-    return self._contrib_tpu.RunConfig(*args, **precision.run_config_kwargs(kwargs))
+    step_log = importlib.import_module("mine_plugin.training.step_log")
+    kwargs = step_log.run_config_kwargs(precision.run_config_kwargs(kwargs))
+    return self._contrib_tpu.RunConfig(*args, **kwargs)
 
   def TPUEstimator(self, *args, **kwargs):  # pylint: disable=invalid-name
     warm_start = importlib.import_module("mine_plugin.training.warm_start")

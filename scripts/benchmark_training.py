@@ -1,23 +1,31 @@
 """dlib_train's steady-state speed against the speed of its own training op.
 
-For each case (a model config at 64x64 or 32x32) it measures
+For each case (a model config at 64x64 or 32x32) and setting it runs the real
+`dlib_train` console script in a fresh process and reads its steady-state
+global_step/sec (median of TensorFlow's readings, one every 100 steps, the first
+two dropped) and its peak RSS (VmHWM). Right before and right after that run it
+times the training op of the same graph alone (model_fn on one fixed batch, no
+input pipeline, hooks or summaries; a session with the estimator's session
+config, the bf16 rewrite included where the setting has it), and divides: this VM's
+speed drifts by 15 % and more between minutes, so the op is timed around each run,
+not once per case. The settings:
 
-  op alone    the training op of the same graph (model_fn on one fixed batch, no
-              input pipeline, hooks or summaries) in a session with the
-              estimator's session config, ms per step after a warm-up;
-  dlib_train  the real `dlib_train` console script in a fresh process, steady-state
-              global_step/sec (median of TensorFlow's readings every 100 steps,
-              the first two dropped), and its peak RSS (VmHWM);
+  dlib as is      dlib's input pipeline (`input_pipeline.batched = False`: one
+                  observation per Python call) and TPUEstimator's speed log at
+                  every step (`step_log.every_n_steps = 1`), as dlib_train runs
+                  without the plugin;
+  plugin          the plugin's defaults: whole batches drawn and prefetched, the
+                  speed logged every 100 steps;
+  plugin + bf16   the same with the oneDNN bfloat16 rewrite
+                  (`mixed_precision.bfloat16 = True`; left out, with a note, where
+                  the CPU lacks bf16).
 
-with dlib's input pipeline (`input_pipeline.batched = False`: one observation per
-Python call), the plugin's batched pipeline (the default under the plugin), and the
-batched pipeline with the oneDNN bfloat16 rewrite (`mixed_precision.bfloat16 =
-True`; skipped
-with a note where the CPU lacks bf16). It prints, per case and setting, dlib_train
-steps/s, op-alone steps/s and their ratio, and the bf16 speed-up.
+It prints, per round, case and setting, dlib_train steps/s, op-alone steps/s and
+their ratio; then medians over rounds, dlib_train's bf16 speed-up (median of the
+rounds' ratios of the two adjacent runs) and the peak RSS against "dlib as is".
 
-  python scripts/benchmark_training.py [--steps 1000] [--op_steps 200]
-                                       [--rounds 2] [--cases beta_tc_vae@64 ...]
+  python scripts/benchmark_training.py [--steps 1000] [--op_steps 300]
+                                       [--rounds 3] [--cases beta_tc_vae@64 ...]
 
 Run it on an idle machine: the cases run one after another.
 """
@@ -47,11 +55,13 @@ CASES = {
     "beta_tc_vae@32": ("beta_tc_vae", SMALL),
     "pairwise_mi_vae@32": ("pairwise_mi_vae", SMALL),
 }
-SETTINGS = ("dlib input", "batched", "batched + bf16")
+# setting -> (input_pipeline.batched, step_log.every_n_steps, bf16)
+SETTINGS = {"dlib as is": (False, 1, False), "plugin": (True, 100, False),
+            "plugin + bf16": (True, 100, True)}
 
 
-def op_alone_seconds(config, bindings, steps, warmup, bf16):
-  """Mean seconds per step of the model's training op on one fixed batch."""
+def op_alone_session(config, bindings, warmup, bf16):
+  """(session, train op) of the model on one fixed batch, warmed up."""
   # pylint: disable=g-import-not-at-top,unused-import
   import gin
   from disentanglement_lib.data.ground_truth import named_data
@@ -71,12 +81,15 @@ def op_alone_seconds(config, bindings, steps, warmup, bf16):
       config, observations, bindings, precision.session_config(bfloat16=bf16))
   for _ in range(warmup):
     session.run(train_op)
+  return session, train_op
+
+
+def op_alone_seconds(session, train_op, steps):
+  """Seconds taken by `steps` runs of the training op."""
   start = time.perf_counter()
   for _ in range(steps):
     session.run(train_op)
-  seconds = (time.perf_counter() - start) / steps
-  session.close()
-  return seconds
+  return time.perf_counter() - start
 
 
 def _peak_rss_kib(pid):
@@ -90,7 +103,7 @@ def _peak_rss_kib(pid):
   return None
 
 
-def dlib_train_rate(config, bindings, steps, batched, bf16):
+def dlib_train_rate(config, bindings, steps, batched, log_every, bf16):
   """(steady-state steps/s, peak RSS MiB) of one dlib_train run."""
   with tempfile.TemporaryDirectory() as directory:
     command = [pipeline.console_script("dlib_train"),
@@ -100,6 +113,7 @@ def dlib_train_rate(config, bindings, steps, batched, bf16):
     for binding in bindings + ["model.training_steps = {}".format(steps),
                                "model.eval_steps = 1",
                                "input_pipeline.batched = {}".format(batched),
+                               "step_log.every_n_steps = {}".format(log_every),
                                "mixed_precision.bfloat16 = {}".format(bf16)]:
       command += ["--gin_bindings", binding]
     log_path = os.path.join(directory, "log.txt")
@@ -113,10 +127,16 @@ def dlib_train_rate(config, bindings, steps, batched, bf16):
       output = f.read()
     if process.returncode != 0:
       raise RuntimeError("dlib_train failed:\n" + output[-3000:])
-  rates = [float(r) for r in re.findall(r"global_step/sec: ([0-9.]+)", output)]
+  # Each reading is printed twice (TensorFlow's and absl's log handlers).
+  rates = [float(r) for r in re.findall(
+      r"^INFO:tensorflow:global_step/sec: ([0-9.e+]+)$", output, flags=re.M)]
   if len(rates) < 3:
     raise RuntimeError("Too few global_step/sec readings ({}) in {} steps; use "
                        "--steps >= 500.".format(len(rates), steps))
+  if log_every == 1:
+    # Readings at every step: the medians of windows of 100, as the others.
+    rates = [statistics.median(rates[i:i + 100])
+             for i in range(0, len(rates) - 99, 100)]
   return statistics.median(rates[2:]), (peak or 0) / 1024.
 
 
@@ -124,9 +144,10 @@ def main():
   parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
   parser.add_argument("--steps", type=int, default=1000,
                       help="dlib_train steps per run")
-  parser.add_argument("--op_steps", type=int, default=200)
+  parser.add_argument("--op_steps", type=int, default=300,
+                      help="training-op steps timed before and after each run")
   parser.add_argument("--warmup", type=int, default=50)
-  parser.add_argument("--rounds", type=int, default=2,
+  parser.add_argument("--rounds", type=int, default=3,
                       help="interleaved repetitions of every measurement (this "
                            "VM's speed drifts; medians over rounds are printed)")
   parser.add_argument("--cases", nargs="+", default=list(CASES),
@@ -137,42 +158,55 @@ def main():
     bf16_note = None
   except ValueError as error:
     bf16_note = str(error)
-  settings = [s for s in SETTINGS if bf16_note is None or not s.endswith("bf16")]
+  settings = [s for s in SETTINGS if bf16_note is None or not SETTINGS[s][2]]
   # (case, setting) -> per-round (dlib_train steps/s, op-alone steps/s, RSS MiB).
   runs = {}
   for round_index in range(args.rounds):
     for case in args.cases:
       config, bindings = CASES[case]
-      op_rate = {bf16: 1. / op_alone_seconds(config, bindings, args.op_steps,
-                                             args.warmup, bf16)
-                 for bf16 in ([False] if bf16_note else [False, True])}
+      sessions = {bf16: op_alone_session(config, bindings, args.warmup, bf16)
+                  for bf16 in {SETTINGS[s][2] for s in settings}}
       for setting in settings:
-        bf16 = setting.endswith("bf16")
-        rate, rss = dlib_train_rate(config, bindings, args.steps,
-                                    setting != "dlib input", bf16)
-        runs.setdefault((case, setting), []).append((rate, op_rate[bf16], rss))
-        print("round {} {:<20} {:<15} dlib_train {:6.2f} steps/s  op alone {:6.2f} "
+        batched, log_every, bf16 = SETTINGS[setting]
+        before = op_alone_seconds(*sessions[bf16], args.op_steps)
+        rate, rss = dlib_train_rate(config, bindings, args.steps, batched,
+                                    log_every, bf16)
+        after = op_alone_seconds(*sessions[bf16], args.op_steps)
+        op_rate = 2 * args.op_steps / (before + after)
+        runs.setdefault((case, setting), []).append((rate, op_rate, rss))
+        print("round {} {:<20} {:<14} dlib_train {:6.2f} steps/s  op alone {:6.2f} "
               "steps/s  ratio {:5.1%}  peak RSS {:6.0f} MiB".format(
-                  round_index, case, setting, rate, op_rate[bf16],
-                  rate / op_rate[bf16], rss), flush=True)
+                  round_index, case, setting, rate, op_rate, rate / op_rate, rss),
+              flush=True)
+      for session, _ in sessions.values():
+        session.close()
   print()
-  print("Medians over {} rounds ({} dlib_train steps per run):".format(
-      args.rounds, args.steps))
-  print("| case | setting | dlib_train steps/s | op alone steps/s | ratio (median of "
-        "rounds) | peak RSS MiB |")
+  print("Medians over {} rounds ({} dlib_train steps per run, the op timed for "
+        "{} steps before and after each):".format(args.rounds, args.steps,
+                                                   args.op_steps))
+  print("| case | setting | dlib_train steps/s | op alone steps/s | dlib_train / op "
+        "(median of rounds) | peak RSS MiB |")
   print("|---|---|---:|---:|---:|---:|")
   for (case, setting), values in runs.items():
     rates, op_rates, rss = zip(*values)
-    print("| {} | {} | {:.2f} | {:.2f} | {:.0%} | {:.0f} |".format(
+    print("| {} | {} | {:.1f} | {:.1f} | {:.0%} | {:.0f} |".format(
         case, setting, statistics.median(rates), statistics.median(op_rates),
         statistics.median(r / o for r, o, _ in values), max(rss)))
   for case in args.cases:
-    if (case, "batched + bf16") in runs:
-      bf16 = [r for r, _, _ in runs[case, "batched + bf16"]]
-      fp32 = [r for r, _, _ in runs[case, "batched"]]
-      print("bf16 speed-up of dlib_train, {}: {:.2f}x (median over rounds of the "
-            "per-round ratio)".format(
-                case, statistics.median(b / f for b, f in zip(bf16, fp32))))
+    plugin = runs[case, "plugin"]
+    line = "{}: plugin / dlib as is {:.2f}x steps/s".format(
+        case, statistics.median(
+            p[0] / d[0] for p, d in zip(plugin, runs[case, "dlib as is"])))
+    if (case, "plugin + bf16") in runs:
+      line += "; bf16 speed-up of dlib_train {:.2f}x, of the op alone {:.2f}x".format(
+          statistics.median(b[0] / f[0] for b, f in
+                            zip(runs[case, "plugin + bf16"], plugin)),
+          statistics.median(b[1] / f[1] for b, f in
+                            zip(runs[case, "plugin + bf16"], plugin)))
+    line += "; peak RSS {:+.1%} against dlib as is".format(
+        max(r for _, _, r in plugin) /
+        max(r for _, _, r in runs[case, "dlib as is"]) - 1)
+    print(line + " (median of the rounds' ratios)")
   if bf16_note:
     print("bf16 not measured: " + bf16_note)
   print("CPU: {} cores; measured {}".format(os.cpu_count(),
