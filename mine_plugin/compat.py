@@ -414,8 +414,11 @@ class _TrainContribTpu(object):
   def RunConfig(self, *args, **kwargs):  # pylint: disable=invalid-name
     precision = importlib.import_module("mine_plugin.training.precision")
     step_log = importlib.import_module("mine_plugin.training.step_log")
+    # RunConfig's positional parameters (tf-estimator 2.15), by name.
+    kwargs = dict(zip(("tpu_config", "evaluation_master", "master", "cluster"),
+                      args), **kwargs)
     kwargs = step_log.run_config_kwargs(precision.run_config_kwargs(kwargs))
-    return self._contrib_tpu.RunConfig(*args, **kwargs)
+    return self._contrib_tpu.RunConfig(**kwargs)
 
   def TPUEstimator(self, *args, **kwargs):  # pylint: disable=invalid-name
     warm_start = importlib.import_module("mine_plugin.training.warm_start")

@@ -129,14 +129,15 @@ def dlib_train_rate(config, bindings, steps, batched, log_every, bf16):
       raise RuntimeError("dlib_train failed:\n" + output[-3000:])
   # Each reading is printed twice (TensorFlow's and absl's log handlers).
   rates = [float(r) for r in re.findall(
-      r"^INFO:tensorflow:global_step/sec: ([0-9.e+]+)$", output, flags=re.M)]
-  if len(rates) < 3:
-    raise RuntimeError("Too few global_step/sec readings ({}) in {} steps; use "
-                       "--steps >= 500.".format(len(rates), steps))
+      r"^INFO:tensorflow:global_step/sec: ([0-9.e+-]+)$", output, flags=re.M)]
   if log_every == 1:
-    # Readings at every step: the medians of windows of 100, as the others.
-    rates = [statistics.median(rates[i:i + 100])
+    # Readings at every step: 100 steps over their summed time per window, as a
+    # 100-step reading is.
+    rates = [100. / sum(1. / r for r in rates[i:i + 100])
              for i in range(0, len(rates) - 99, 100)]
+  if len(rates) < 3:
+    raise RuntimeError("Too few 100-step global_step/sec readings ({}) in {} "
+                       "steps; use --steps >= 500.".format(len(rates), steps))
   return statistics.median(rates[2:]), (peak or 0) / 1024.
 
 
@@ -193,20 +194,21 @@ def main():
         case, setting, statistics.median(rates), statistics.median(op_rates),
         statistics.median(r / o for r, o, _ in values), max(rss)))
   for case in args.cases:
-    plugin = runs[case, "plugin"]
-    line = "{}: plugin / dlib as is {:.2f}x steps/s".format(
-        case, statistics.median(
-            p[0] / d[0] for p, d in zip(plugin, runs[case, "dlib as is"])))
+    plugin, stock = runs[case, "plugin"], runs[case, "dlib as is"]
+    line = ("{}: plugin / dlib as is {:.2f}x steps/s ({:.2f}x with each run "
+            "divided by its op-alone rate)").format(
+                case, statistics.median(p[0] / d[0] for p, d in zip(plugin, stock)),
+                statistics.median((p[0] / p[1]) / (d[0] / d[1])
+                                  for p, d in zip(plugin, stock)))
     if (case, "plugin + bf16") in runs:
       line += "; bf16 speed-up of dlib_train {:.2f}x, of the op alone {:.2f}x".format(
           statistics.median(b[0] / f[0] for b, f in
                             zip(runs[case, "plugin + bf16"], plugin)),
           statistics.median(b[1] / f[1] for b, f in
                             zip(runs[case, "plugin + bf16"], plugin)))
-    line += "; peak RSS {:+.1%} against dlib as is".format(
-        max(r for _, _, r in plugin) /
-        max(r for _, _, r in runs[case, "dlib as is"]) - 1)
-    print(line + " (median of the rounds' ratios)")
+    print(line + " (medians of the rounds' ratios); peak RSS {:+.1%} against dlib "
+          "as is (largest of the rounds)".format(
+              max(r for _, _, r in plugin) / max(r for _, _, r in stock) - 1))
   if bf16_note:
     print("bf16 not measured: " + bf16_note)
   print("CPU: {} cores; measured {}".format(os.cpu_count(),

@@ -36,6 +36,9 @@ def test_every_n_steps_is_a_gin_option_and_zero_turns_it_off(tmp_path):
   assert len(speed_readings(tmp_path / "every_50",
                             "step_log.every_n_steps = 50")) == 4
   assert speed_readings(tmp_path / "off", "step_log.every_n_steps = 0") == []
+  # 1 is dlib's own behaviour, which scripts/benchmark_training.py compares with.
+  assert len(speed_readings(tmp_path / "every_step",
+                            "step_log.every_n_steps = 1")) == 249
 
 
 def test_a_passed_interval_or_a_duration_loop_is_left_alone():
@@ -43,10 +46,24 @@ def test_a_passed_interval_or_a_duration_loop_is_left_alone():
   loop = tpu_config.TPUConfig(iterations_per_loop=500)
   assert step_log.run_config_kwargs({"tpu_config": loop}) == {
       "tpu_config": loop, "log_step_count_steps": 100 * 500}
+  as_text = tpu_config.TPUConfig(iterations_per_loop="500")
+  assert step_log.run_config_kwargs({"tpu_config": as_text})[
+      "log_step_count_steps"] == 100 * 500
+  # TPUConfig's own default loop is 2 steps.
+  assert step_log.run_config_kwargs({})["log_step_count_steps"] == 100 * 2
   assert step_log.run_config_kwargs(
       {"tpu_config": loop, "log_step_count_steps": 7})["log_step_count_steps"] == 7
   timed = tpu_config.TPUConfig(iterations_per_loop="30s")
   assert step_log.run_config_kwargs({"tpu_config": timed}) == {"tpu_config": timed}
+
+
+def test_dlibs_run_config_gets_the_interval_positional_or_not():
+  from disentanglement_lib.methods.unsupervised import train  # pylint: disable=g-import-not-at-top
+  loop = train.contrib_tpu.TPUConfig(iterations_per_loop=500)
+  for config in (train.contrib_tpu.RunConfig(tpu_config=loop),
+                 train.contrib_tpu.RunConfig(loop)):
+    assert config.log_step_count_steps == 100 * 500
+    assert config.tpu_config is loop
 
 
 @pytest.mark.parametrize("bad", [-1, 2.5, True, "100"])

@@ -10,7 +10,7 @@ events and runs one more session call (to read the global step) at every step.
 
 Under the plugin (`mine_plugin.compat`), dlib_train's RunConfig asks for
 `every_n_steps * iterations_per_loop`, which TPUEstimator turns back into one
-reading every `every_n_steps` steps, as a plain Estimator would log:
+reading every `every_n_steps` steps (100: a plain Estimator's default interval):
 
     step_log.every_n_steps = 100   # the default; 0 turns the readings off
 
@@ -33,17 +33,22 @@ def every_n_steps(every_n_steps=DEFAULT_EVERY_N_STEPS):
 
 
 def run_config_kwargs(kwargs):
-  """dlib_train's RunConfig arguments, logging every `every_n_steps` steps.
+  """dlib_train's RunConfig keyword arguments, logging every `every_n_steps` steps.
 
   A `log_step_count_steps` that the caller passed is kept, as is a TPUConfig
   whose `iterations_per_loop` is a duration ("30s"), which TPUEstimator logs by
-  time instead.
+  time instead. The interval assumes that a session run is one step, as in
+  dlib_train (`use_tpu=False`); on a TPU it would be `every_n_steps` loops.
   """
+  # pylint: disable=g-import-not-at-top
+  from tensorflow_estimator.python.estimator.tpu import tpu_config as tpu_config_lib
+  from tensorflow_estimator.python.estimator.tpu import util
+  # pylint: enable=g-import-not-at-top
   if "log_step_count_steps" in kwargs:
     return kwargs
   steps = every_n_steps()
-  tpu_config = kwargs.get("tpu_config")
-  iterations = getattr(tpu_config, "iterations_per_loop", 1)
-  if not isinstance(iterations, int):
+  tpu_config = kwargs.get("tpu_config") or tpu_config_lib.TPUConfig()
+  loop = util.parse_iterations_per_loop(tpu_config.iterations_per_loop)
+  if loop.unit != "count":
     return kwargs
-  return dict(kwargs, log_step_count_steps=steps * iterations if steps else None)
+  return dict(kwargs, log_step_count_steps=steps * loop.value if steps else None)
