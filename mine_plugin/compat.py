@@ -18,8 +18,12 @@ RunConfig, TPUConfig, TPUEstimatorSpec)        tensorflow-estimator 2.15 (same c
                                                Pillow/imageio see them (Pillow >= 10
                                                refuses float arrays and `mode=`).
 `overwrite` of train / postprocess /           the old directory moved aside, put back
-evaluate (deletes the old output first)        if the run fails, deleted once it has
-                                               finished (`_overwrite_guarded`).
+evaluate (deletes the old output first)        if the run fails or is stopped (SIGTERM
+                                               too), deleted once it has finished
+                                               (`_overwrite_guarded`).
+`model.batch_size`, `model.training_steps`,    refused below 1 before train writes
+`encoder.num_latent` (read once TF runs)       anything
+                                               (`mine_plugin/training/settings_check.py`).
 `train._make_input_fn` (one observation       batches drawn whole and prefetched
 per Python call)                               (`mine_plugin/training/input_pipeline.py`).
 `contrib_tpu.RunConfig` of train               with the oneDNN bfloat16 rewrite when
@@ -281,10 +285,14 @@ def _patch_visualize_util(module):
 # dlib's train, postprocess and evaluate delete their output directory first when
 # `overwrite` is set, before they read the gin config or the data: a typo in a
 # binding, or a missing data file, then leaves the user with nothing. Guarded, the
-# old directory is moved aside, put back if the run fails (or is interrupted), and
-# deleted only once the new run has finished.
+# old directory is moved aside, put back if the run fails or is interrupted (an
+# exception, Ctrl-C, SIGTERM or SIGHUP: mine_plugin/training/termination.py), and
+# deleted only once the new run has finished. A first run (nothing there before)
+# that fails removes the directory it created, so that the rerun is not refused with
+# dlib's "Directory already exists and overwrite is False".
 OVERWRITE_BACKUP = ".previous-"
 OVERWRITE_FAILED = ".failed-"
+_DLIB_REFUSAL = "Directory already exists and overwrite is False"
 _LOG = logging.getLogger("mine_plugin")
 
 
@@ -304,6 +312,48 @@ def _aside(directory, kind):
   return path
 
 
+def _how_it_ended(error):
+  name = importlib.import_module(
+      "mine_plugin.training.termination").signal_name(error)
+  return "the run failed" if name is None else "the run was stopped by " + name
+
+
+def _put_back(directory, backup, error):
+  """After a failed overwrite run: its output aside, the previous one back."""
+  import tensorflow as tf  # pylint: disable=g-import-not-at-top
+  failed = None
+  try:
+    if tf.io.gfile.exists(directory):
+      failed = _aside(directory, OVERWRITE_FAILED)
+      tf.io.gfile.rename(directory, failed)
+  finally:
+    try:
+      tf.io.gfile.rename(backup, directory)
+      _LOG.error(
+          "mine_plugin: overwrite: %s; the previous %s is back in place%s.",
+          _how_it_ended(error), directory, "" if failed is None else
+          " (this run's partial output: {})".format(failed))
+    except Exception:  # pylint: disable=broad-except
+      _LOG.error("mine_plugin: overwrite: %s and the previous %s could not be "
+                 "put back: it is in %s; move it back with: mv %s %s",
+                 _how_it_ended(error), directory, backup, backup, directory)
+
+
+def _remove_first_run(directory, error):
+  """After a failed run into a directory that did not exist: removes it."""
+  import tensorflow as tf  # pylint: disable=g-import-not-at-top
+  if _DLIB_REFUSAL in str(error) or not tf.io.gfile.exists(directory):
+    return  # another process created it meanwhile, or nothing was written
+  try:
+    tf.io.gfile.rmtree(directory)
+    _LOG.error("mine_plugin: %s; %s did not exist before it and is removed, so "
+               "that a rerun starts afresh.", _how_it_ended(error), directory)
+  except Exception as remove_error:  # pylint: disable=broad-except
+    _LOG.error("mine_plugin: %s, and its partial output %s could not be removed "
+               "(%s); delete it before the rerun, or rerun with --overwrite.",
+               _how_it_ended(error), directory, remove_error)
+
+
 def _overwrite_guarded(function):
   """Wraps dlib's `function(..., <directory>, overwrite, ...)` as described above.
 
@@ -321,41 +371,62 @@ def _overwrite_guarded(function):
       return function(*args, **kwargs)  # dlib's own error for a bad call
     directory = bound.get(directory_name)
     import tensorflow as tf  # pylint: disable=g-import-not-at-top
-    if (not bound.get("overwrite", False) or directory is None or
-        not tf.io.gfile.isdir(directory)):
+    if directory is None:
       return function(*args, **kwargs)
     directory = str(directory).rstrip("/")
-    backup = _aside(directory, OVERWRITE_BACKUP)
-    tf.io.gfile.rename(directory, backup)
-    _LOG.warning(
-        "mine_plugin: overwrite: the existing %s was moved to %s; it is put back if "
-        "this run fails and deleted when the run has finished.", directory, backup)
-    try:
-      result = function(*args, **kwargs)
-    except BaseException:
-      failed = None
+    replaces = bool(bound.get("overwrite", False)) and tf.io.gfile.isdir(directory)
+    if not replaces and tf.io.gfile.exists(directory):
+      return function(*args, **kwargs)  # dlib refuses: it is the user's
+    termination = importlib.import_module("mine_plugin.training.termination")
+    with termination.signals_raise() as signals:
+      backup = None  # set once the rename has happened
       try:
-        if tf.io.gfile.exists(directory):
-          failed = _aside(directory, OVERWRITE_FAILED)
-          tf.io.gfile.rename(directory, failed)
-      finally:
-        try:
-          tf.io.gfile.rename(backup, directory)
-          _LOG.error(
-              "mine_plugin: overwrite: the run failed; the previous %s is back in "
-              "place%s.", directory, "" if failed is None else
-              " (this run's partial output: {})".format(failed))
-        except Exception:  # pylint: disable=broad-except
-          _LOG.error("mine_plugin: overwrite: the run failed and the previous "
-                     "%s could not be put back: it is in %s.", directory, backup)
-      raise
-    tf.io.gfile.rmtree(backup)
+        if replaces:
+          with signals.deferred():  # a signal acts after the rename, in this `try`
+            moved_to = _aside(directory, OVERWRITE_BACKUP)
+            tf.io.gfile.rename(directory, moved_to)
+            backup = moved_to
+            _LOG.warning(
+                "mine_plugin: overwrite: the existing %s was moved to %s; it is "
+                "put back if this run fails or is stopped (Ctrl-C, SIGTERM, SIGHUP) "
+                "and deleted when the run has finished.", directory, backup)
+        result = function(*args, **kwargs)
+      except BaseException as error:
+        with signals.deferred():
+          if backup is not None:
+            _put_back(directory, backup, error)
+          elif not replaces:  # (replaces without backup: still the user's, in place)
+            _remove_first_run(directory, error)
+        raise
+      if backup is not None:
+        with signals.deferred():
+          tf.io.gfile.rmtree(backup)
     return result
 
   guarded.__doc__ = function.__doc__
   guarded.__name__ = function.__name__
+  guarded.__wrapped__ = function  # its signature, for _settings_checked
   guarded._mine_plugin_compat = True  # pylint: disable=protected-access
   return guarded
+
+
+def _settings_checked(function):
+  """dlib's train, refusing settings that cannot train before it writes anything
+  (mine_plugin/training/settings_check.py)."""
+  signature = inspect.signature(function)
+
+  def checked(*args, **kwargs):
+    try:
+      call_arguments = signature.bind_partial(*args, **kwargs).arguments
+    except TypeError:
+      return function(*args, **kwargs)  # dlib's own error for a bad call
+    importlib.import_module("mine_plugin.training.settings_check").check(
+        call_arguments)
+    return function(*args, **kwargs)
+
+  checked.__doc__ = function.__doc__
+  checked.__name__ = function.__name__
+  return checked
 
 
 def short_training_error(error):
@@ -395,7 +466,8 @@ def _short_errors(function):
 
 
 def _guard_train(module):
-  module.train = _short_errors(_overwrite_guarded(module.train))
+  module.train = _short_errors(_settings_checked(_overwrite_guarded(
+      module.train)))
   # Batches drawn a batch at a time (mine_plugin/training/input_pipeline.py).
   importlib.import_module("mine_plugin.training.input_pipeline").install(module)
   if not isinstance(module.contrib_tpu, _TrainContribTpu):

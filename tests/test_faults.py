@@ -88,6 +88,118 @@ def test_overwrite_that_succeeds_replaces_the_model_and_leaves_no_backup(tmp_pat
   assert siblings(model_dir) == []
 
 
+POSTPROCESS_TEST_GIN = resources.get_file(
+    "config/tests/postprocessing/postprocess_test_configs/mean.gin")
+
+
+def dlib_train_until_killed(model_dir, log_path, *flags):
+  """dlib_train for a million steps (it is killed long before), SIGHUP's action the
+  default one, as in a terminal (a test run under nohup would ignore it)."""
+  command = [pipeline.console_script("dlib_train"), "--model_dir", str(model_dir),
+             "--gin_config", TRAIN_TEST_GIN,
+             "--gin_bindings", "model.training_steps = 1000000"] + list(flags)
+  with open(log_path, "w") as log:
+    return subprocess.Popen(
+        command, stdout=log, stderr=subprocess.STDOUT,
+        preexec_fn=lambda: signal.signal(signal.SIGHUP, signal.SIG_DFL))
+
+
+def signal_after_first_checkpoint(process, model_dir, signum):
+  """Sends `signum` once the run has written its step-0 checkpoint; its exit status."""
+  first_checkpoint = model_dir / "tf_checkpoint" / "model.ckpt-0.index"
+  try:
+    wait_for(lambda: first_checkpoint.exists() or process.poll() is not None, 300,
+             "the step-0 checkpoint")
+    assert process.poll() is None, "dlib_train ended before it was signalled"
+    process.send_signal(signum)
+    return process.wait(timeout=300)
+  finally:
+    if process.poll() is None:
+      process.kill()
+      process.wait()
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP],
+                         ids=lambda signum: signal.Signals(signum).name)
+def test_overwrite_stopped_by_a_scheduler_signal_puts_the_old_model_back(
+    tmp_path, signum):
+  model_dir = tmp_path / "model"
+  pipeline.run_dlib("dlib_train", ["--model_dir", str(model_dir),
+                                   "--gin_config", TRAIN_TEST_GIN])
+  old_files = snapshot(str(model_dir))
+  log_path = tmp_path / "overwrite.log"
+  process = dlib_train_until_killed(model_dir, log_path, "--overwrite")
+  returncode = signal_after_first_checkpoint(process, model_dir, signum)
+  log = log_path.read_text()
+  # Ended by the signal itself: a shell reports 128 + signum (143, 129).
+  assert returncode == -signum, log[-3000:]
+  name = signal.Signals(signum).name
+  assert re.search(r"overwrite: the run was stopped by {}; the previous {} is back "
+                   r"in place \(this run's partial output: ".format(
+                       name, re.escape(str(model_dir))), log), log[-3000:]
+  assert snapshot(str(model_dir)) == old_files
+  assert not any(compat.OVERWRITE_BACKUP in s for s in siblings(model_dir))
+  [failed] = siblings(model_dir)
+  assert (tmp_path / failed / "tf_checkpoint" / "model.ckpt-0.index").exists()
+  # The model is dlib's again: dlib_postprocess reads its results/gin/train.gin.
+  pipeline.run_dlib("dlib_postprocess", [
+      "--model_dir", str(model_dir), "--output_dir", str(tmp_path / "mean"),
+      "--gin_config", POSTPROCESS_TEST_GIN])
+  assert (tmp_path / "mean" / "tfhub" / "saved_model.pb").is_file()
+
+
+def test_a_first_run_stopped_by_sigterm_removes_what_it_wrote(tmp_path):
+  model_dir = tmp_path / "model"
+  log_path = tmp_path / "first.log"
+  process = dlib_train_until_killed(model_dir, log_path)
+  returncode = signal_after_first_checkpoint(process, model_dir, signal.SIGTERM)
+  log = log_path.read_text()
+  assert returncode == -signal.SIGTERM, log[-3000:]
+  assert ("the run was stopped by SIGTERM; {} did not exist before it and is "
+          "removed".format(model_dir)) in log, log[-3000:]
+  assert not model_dir.exists()
+  assert siblings(model_dir) == []
+
+
+def test_a_first_run_that_fails_in_training_does_not_block_the_corrected_rerun(
+    tmp_path):
+  model_dir = tmp_path / "model"
+  # A learning rate of 1e30 stops the run with a NaN at its first step, after
+  # dlib has created the model directory and written the step-0 checkpoint.
+  last_line_of_failed_training(
+      tmp_path, ["pairwise_mi_vae.lam = 1.", "AdamOptimizer.learning_rate = 1e30"])
+  assert not model_dir.exists()
+  assert siblings(model_dir) == []
+  pipeline.run_dlib("dlib_train", [
+      "--model_dir", str(model_dir), "--gin_config", TRAIN_TEST_GIN,
+      "--gin_bindings", "model.model = @pairwise_mi_vae()",
+      "--gin_bindings", "pairwise_mi_vae.lam = 1."])
+  assert (model_dir / "tfhub" / "saved_model.pb").is_file()
+  assert (model_dir / "results" / "gin" / "train.gin").is_file()
+
+
+@pytest.mark.parametrize("binding,meaning", [
+    # TensorFlow: "input depth must be evenly divisible by filter depth".
+    ("model.batch_size = 0", "the number of observations per training step"),
+    # oneDNN aborts the process (exit 134): no Python error could clean up.
+    ("encoder.num_latent = 0", "the size of the latent code"),
+])
+def test_settings_that_cannot_train_are_refused_before_the_model_dir_exists(
+    tmp_path, binding, meaning):
+  completed = subprocess.run(
+      [pipeline.console_script("dlib_train"), "--model_dir",
+       str(tmp_path / "model"), "--gin_config", TRAIN_TEST_GIN,
+       "--gin_bindings", binding], capture_output=True, text=True)
+  assert completed.returncode == 1, completed.stderr[-3000:]
+  name = binding.split(" = ")[0]
+  last = completed.stderr.strip().splitlines()[-1]
+  assert last.startswith("ValueError: {} cannot train: {} is {} and must be a "
+                         "whole number >= 1. Set it in the gin config or with "
+                         "--gin_bindings='{} = ".format(binding, name, meaning,
+                                                        name)), last
+  assert not (tmp_path / "model").exists()
+
+
 # ---------------------------------------------------------------------------
 # Killed and concurrent sweeps (scripts/run_study.py on the smoke study: two
 # models that train for two steps on dlib's dummy data).

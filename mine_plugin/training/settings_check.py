@@ -1,0 +1,60 @@
+"""dlib_train settings that cannot train, refused before anything is written.
+
+dlib reads these sizes only when TensorFlow builds or runs the graph, after the
+model directory has been created: `model.batch_size = 0` fails in a convolution
+("input depth must be evenly divisible by filter depth"), `encoder.num_latent = 0`
+aborts the whole process in oneDNN (exit 134: no Python error, nothing can clean
+up), `model.training_steps = 0` is TPUEstimator's "Must specify steps > 0". Under
+the plugin (`mine_plugin.compat`) dlib's train checks them first, from its call's
+arguments and gin's bindings, and raises one error naming the value and the fix.
+"""
+import numbers
+
+import gin
+
+# binding -> (what it is, the value dlib's own configs use).
+POSITIVE_INTEGERS = {
+    "model.batch_size": ("the number of observations per training step", 64),
+    "model.training_steps": ("the number of training steps", 300000),
+    "encoder.num_latent": ("the size of the latent code", 10),
+}
+
+
+def _bound(name):
+  """The value gin binds to `name` (a `%MACRO` followed), or None if unset."""
+  try:
+    value = gin.query_parameter(name)
+    for _ in range(10):  # a macro may name another macro
+      if not isinstance(value, gin.config.ConfigurableReference):
+        break
+      if value.configurable.name != "macro":
+        return None  # "@something()": known only once it is called
+      value = gin.query_parameter(value.scoped_selector + ".value")
+  except ValueError:
+    return None
+  return value
+
+
+def check(call_arguments=None, bound=_bound):
+  """Raises ValueError if a POSITIVE_INTEGERS setting is not a whole number >= 1.
+
+  Args:
+    call_arguments: train's arguments given in the call by name (`batch_size`);
+      they take the place of gin's `model.` bindings, as in dlib's train.
+    bound: binding name -> its value, or None where unset (gin's, by default).
+  """
+  call_arguments = call_arguments or {}
+  for name, (meaning, example) in POSITIVE_INTEGERS.items():
+    configurable, parameter = name.split(".")
+    if configurable == "model" and parameter in call_arguments:
+      value = call_arguments[parameter]
+    else:
+      value = bound(name)
+    if (isinstance(value, bool) or not isinstance(value, numbers.Real) or
+        (value >= 1 and float(value).is_integer())):
+      continue  # unset, a reference, or valid: dlib's own errors cover the rest
+    raise ValueError(
+        "{name} = {value!r} cannot train: {name} is {meaning} and must be a whole "
+        "number >= 1. Set it in the gin config or with --gin_bindings='{name} = "
+        "{example}' (the value dlib's own configs use). Nothing was written."
+        .format(name=name, value=value, meaning=meaning, example=example))
