@@ -40,6 +40,12 @@ compat.register_after_dlib_module("mine_plugin.methods.unsupervised.critic_penal
                                   "mine_plugin.methods.unsupervised.pairwise_mi_vae")
 compat.register_after_dlib_module("mine_plugin.methods.unsupervised.critic_penalty",
                                   "mine_plugin.methods.unsupervised.attention_mine_vae")
+# The representation and the metric of the aggregate posterior join dlib's
+# postprocessing and evaluation functions.
+compat.register_after_dlib_module("disentanglement_lib.postprocessing.methods",
+                                  "mine_plugin.postprocessing.gaussian_posterior")
+compat.register_after_dlib_module("disentanglement_lib.evaluation.evaluate",
+                                  "mine_plugin.evaluation.latent_dependence")
 # The plugin's studies join dlib_reproduce's `--study` names.
 compat.register_after_dlib_module("disentanglement_lib.config.reproduce",
                                   "mine_plugin.config.studies")

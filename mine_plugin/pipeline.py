@@ -83,7 +83,9 @@ def reproduce(model_dir, train_configs, train_bindings=(), postprocess_configs=(
     train_configs: gin files for training, in order.
     train_bindings: gin bindings for training, after the files.
     postprocess_configs: gin files of the representations to extract.
-    metric_configs: gin files of the metrics to compute on every representation.
+    metric_configs: gin files of the metrics to compute on every representation
+      (a plugin representation only with its own metrics:
+      `gin_files.evaluated_together`; the seeds stay dlib_reproduce's).
     metric_bindings: extra bindings for every metric, after dlib_reproduce's seed
       and name (e.g. "mig.num_train = 100" for a quick check).
     visualize: whether to run dlib's visualize_model, as dlib_reproduce does.
@@ -125,11 +127,14 @@ def reproduce(model_dir, train_configs, train_bindings=(), postprocess_configs=(
     post_name = config_name(config)
     for metric_config in metric_configs:
       metric_name = config_name(metric_config)
+      seed = random_state.randint(2**32)
+      if not gin_files.evaluated_together(post_name, metric_name):
+        continue
       step("Computing metric {} on {}...".format(metric_name, post_name))
       evaluate.evaluate_with_gin(
           os.path.join(model_dir, "postprocessed", post_name),
           metric_dir(model_dir, config, metric_config), False, [metric_config],
-          ["evaluation.random_seed = {}".format(random_state.randint(2**32)),
+          ["evaluation.random_seed = {}".format(seed),
            "evaluation.name = '{}'".format(metric_name)] + list(metric_bindings))
   step("Done.")
 
@@ -189,9 +194,10 @@ def run_pipeline(model_dir, train_configs, train_bindings=(),
       file of gin_configs/models/).
     train_bindings: extra gin bindings for training.
     postprocess: names of dlib's unsupervised_study_v1 postprocessing configs to
-      apply ("mean", "sampled").
+      apply ("mean", "sampled"), or of the plugin's ("gaussian_posterior").
     metrics: names of dlib's unsupervised_study_v1 metric configs ("mig", "dci",
-      ...) to evaluate on each postprocessed representation.
+      ...) or the plugin's ("latent_dependence"), each evaluated on the
+      representations it applies to (`gin_files.evaluated_together`).
     metric_bindings: extra gin bindings for every metric (e.g. smaller
       `mig.num_train` for a quick check).
     visualize: also run dlib's visualize_model on the trained model.
@@ -204,9 +210,9 @@ def run_pipeline(model_dir, train_configs, train_bindings=(),
     raise FileExistsError(
         "Model directory {} already exists; choose a new one (nothing is "
         "overwritten).".format(model_dir))
-  postprocess_configs = [gin_files.step_config("postprocess", name)
+  postprocess_configs = [gin_files.named_config("postprocess", name)
                          for name in postprocess]
-  metric_configs = [gin_files.step_config("metric", name) for name in metrics]
+  metric_configs = [gin_files.named_config("metric", name) for name in metrics]
   os.makedirs(model_dir)
   command = [sys.executable, "-m", "mine_plugin.pipeline", "--model_dir=" + model_dir]
   command += ["--gin_config=" + str(path) for path in train_configs]
@@ -222,6 +228,8 @@ def run_pipeline(model_dir, train_configs, train_bindings=(),
   for post_name in postprocess:
     scores[post_name] = collections.OrderedDict()
     for metric_name in metrics:
+      if not gin_files.evaluated_together(post_name, metric_name):
+        continue
       directory = metric_dir(model_dir, post_name, metric_name)
       scores[post_name][metric_name] = read_scores(directory)
       result_files.append(os.path.join(directory, SCORES_FILE))

@@ -1,6 +1,8 @@
 """Tests of mine_plugin.methods.shared.critic_tracking: the lag warning and the files it writes."""
 import json
 
+import numpy as np
+
 from mine_plugin.methods.shared import critic_tracking
 import pytest
 import tensorflow.compat.v1 as tf
@@ -67,3 +69,51 @@ def test_another_estimator_directory_gets_both_files_inside_it(tmp_path):
 def test_median_ratio_skips_uninformative_references():
   assert critic_tracking.median_ratio([0.1, 0.5, 3.], [0.01, 1., 2.]) == 1.
   assert critic_tracking.median_ratio([0.1], [0.01]) is None
+
+
+def _memory_reference(quantity, observations, steps, batch_size=64, seed=0):
+  """ObservationMemory fed `steps` batches drawn uniformly from `observations`.
+
+  The stand-in encoder: mean = the observation's three values, std 0.3.
+  Returns (reference before any update, reference after, stored count).
+  """
+  rng = np.random.RandomState(seed)
+  with tf.Graph().as_default():
+    tf.set_random_seed(seed)
+    batch = tf.placeholder(tf.float32, [batch_size, 1, 1, 3])
+    memory = critic_tracking.ObservationMemory(batch)
+
+    def encode(images):
+      mean = tf.reshape(images, [-1, 3])
+      return mean, tf.fill(tf.shape(mean), 2. * np.log(0.3))
+
+    reference = memory.reference(quantity, encode)
+    update = memory.update(batch)
+    with tf.Session() as session:
+      session.run(tf.global_variables_initializer())
+      feed = {batch: observations[rng.randint(len(observations), size=batch_size)]}
+      empty = session.run(reference, feed)
+      for _ in range(steps):
+        session.run(update, {batch: observations[
+            rng.randint(len(observations), size=batch_size)]})
+      return empty, session.run(reference, feed), session.run(memory._stored)
+
+
+@pytest.mark.parametrize("quantity", ["pairwise_mi_sum", "total_correlation"])
+def test_the_memory_reference_is_the_exact_mixture_of_the_data(quantity):
+  # 64 observations on a 4 x 4 x 4 grid, the third value tied to the first two:
+  # the exact aggregate posterior is the mixture of their 64 posteriors.
+  from mine_plugin.evaluation import latent_dependence  # pylint: disable=g-import-not-at-top
+  grid = np.array([[a, b, c] for a in range(4) for b in range(4) for c in range(4)],
+                  np.float32)
+  means = np.stack([grid[:, 0], grid[:, 1],
+                    (grid[:, 0] + grid[:, 1]) / 2. + 0.25 * grid[:, 2]], axis=1)
+  exact = latent_dependence.mixture_dependence(
+      means, np.full(means.shape, 0.09), 20000, np.random.RandomState(0))[quantity]
+  assert exact > 0.5
+  empty, reference, stored = _memory_reference(
+      quantity, means.reshape(64, 1, 1, 3),
+      critic_tracking.REFERENCE_MEMORY // 64 + 8)
+  assert empty == 0.
+  assert stored == critic_tracking.REFERENCE_MEMORY + 8 * 64  # kept counting
+  assert reference == pytest.approx(exact, rel=0.1)

@@ -19,6 +19,9 @@ import pathlib
 
 UNSUPERVISED_STUDY_V1 = "unsupervised_study_v1"
 MINE_PLUGIN_SMALL = "mine_plugin_small"
+# The plugin's own representations and metrics (gin_configs/postprocess_configs/,
+# gin_configs/metric_configs/).
+MINE_PLUGIN = "mine_plugin"
 # (settings, step) -> whose configs (dlib's config/ or the plugin's gin_configs/),
 # and the folder in it.
 _FOLDERS = {
@@ -28,7 +31,22 @@ _FOLDERS = {
         ("dlib", UNSUPERVISED_STUDY_V1 + "/metric_configs"),
     (MINE_PLUGIN_SMALL, "metric"):
         ("plugin", MINE_PLUGIN_SMALL + "/metric_configs"),
+    (MINE_PLUGIN, "postprocess"): ("plugin", "postprocess_configs"),
+    (MINE_PLUGIN, "metric"): ("plugin", "metric_configs"),
 }
+# Representations whose layout only some metrics read: the gaussian_posterior
+# representation ([z_mean, z_logvar]) is scored by latent_dependence alone, and
+# latent_dependence by nothing else. Every other pair is evaluated, as dlib_reproduce
+# evaluates every metric on every representation.
+REPRESENTATION_METRICS = {"gaussian_posterior": ("latent_dependence",)}
+
+
+def evaluated_together(postprocess_name, metric_name):
+  """Whether a study evaluates the metric config on the representation config."""
+  own = REPRESENTATION_METRICS.get(postprocess_name)
+  if own is not None:
+    return metric_name in own
+  return not any(metric_name in names for names in REPRESENTATION_METRICS.values())
 
 
 def _gin_configs_dir():
@@ -96,8 +114,9 @@ def step_config(step, name, settings=UNSUPERVISED_STUDY_V1):
     name: the config's name, e.g. "mean" or "mig"; dlib_reproduce names the
       result directory after it (`metrics/<postprocess>/<metric>/`).
     settings: "unsupervised_study_v1" for dlib's own files, unchanged (full sample
-      sizes; compare with dlib's published results), or "mine_plugin_small" for
-      the plugin's metrics on fewer samples (gin_configs/mine_plugin_small/).
+      sizes; compare with dlib's published results), "mine_plugin_small" for
+      the plugin's metrics on fewer samples (gin_configs/mine_plugin_small/), or
+      "mine_plugin" for the plugin's own representations and metrics.
 
   Returns:
     The path, as a string.
@@ -111,6 +130,17 @@ def step_config(step, name, settings=UNSUPERVISED_STUDY_V1):
                    "{} {} config {!r}".format(settings, step, name), folder)
 
 
+def named_config(step, name):
+  """dlib's unsupervised_study_v1 config `name` of `step`, else the plugin's own."""
+  try:
+    return step_config(step, name, UNSUPERVISED_STUDY_V1)
+  except FileNotFoundError as dlib_error:
+    try:
+      return step_config(step, name, MINE_PLUGIN)
+    except FileNotFoundError as plugin_error:
+      raise FileNotFoundError("{} {}".format(dlib_error, plugin_error)) from None
+
+
 def main(argv):
   """`python -m mine_plugin.config.gin_files STEP NAME [SETTINGS]` prints the path.
 
@@ -119,7 +149,7 @@ def main(argv):
   """
   if len(argv) not in (2, 3):
     raise SystemExit("usage: python -m mine_plugin.config.gin_files "
-                     "{postprocess|metric} NAME [unsupervised_study_v1|mine_plugin_small]")
+                     "{postprocess|metric} NAME [unsupervised_study_v1|mine_plugin_small|mine_plugin]")
   print(step_config(*argv))
 
 

@@ -190,14 +190,22 @@ def small_study():
 
 
 def _mean_mig_dci_study(name, configs, dataset, steps, data_bindings=(),
-                        model_files=None):
+                        model_files=None, dependence=False):
   """A study on `dataset` at Adam 1e-3 for `steps` steps; MIG and DCI of the mean.
 
-  `data_bindings` (architectures, latent size) follow the dataset's binding.
+  `data_bindings` (architectures, latent size) follow the dataset's binding. With
+  `dependence`, also the latents' pairwise MI and total correlation
+  (latent_dependence on the gaussian_posterior representation).
   """
+  postprocess = _postprocess_configs(["mean"])
+  metrics = _light_metrics("mig", "dci")
+  if dependence:
+    postprocess.append(gin_files.step_config("postprocess", "gaussian_posterior",
+                                             gin_files.MINE_PLUGIN))
+    metrics.append(gin_files.step_config("metric", "latent_dependence",
+                                         gin_files.MINE_PLUGIN))
   return PluginStudy(
-      name, configs, _shared_config(), _postprocess_configs(["mean"]),
-      _light_metrics("mig", "dci"),
+      name, configs, _shared_config(), postprocess, metrics,
       extra_bindings=["dataset.name = '{}'".format(dataset)] + list(data_bindings) + [
           "vae/AdamOptimizer.learning_rate = 0.001",
           "model.training_steps = {}".format(steps),
@@ -274,7 +282,8 @@ def mi_constrained_study():
       MI_CONSTRAINED_STEPS, ["encoder.encoder_fn = @conv_encoder_32",
                              "decoder.decoder_fn = @deconv_decoder_32",
                              "encoder.num_latent = 3"],
-      model_files={"pairwise_mi_vae_mine_beta4": "pairwise_mi_vae_mine"})
+      model_files={"pairwise_mi_vae_mine_beta4": "pairwise_mi_vae_mine"},
+      dependence=True)
 
 
 BF16_SEEDS = 3

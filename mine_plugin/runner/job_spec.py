@@ -11,6 +11,7 @@ import importlib
 import os
 
 from mine_plugin import pipeline
+from mine_plugin.config import gin_files
 from mine_plugin.runner import markers
 
 # One model to run: everything the process that waits on it needs, as plain data
@@ -37,7 +38,9 @@ def result_files(study):
   """Paths, relative to a model's directory, of the metric results dlib writes."""
   return [os.path.join(pipeline.metric_dir("", post, metric), pipeline.AGGREGATE_FILE)
           for post in sorted(study.get_postprocess_config_files())
-          for metric in sorted(study.get_eval_config_files())]
+          for metric in sorted(study.get_eval_config_files())
+          if gin_files.evaluated_together(pipeline.config_name(post),
+                                          pipeline.config_name(metric))]
 
 
 def run_settings(study_name, gin_bindings=(), metric_gin_bindings=(),

@@ -412,6 +412,51 @@ def pairwise_mutual_information_mws(z, z_mean, z_logvar):
                        [num_latent, num_latent])
 
 
+def mixture_dependence(z, component_mean, component_logvar, log_weight,
+                       sample_weight):
+  """sum_{i != j} I(z_i; z_j) and TC(z) at samples z of a Gaussian mixture.
+
+  q(z) = sum_k w_k N(z; component_mean[k], diag exp(component_logvar[k])), the
+  aggregate posterior of Chen et al. 2018 (Sec. 4.1), with weights per sample
+  (`log_weight`, each row normalised), so that a sample's own component can be left
+  out: with the posteriors of every observation as components that is exact up to
+  Monte Carlo, with a sample of observations an estimate, and without minibatch
+  sampling's bias towards log M per pair when the posteriors are narrow. Marginals
+  of the mixture on a subset of dimensions are mixtures of the components'
+  marginals, so I(z_a; z_b) = E[log q(z_a, z_b) - log q(z_a) - log q(z_b)] and
+  TC = E[log q(z) - sum_l log q(z_l)] (Watanabe 1960) are averages over samples.
+
+  Args:
+    z: [M, L] samples of q(z).
+    component_mean, component_logvar: [K, L].
+    log_weight: [M, K] log mixture weights seen from each sample (-inf: left out).
+    sample_weight: [M] weights of the samples in the averages (sum 1).
+
+  Returns:
+    (pairwise_sum, total_correlation), scalar tensors in nats.
+  """
+  from disentanglement_lib.methods.unsupervised import vae  # pylint: disable=g-import-not-at-top
+  log_q = vae.gaussian_log_density(
+      tf.expand_dims(z, 1), tf.expand_dims(component_mean, 0),
+      tf.expand_dims(component_logvar, 0))  # [M, K, L]
+
+  def log_mixture(log_density):  # [M, K] -> [M]
+    return tf.reduce_logsumexp(log_density + log_weight, axis=1)
+
+  def average(values):
+    return tf.reduce_sum(sample_weight * values)
+
+  num_latent = tf.compat.dimension_value(z.shape[1])
+  single = tf.stack([log_mixture(log_q[:, :, d]) for d in range(num_latent)], 1)
+  first, second = pairs(num_latent)
+  pair_terms = [log_mixture(log_q[:, :, a] + log_q[:, :, b]) - single[:, a] -
+                single[:, b] for a, b in zip(first, second)]
+  pairwise_sum = 2. * average(tf.add_n(pair_terms))
+  total_correlation = average(
+      log_mixture(tf.reduce_sum(log_q, axis=2)) - tf.reduce_sum(single, axis=1))
+  return pairwise_sum, total_correlation
+
+
 class Critic(object):
   """A critic network with its training objective, for use inside a TF1 graph.
 

@@ -1,7 +1,6 @@
 """`mine_tc_vae`: beta-TCVAE with the total correlation estimated by a critic.
 
-The penalty (`MineTotalCorrelation`), its closed-form reference
-(`total_correlation_mws`) and the gin model (`MineTCVAE`).
+The penalty (`MineTotalCorrelation`) and the gin model (`MineTCVAE`).
 """
 from disentanglement_lib.methods.unsupervised import vae
 import gin
@@ -9,20 +8,6 @@ from mine_plugin.methods.shared import estimators
 from mine_plugin.methods.unsupervised import critic_penalty
 from mine_plugin.methods.unsupervised import penalized_vae
 import tensorflow.compat.v1 as tf
-
-
-def total_correlation_mws(z, z_mean, z_logvar):
-  """dlib's `total_correlation` (minibatch-weighted sampling) in nats.
-
-  dlib drops the constant of the normalisers 1/M of its minibatch estimates of
-  q(z) and prod_l q(z_l) (Chen et al. 2018, Sec. 4.1): restoring it adds
-  (L - 1) log M for L latent dimensions and batch size M, as
-  `estimators.pairwise_mutual_information_mws` does for each pair.
-  """
-  num_latent = tf.compat.dimension_value(z.shape[1])
-  num = tf.cast(tf.shape(z)[0], z.dtype)
-  return (vae.total_correlation(z, z_mean, z_logvar) +
-          (num_latent - 1.) * tf.log(num))
 
 
 class MineTotalCorrelation(critic_penalty.CriticPenalty):
@@ -34,24 +19,24 @@ class MineTotalCorrelation(critic_penalty.CriticPenalty):
   dlib's `shuffle_codes` (every dimension shuffled across the batch on its own, as
   FactorVAE does); so does the density-ratio critic (FactorVAE's own estimator,
   Kim & Mnih 2018, Sec. 3). The critic learns in `inner_steps` updates, the encoder
-  minimises the estimate. Reference: dlib's minibatch-weighted `total_correlation`
-  plus its dropped constant (L - 1) log M (`total_correlation_mws`).
+  minimises the estimate. Reference: the TC of the mixture of recent posteriors
+  (critic_tracking.ObservationMemory).
 
   Logs `tc_<estimator>` (the estimate).
   """
 
   critic_scope = "tc_critic"
   log_prefix = "tc"
+  reference_quantity = "total_correlation"
 
   def __call__(self, outputs, is_training):
     z = estimators.standardize(outputs.z_sampled)
     estimate, loss, critic_loss = self.critic.terms(
         z, vae.shuffle_codes(z), train_critic=is_training)
-    reference = tf.stop_gradient(total_correlation_mws(
-        outputs.z_sampled, outputs.z_mean, outputs.z_logvar))
+    # Reference: the mixture of recent posteriors (reference_quantity).
     return penalized_vae.PenaltyTerms(
         self.weight * self.warmed_up(loss, is_training), critic_loss,
-        {self.name: estimate}, (self.name, estimate, reference))
+        {self.name: estimate}, (self.name, estimate, None))
 
 
 @gin.configurable("mine_tc_vae",

@@ -12,7 +12,8 @@ Sec. 4.2). The pairwise MI has two penalties, one class each:
                                      `pairwise_mi_<estimator>`, and, as every
                                      critic penalty does (`penalized_vae`),
                                      `pairwise_mi_<estimator>_reference` (the
-                                     "mws" value, without gradient), `_ratio` and
+                                     mixture of recent posteriors, without
+                                     gradient), `_ratio` and
                                      `_critic_loss`.
 
 Each estimate is logged under one name that says how it was estimated: a critic's
@@ -91,6 +92,7 @@ class PairwiseCriticMutualInformation(critic_penalty.CriticPenalty):
 
   critic_scope = "pairwise_mi_critic"
   valid_estimators = PAIRWISE_CRITIC_ESTIMATORS
+  reference_quantity = "pairwise_mi_sum"
   log_prefix = LOG_NAME
 
   def make_critic(self, objective, ema_decay, critic_fn):
@@ -106,10 +108,10 @@ class PairwiseCriticMutualInformation(critic_penalty.CriticPenalty):
     estimate, loss, critic_loss = self.critic.terms(
         joint, marginal, train_critic=is_training)
     total = 2. * tf.reduce_sum(estimate)
-    reference = tf.stop_gradient(pairwise_total_mws(outputs))
+    # Reference: the mixture of recent posteriors (reference_quantity).
     return penalized_vae.PenaltyTerms(
         self.weight * 2. * self.warmed_up(loss, is_training), critic_loss,
-        {self.name: total}, (self.name, total, reference))
+        {self.name: total}, (self.name, total, None))
 
   @staticmethod
   def pair_samples(z):

@@ -96,6 +96,10 @@ class Penalty(abc.ABC):
   outer_scope = None
   inner_steps = 0
   warmup_steps = 0
+  # For a critic penalty whose `tracking` reference is None: the quantity
+  # ("pairwise_mi_sum" or "total_correlation") that the model computes as its
+  # reference from recent observations (critic_tracking.ObservationMemory).
+  reference_quantity = None
 
   @abc.abstractmethod
   def __call__(self, outputs, is_training):
@@ -282,8 +286,21 @@ class PenalizedVAE(vae.BaseVAE):
         ("loss", loss), ("reconstruction_loss", reconstruction_loss),
         ("elbo", -elbo), ("kl_loss", kl_loss), ("regularizer", regularizer)])
     tracking_logs = {}
-    if terms.tracking is not None:
-      name, estimate, reference = terms.tracking
+    tracking, memory_updates = terms.tracking, []
+    if tracking is not None and tracking[2] is None:
+      name, estimate, _ = tracking
+      memory = critic_tracking.ObservationMemory(outputs.features)
+
+      def encode(images):
+        with tf.variable_scope(tf.get_variable_scope(), reuse=True):
+          return self.gaussian_encoder(images, is_training=False)
+
+      reference = memory.reference(penalty.reference_quantity, encode)
+      if is_training:
+        memory_updates.append(memory.update(outputs.features))
+      tracking = (name, estimate, reference)
+    if tracking is not None:
+      name, estimate, reference = tracking
       tracking_logs[name + "_reference"] = reference
       tracking_logs[name + "_ratio"] = estimate / tf.maximum(
           reference, critic_tracking.MIN_REFERENCE)
@@ -326,13 +343,13 @@ class PenalizedVAE(vae.BaseVAE):
         with tf.control_dependencies([gradient_check]):
           train_op = vae_optimizer.apply_gradients(
               gradients, global_step=tf.train.get_global_step())
-      train_op = tf.group([train_op, update_ops] + critic_updates)
+      train_op = tf.group([train_op, update_ops] + critic_updates + memory_updates)
       for name, value in logs.items():
         tf.summary.scalar(name, value)
       hooks = [LoggingHook(logs)]
-      if terms.tracking is not None and config is not None:
+      if tracking is not None and config is not None:
         hooks.append(critic_tracking.CriticTrackingHook(
-            terms.tracking, penalty.warmup_steps, config.model_dir,
+            tracking, penalty.warmup_steps, config.model_dir,
             self.lag_advice()))
       return contrib_tpu.TPUEstimatorSpec(
           mode=mode, loss=loss, train_op=train_op, training_hooks=hooks)

@@ -1,0 +1,35 @@
+"""The encoder's Gaussian posterior as a representation: [z_mean, z_logvar].
+
+dlib's `mean_representation` and `sampled_representation` keep one number per
+latent, which is all its disentanglement metrics need. A metric of the aggregate
+posterior q(z) = E_x q(z | x) needs the whole posterior of each observation:
+`postprocess.postprocess_fn = @gaussian_posterior` exports both halves, means then
+log variances (2 x num_latent columns), for `evaluation.latent_dependence`.
+Only metrics that expect this layout may be run on it (config.gin_files pairs them).
+"""
+import gin.tf
+import tensorflow.compat.v1 as tf
+
+POSTPROCESS_FN = "@gaussian_posterior"
+
+
+@gin.configurable(
+    "gaussian_posterior",
+    denylist=["ground_truth_data", "gaussian_encoder", "random_state"])
+def gaussian_posterior(ground_truth_data, gaussian_encoder, random_state,
+                       save_path=None):
+  """dlib's postprocessing interface: a transform_fn and no checkpoint.
+
+  Args:
+    ground_truth_data, gaussian_encoder, random_state, save_path: as in
+      disentanglement_lib.postprocessing.methods.mean_representation (unused).
+
+  Returns:
+    (transform_fn, None); transform_fn(mean, logvar) = concat([mean, logvar], 1).
+  """
+  del ground_truth_data, gaussian_encoder, random_state, save_path
+
+  def transform_fn(mean, logvar):
+    return tf.concat([mean, logvar], axis=1, name="gaussian_posterior")
+
+  return transform_fn, None
