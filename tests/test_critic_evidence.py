@@ -69,3 +69,28 @@ def test_page_regenerates_from_the_copied_histories(tmp_path):
   (output / "tracking.png").unlink()
   critic_evidence.make_page(str(results), str(output))
   assert (output / "tracking.png").stat().st_size > 0
+
+
+def test_reference_accuracy_compares_each_reference_with_its_own_quantity():
+  # A pairwise critic is judged on the pairwise sum, a TC critic on the TC; the
+  # records of other metrics and of models without a critic are left out.
+  frame = pd.DataFrame({
+      "train_config.model.name": ["'p'", "'p'", "'t'", "'v'"],
+      "train_config.model.random_seed": [0, 0, 1, 0],
+      "evaluation_config.evaluation.name": ["'latent_dependence'", "'mig'",
+                                            "'latent_dependence'",
+                                            "'latent_dependence'"],
+      "critic_tracking.quantity": ["pairwise_mi_mine", "pairwise_mi_mine",
+                                   "tc_mine", None],
+      "critic_tracking.final_reference": [0.9, 0.9, 0.5, None],
+      "evaluation_results.pairwise_mi_sum": [1.0, None, 3.0, 1.5],
+      "evaluation_results.total_correlation": [0.7, None, 0.4, 1.2],
+  })
+  accuracy = critic_evidence.reference_accuracy(frame).set_index("model")
+  assert list(accuracy.index) == ["p", "t"]
+  assert accuracy.loc["p", "ratio"] == pytest.approx(0.9)
+  assert accuracy.loc["t", "exact"] == pytest.approx(0.4)
+  assert accuracy.loc["t", "ratio"] == pytest.approx(1.25)
+  table = critic_evidence.reference_markdown(accuracy.reset_index())
+  assert "| t | 1 | tc_mine | 0.500 | 0.400 | 1.25 |" in table
+  assert "Within 20 % of the exact value: 1 of 2 models." in table

@@ -26,7 +26,7 @@ import pandas as pd
 from mine_plugin.evaluation import statistics
 
 # Score columns, as (label, metric config name, key the metric writes): dlib's
-# evaluation/metrics/*.py. beta_vae_sklearn and factor_vae_metric both write
+# evaluation/metrics/*.py and the plugin's evaluation/latent_dependence.py. beta_vae_sklearn and factor_vae_metric both write
 # `eval_accuracy`, so a score is identified by the metric config name too.
 METRICS = collections.OrderedDict([
     ("BetaVAE score", ("beta_vae_sklearn", "eval_accuracy")),
@@ -35,6 +35,11 @@ METRICS = collections.OrderedDict([
     ("DCI disentanglement", ("dci", "disentanglement")),
     ("Modularity", ("modularity_explicitness", "modularity_score")),
     ("SAP", ("sap_score", "SAP_score")),
+    # The plugin's metric of the aggregate posterior (latent_dependence.py), nats.
+    ("pairwise MI", ("latent_dependence", "pairwise_mi_sum")),
+    ("total correlation", ("latent_dependence", "total_correlation")),
+    ("pairwise MI, KSG", ("latent_dependence", "ksg_pairwise_mi_sum")),
+    ("total correlation, KSG", ("latent_dependence", "ksg_total_correlation")),
 ])
 
 

@@ -1,5 +1,6 @@
-"""The evidence of a study of critic-penalised models: scores with their spread, and
-how closely each critic tracked its closed-form reference.
+"""The evidence of a study of critic-penalised models: scores with their spread, how
+closely each critic tracked its reference, and how close that reference came to the
+exact value (latent_dependence).
 
 Reads a study's results.json (dlib_aggregate_results' format, `compare.load_results`)
 and the files that `critic_tracking.CriticTrackingHook` writes into every model directory:
@@ -79,6 +80,52 @@ def tracking_ratios(frame):
   return ratios.groupby(models).apply(lambda r: r.dropna().tolist())
 
 
+DEPENDENCE_METRIC = "latent_dependence"
+
+
+def reference_accuracy(frame):
+  """Per critic model and seed: the last in-training reference against the exact value.
+
+  The reference (critic_tracking.ObservationMemory) estimates the quantity its
+  critic penalises: a total correlation for a `tc_*` quantity, else the pairwise
+  sum; latent_dependence measures both on the trained model.
+
+  Returns:
+    DataFrame model, seed, quantity, reference, exact, ratio (reference / exact).
+  """
+  columns = ["model", "seed", "quantity", "reference", "exact", "ratio"]
+  needed = ("critic_tracking.final_reference", "evaluation_results.pairwise_mi_sum")
+  if any(c not in frame for c in needed):
+    return pd.DataFrame(columns=columns)
+  names = frame.get("evaluation_config.evaluation.name")
+  rows = frame[(names.map(compare.unquote) == DEPENDENCE_METRIC) &
+               frame["critic_tracking.final_reference"].notna()]
+  records = []
+  for _, row in rows.iterrows():
+    quantity = row["critic_tracking.quantity"]
+    key = ("total_correlation" if str(quantity).startswith("tc_")
+           else "pairwise_mi_sum")
+    reference = float(row["critic_tracking.final_reference"])
+    exact = float(row["evaluation_results." + key])
+    records.append([compare.unquote(row["train_config.model.name"]),
+                    int(pd.to_numeric(row[SEED_COLUMN])), quantity, reference,
+                    exact, reference / exact if exact else np.nan])
+  return pd.DataFrame(records, columns=columns).sort_values(["model", "seed"])
+
+
+def reference_markdown(accuracy):
+  """reference_accuracy as a Markdown table, with the share within 20 %."""
+  lines = ["| model | seed | quantity | last in-training reference | exact "
+           "(latent_dependence) | ratio |", "|---|---:|---|---:|---:|---:|"]
+  for row in accuracy.itertuples():
+    lines.append("| {} | {} | {} | {:.3f} | {:.3f} | {:.2f} |".format(
+        row.model, row.seed, row.quantity, row.reference, row.exact, row.ratio))
+  within = (accuracy["ratio"] - 1.).abs() <= 0.2
+  lines.append("\nWithin 20 % of the exact value: {} of {} models.".format(
+      int(within.sum()), len(accuracy)))
+  return "\n".join(lines) + "\n"
+
+
 def copy_histories(frame, output_dir, seed=0):
   """Copies the tracking history of `seed` of every model to output_dir/tracking/."""
   target = os.path.join(output_dir, "tracking")
@@ -116,7 +163,7 @@ def plot_tracking(histories, path):
   fig, axes = plt.subplots(1, len(histories), figsize=(4 * len(histories), 3.2),
                            squeeze=False)
   for axis, (model, history) in zip(axes[0], sorted(histories.items())):
-    axis.plot(history["step"], history["reference"], label="closed-form reference")
+    axis.plot(history["step"], history["reference"], label="reference")
     axis.plot(history["step"], history["estimate"], label="critic estimate")
     axis.axvline(history.get("warmup_steps", 0), color="grey", linestyle=":",
                  label="end of warm-up")
@@ -145,7 +192,9 @@ def to_markdown(summary):
   return "\n".join(lines) + "\n"
 
 
-def make_page(results_path, output_dir, metrics=("MIG", "DCI disentanglement")):
+def make_page(results_path, output_dir,
+              metrics=("MIG", "DCI disentanglement", "pairwise MI",
+                       "total correlation", "pairwise MI, KSG")):
   """Writes report.md, tracking/ and tracking.png under output_dir; returns report.md."""
   frame = compare.load_results(results_path)
   scores = compare.scores(frame)
@@ -161,6 +210,10 @@ def make_page(results_path, output_dir, metrics=("MIG", "DCI disentanglement")):
         os.path.basename(os.path.normpath(output_dir)), os.path.basename(
             results_path)))
     f.write(to_markdown(summary))
+    accuracy = reference_accuracy(frame)
+    if len(accuracy):
+      f.write("\n## The in-training reference at the end of training\n\n")
+      f.write(reference_markdown(accuracy))
     if figure:
       f.write("\n![critic estimate vs reference, seed 0](tracking.png)\n")
   return path

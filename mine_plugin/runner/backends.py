@@ -53,6 +53,57 @@ def _address_host(address):
   return rest.rsplit(":", 1)[0].strip("[]") if ":" in rest else rest
 
 
+def _token_locations():
+  """Where Ray reads a token from, in its order, with what is there now."""
+  token_path = os.environ.get("RAY_AUTH_TOKEN_PATH")
+  default_path = os.path.join(os.path.expanduser("~"), ".ray", "auth_token")
+  return ("RAY_AUTH_TOKEN ({}), else the file named by RAY_AUTH_TOKEN_PATH ({}), "
+          "else {} ({})".format(
+              "set" if os.environ.get("RAY_AUTH_TOKEN") else "unset",
+              "unset" if token_path is None else repr(token_path) + (
+                  ", exists" if os.path.isfile(token_path) else ", missing"),
+              default_path,
+              "exists" if os.path.isfile(default_path) else "missing"))
+
+
+def use_token_if_available():
+  """Token authentication for this driver when RAY_AUTH_MODE is unset and Ray
+  finds a token (RAY_AUTH_TOKEN, RAY_AUTH_TOKEN_PATH, ~/.ray/auth_token).
+
+  `ray start --head` turns token authentication on by itself when it finds a
+  token, and a local `ray.init()` writes ~/.ray/auth_token, but `ray.init` with
+  an address keeps Ray's default (disabled) and is refused by such a head. A
+  driver in token mode also connects to a head without authentication (it sends a
+  token that nobody checks). Token mode without a token would abort in Ray's C++
+  loader, so without one the mode stays as it is. Returns the mode now in use.
+  """
+  from ray._private.authentication import authentication_token_setup  # pylint: disable=g-import-not-at-top
+  from ray._raylet import AuthenticationTokenLoader  # pylint: disable=g-import-not-at-top
+  if "RAY_AUTH_MODE" not in os.environ and AuthenticationTokenLoader.instance(
+  ).has_token(ignore_auth_mode=True):
+    # Sets RAY_AUTH_MODE=token and reloads Ray's cached config (what Ray itself
+    # does for a local instance), without its "enabled for this cluster" warning.
+    authentication_token_setup._enable_token_auth()  # pylint: disable=protected-access
+    print("Ray: RAY_AUTH_MODE is unset and a token was found ({}): connecting with "
+          "token authentication.".format(_token_locations()), flush=True)
+  return os.environ.get("RAY_AUTH_MODE", "disabled (Ray's default)")
+
+
+def _refused_message(address, tried, mode, error):
+  return (
+      "The Ray cluster at --address={!r} (resolved to {!r}) refused this driver's "
+      "authentication ({}): its nodes run with token authentication (`ray start` "
+      "turns it on when it finds a token, e.g. the ~/.ray/auth_token a local Ray "
+      "run wrote) and this driver's token, with RAY_AUTH_MODE={}, is missing or "
+      "not the cluster's. Ray reads the token from {}. Fix it one of two ways: "
+      "give every node and this driver the same token (copy the head's "
+      "~/.ray/auth_token, which `ray get-auth-token` prints on the head, to that "
+      "path; start worker nodes with RAY_AUTH_MODE=token, since `ray start "
+      "--address` does not turn it on by itself), or run every node and this "
+      "runner with RAY_AUTH_MODE=disabled.".format(
+          address, tried, str(error).split(". ", 1)[0], mode, _token_locations()))
+
+
 def connect_ray(address):
   """ray.init for the runner: a local instance (address None) or a cluster.
 
@@ -60,19 +111,25 @@ def connect_ray(address):
   machine's interface address before connecting
   (ray._private.services.resolve_ip_for_localhost), which fails for a cluster
   whose nodes were started with --node-ip-address=127.0.0.1. For a loopback
-  address the runner keeps it loopback. A failure names the address given, the
-  one Ray tried, and the usual fixes.
+  address the runner keeps it loopback. A cluster is reached with a token when
+  one is available (`use_token_if_available`), and asked once (a GCS client)
+  before `ray.init`, which would retry a refused token for minutes. A failure
+  names the address given, the one Ray tried, and the usual fixes; a refused
+  token, where Ray looks for one and the two ways to fix it.
   """
   import ray  # pylint: disable=g-import-not-at-top
   if ray.is_initialized():
     return
   if address is None:
+    # Ray's own default: token authentication, with a token written to
+    # ~/.ray/auth_token if there is none (docs/studies.md, "On a Ray cluster").
     ray.init(include_dashboard=False, log_to_driver=False)
     return
   if _address_host(address) in LOOPBACK_HOSTS:
     # Read by services.get_node_ip_address at call time: the loopback address is
     # used as it is (as Ray does on macOS and Windows).
     ray._private.ray_constants.ENABLE_RAY_CLUSTER = False  # pylint: disable=protected-access
+  mode = use_token_if_available()
   tried = address
   try:
     if not address.startswith("ray://"):
@@ -82,7 +139,10 @@ def connect_ray(address):
         host, port = tried.rsplit(":", 1)
         socket.create_connection((host.strip("[]"), int(port)),
                                  timeout=CONNECT_TIMEOUT_SECONDS).close()
+        ray._raylet.GcsClient(address=tried)  # pylint: disable=protected-access
     ray.init(address=address, include_dashboard=False, log_to_driver=False)
+  except ray.exceptions.AuthenticationError as error:
+    raise ConnectionError(_refused_message(address, tried, mode, error)) from None
   except Exception as error:  # pylint: disable=broad-except
     raise ConnectionError(
         "Could not connect to the Ray cluster: --address={!r}, which Ray resolved "
