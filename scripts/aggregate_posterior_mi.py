@@ -9,6 +9,11 @@ Each argument is a dlib_reproduce model directory (holding model/) or dlib_train
 train_config.json). Prints, per model, sum_{i != j} I(z_i; z_j) measured by a critic
 per pair on many samples of q(z), and the MWS estimate of the same sum at batch sizes
 64 and 1024 (see mine_plugin/evaluation/posterior_mi.py for why they differ).
+
+These are instruments to compare, not the measurement: a critic trained on samples
+of q(z) is fooled by encoders trained against a critic of the same kind and reads
+several-fold below the real value. The measurement is the `latent_dependence` metric
+(exact on noiseless squares; README, "The dependence between latents").
 """
 import argparse
 import json

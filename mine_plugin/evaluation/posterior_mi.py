@@ -1,15 +1,15 @@
-"""The pairwise MI of a trained model's aggregate posterior, measured after training.
+"""The pairwise MI of a trained model's aggregate posterior by critics and by MWS.
 
-The in-training references of the critic penalties (critic_tracking.CriticTrackingHook) are
-minibatch estimates: with batch size M, `estimators.pairwise_mutual_information_mws`
-mixes M posteriors, and when the posteriors are narrow compared with the spread of
-their means each sample's own posterior dominates its mixture, which biases the
-estimate upwards (up to log M per pair). This module measures the same quantity
-without that bias, to tell which in-training number to believe: it draws many
-samples of the aggregate posterior q(z) = E_x q(z | x) through the exported TF-Hub
-module (dlib's `gaussian_encoder` signature) and trains a critic on each pair of
-latent dimensions with `estimators.estimate_mutual_information`; the MWS estimate at
-two batch sizes is reported beside it.
+An instrument kept to compare with the measurement (`latent_dependence`, exact on
+a finite noiseless data set): it draws many samples of the aggregate posterior
+q(z) = E_x q(z | x) through the exported TF-Hub module (dlib's `gaussian_encoder`
+signature) and trains a critic on each pair of latent dimensions with
+`estimators.estimate_mutual_information`; the minibatch (MWS) estimate at two batch
+sizes is reported beside it. MWS with batch size M mixes M posteriors, and when the
+posteriors are narrow compared with the spread of their means each sample's own
+posterior dominates its mixture, which biases it upwards (up to log M per pair).
+A fresh critic is biased the other way on encoders trained against a critic: they
+learn to hide the dependence from MLP critics (docs/mine_penalty.md).
 """
 import numpy as np
 import tensorflow.compat.v1 as tf

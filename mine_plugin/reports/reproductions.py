@@ -68,6 +68,16 @@ def mi_constrained_section(results_path, figure_dir):
     out.append("| `{}`{} | {} |".format(
         model, " ({})".format(paper_name) if paper_name else "", " | ".join(cells)))
 
+  dependence = [(model, study_results.values(table, model, "pairwise MI"))
+                for model, _ in papers.MI_CONSTRAINED_MODELS]
+  dependence = [(model, values) for model, values in dependence if len(values)]
+  if dependence:
+    out += ["", "What each penalty leaves of the dependence between latents: the exact "
+            "sum over i != j of I(z_i; z_j) of the aggregate posterior "
+            "(`latent_dependence`, nats): " + "; ".join(
+                "`{}` {}".format(model, format_mean_sd(values))
+                for model, values in dependence) + "."]
+
   def against_vae(model, metric):
     return verdicts.verdict_difference(study_results.values(table, model, metric),
                                        study_results.values(table, "vae", metric))
