@@ -19,7 +19,7 @@ import tensorflow.compat.v1 as tf
 
 TRACKING_FILE = "critic_tracking.json"
 TRACKING_HISTORY_FILE = "critic_tracking_history.json"
-# A critic whose estimate stays below this share of the closed-form reference after
+# A critic whose estimate stays below this share of its reference after
 # warm-up is reported as lagging.
 LAG_RATIO = 0.25
 # References below this many nats carry no information on the critic's lag: the
@@ -122,7 +122,7 @@ def median_ratio(estimates, references):
 
 
 class CriticTrackingHook(tf.train.SessionRunHook):
-  """Records a critic's estimate next to its closed-form reference while training.
+  """Records a critic's estimate next to its reference while training.
 
   Every `every_n_steps` steps it reads the estimate and the reference. After
   warm-up, when the median ratio estimate / reference of the last `window` records
