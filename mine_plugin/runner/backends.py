@@ -4,7 +4,8 @@ Both backends run every job through `model_process.run_job` and honour warm star
 (`job_spec.study_dependencies`): a continuation runs after its pre-training, and not
 at all if that failed. With Ray (an optional extra, `pip install mine_plugin[ray]`)
 each model is one Ray task that waits on its process, on a local Ray instance or on
-a cluster (`address`) whose nodes all mount the study directory (`probe_storage`).
+a cluster (`address`) whose nodes all mount the study directory (`probe_storage`),
+with Ray's token when one is available (`use_token_if_available`).
 """
 import os
 import shutil
@@ -78,9 +79,22 @@ def use_token_if_available():
   loader, so without one the mode stays as it is. Returns the mode now in use.
   """
   from ray._private.authentication import authentication_token_setup  # pylint: disable=g-import-not-at-top
+  from ray import exceptions as ray_exceptions  # pylint: disable=g-import-not-at-top
   from ray._raylet import AuthenticationTokenLoader  # pylint: disable=g-import-not-at-top
-  if "RAY_AUTH_MODE" not in os.environ and AuthenticationTokenLoader.instance(
-  ).has_token(ignore_auth_mode=True):
+  if "RAY_AUTH_MODE" in os.environ:
+    return os.environ["RAY_AUTH_MODE"]
+  try:
+    has_token = AuthenticationTokenLoader.instance().has_token(
+        ignore_auth_mode=True)
+  except ray_exceptions.AuthenticationError as error:
+    # RAY_AUTH_TOKEN_PATH names no readable, non-empty file.
+    raise ValueError(
+        "Ray cannot read the token it was pointed at ({}). Point "
+        "RAY_AUTH_TOKEN_PATH at the cluster's token file (the head's "
+        "~/.ray/auth_token, which `ray get-auth-token` prints there), or unset "
+        "it to use ~/.ray/auth_token.".format(
+            str(error).split(". ", 1)[0])) from None
+  if has_token:
     # Sets RAY_AUTH_MODE=token and reloads Ray's cached config (what Ray itself
     # does for a local instance), without its "enabled for this cluster" warning.
     authentication_token_setup._enable_token_auth()  # pylint: disable=protected-access
