@@ -10,7 +10,9 @@ results. After running the studies (docs/studies.md), copy their results in firs
         --allocator_ablation=runs/mine_plugin_allocator_ablation/results.json
 
 (the ablation's learned allocations are read from its model directories then, and
-kept in docs/reproductions/allocator_ablation/allocations.json). See
+kept in docs/reproductions/allocator_ablation/allocations.json). The learning
+criterion's floors (untrained encoders, noise codes) are measured by
+scripts/measure_untrained.py into docs/reproductions/<section>/. See
 mine_plugin/reports/reproductions.py.
 """
 import argparse

@@ -19,6 +19,7 @@ def _record(root, dataset, model, seed, metric, results, config=(), kl=1.):
             "train_config.model.name": "'{}'".format(model),
             "train_config.model.random_seed": seed,
             "train_results.kl_loss": kl,
+            "train_results.global_step": 1500,
             "postprocess_config.postprocess.name": "'mean'",
             "evaluation_config.evaluation.name": "'{}'".format(metric),
             "path": os.path.join(model_dir, "metrics", "mean", metric, "results",
@@ -93,6 +94,47 @@ def test_lambda_beta_verdict_needs_the_collapse_and_the_paired_gain():
       "not enough runs")
 
 
+def test_learning_criterion_needs_both_floors_cleared():
+  reference, untrained, noise = [.30, .32, .34], [.05, .04, .06], [.001, .002, .0]
+  learned, low_untrained, low_noise = verdicts.learned_on_metric(
+      reference, untrained, noise)
+  # Welch interval of .32 - .05 with sd .02 and .01 (3 seeds each) is well above 0.
+  assert learned is True and 0.2 < low_untrained < .27 and 0.25 < low_noise < .32
+  # Above noise, but within the untrained encoder's spread: not learned.
+  learned, low_untrained, low_noise = verdicts.learned_on_metric(
+      [.011, .007, .015], [.003, .018, .009], [.0003, .0002, .0003])
+  assert learned is False and low_untrained < 0 < low_noise
+  assert verdicts.learned_on_metric([.3], untrained, noise)[0] is None
+  # One metric clearing both floors is enough; none, or one unmeasured, is not.
+  assert verdicts.learned_factors([(False, 0, 0), (True, 0, 0)]) is True
+  assert verdicts.learned_factors([(False, 0, 0), (False, 0, 0)]) is False
+  assert verdicts.learned_factors([(False, 0, 0), (None, 0, 0)]) is None
+  assert verdicts.gated_verdict("not reproduced", True, "1,500") == "not reproduced"
+  assert verdicts.gated_verdict("not reproduced", False, "1,500") == (
+      "inconclusive: the models did not learn the factors at 1,500 steps")
+  assert verdicts.gated_verdict("reproduced", None, "1,500").startswith(
+      "inconclusive: the learning criterion is not measured")
+
+
+def _write_floors(docs, section, datasets, mig, dci):
+  """untrained.json (dlib records) and noise.json of one section, 3 seeds."""
+  section_dir = os.path.join(docs, "reproductions", section)
+  records, noise = [], []
+  for dataset in datasets:
+    for seed in range(3):
+      records.append(_record(section_dir, dataset, "vae", seed, "mig",
+                             {"discrete_mig": mig + .001 * seed}))
+      records.append(_record(section_dir, dataset, "vae", seed, "dci",
+                             {"disentanglement": dci + .001 * seed}))
+      noise += [{"dataset": dataset, "seed": seed, "metric": "mig",
+                 "evaluation_results": {"discrete_mig": .001 * seed}},
+                {"dataset": dataset, "seed": seed, "metric": "dci",
+                 "evaluation_results": {"disentanglement": .002 * seed}}]
+  _write(records, os.path.join(section_dir, "untrained.json"))
+  with open(os.path.join(section_dir, "noise.json"), "w") as f:
+    json.dump(noise, f)
+
+
 def test_allocation_summary_sums_the_columns():
   entry = {"slots": ["factor0", "factor1", "nuisance"],
            "allocation": [[1., 0., 0.], [.5, .5, 0.], [0., .25, .75]]}
@@ -129,6 +171,11 @@ def test_page_from_results(tmp_path):
                          ("beta_vae", .9), ("vae", .5)):
       ab.append(_record(docs, "squares", model, seed, "beta_vae_sklearn",
                         {"eval_accuracy": score + .001 * seed}))
+    # The ablation's `vae` scores what the untrained encoder does: not learned.
+    ab.append(_record(docs, "squares", "vae", seed, "mig",
+                      {"discrete_mig": .05 + .001 * (2 - seed)}))
+    ab.append(_record(docs, "squares", "vae", seed, "dci",
+                      {"disentanglement": .03, "completeness": .03}))
   _write(ab, os.path.join(docs, "reproductions", "allocator_ablation",
                           "results.json"))
   with open(os.path.join(docs, "reproductions", "allocator_ablation",
@@ -137,9 +184,16 @@ def test_page_from_results(tmp_path):
                 "slots": ["factor0", "nuisance"],
                 "allocation": [[.5, .5], [1., 0.]]}], f)
 
+  # The floors: far below every reference on squares, except the ablation's,
+  # whose `vae` scores no DCI here and MIG 0 (not learned: inconclusive).
+  _write_floors(docs, "mi_constrained", ["squares"], .05, .03)
+  _write_floors(docs, "lambda_beta", ["squares"], .05, .03)
+  _write_floors(docs, "allocator_ablation", ["squares"], .05, .03)
   page_path = reproductions.make_page(docs, os.path.join(docs, "reproductions.md"))
   with open(page_path) as f:
     page = f.read()
+  assert ("| squares | `vae` (1,500) | MIG | 0.310 ± 0.010 (n=3) | 0.051 ± 0.001 (n=3) | "
+          "0.001 ± 0.001 (n=3) |") in page
   assert "- MIG, closed-form (`mws`) penalty: **reproduced** (difference +0.180" \
       in page
   assert "- MIG, the same penalty estimated by the MINE critic: **not reproduced**" \
@@ -148,10 +202,11 @@ def test_page_from_results(tmp_path):
   assert ("| squares | MIG | 32 | -75 % | -3 % | +0.280, +0.290, +0.300 | "
           "**reproduced** |") in page
   assert "| pre-training | 32 | — | 0.300 ± 0.000 (n=3) |" in page
-  assert ("squares: `attention_mine_vae` vs `attention_mine_vae_fixed`, BetaVAE "
-          "score: **reproduced**") in page
-  assert "squares: `attention_mine_vae` vs `beta_vae`, BetaVAE score: **not " \
-      "reproduced**" in page
+  assert ("- squares: learning: MIG 0.051 vs untrained 0.051 / noise 0.001, DCI "
+          "disentanglement 0.030 vs untrained 0.031 / noise 0.002: not learned.") in page
+  assert ("  - `attention_mine_vae` vs `attention_mine_vae_fixed`, BetaVAE score: "
+          "**inconclusive: the models did not learn the factors at 1,500 steps** "
+          "(by the rule alone: reproduced)") in page
   assert "| squares | `attention_mine_vae` | 0 | f0 1.5, nuisance 0.5 |" in page
   # The studies' own data sets (mine_plugin.config.sweeps) without results are named.
   assert ("No results yet for synthetic_squares_32, dsprites_full: those models are "

@@ -26,6 +26,7 @@ from mine_plugin.evaluation import statistics
 from mine_plugin.reports import papers
 from mine_plugin.reports import reproduction_figures
 from mine_plugin.reports import study_results
+from mine_plugin.reports import untrained_baselines
 from mine_plugin.reports import verdicts
 
 
@@ -44,6 +45,89 @@ def format_interval(values):
   if len(finite) < statistics.MIN_BOOTSTRAP_SEEDS:
     return "n < {}".format(statistics.MIN_BOOTSTRAP_SEEDS)
   return "[{:.3f}, {:.3f}]".format(*statistics.bootstrap_interval(finite))
+
+
+# ------------------------------------------------------------ learning criterion
+LEARNING_RULE = (
+    "Learning criterion (`verdicts.learned_on_metric`): the reference models "
+    "learned the factors if, on MIG or on DCI disentanglement, their mean is above "
+    "that of an untrained encoder (the study's reference model trained for {} step, "
+    "same data set, architecture and seeds) and that of N(0, I) noise codes (dlib's "
+    "metric functions, same metric config and seed), each by a 95 % Welch interval "
+    "of the difference above 0; reference seeds: those of the floors "
+    "(`scripts/measure_untrained.py`, docs/reproductions/<section>/untrained.json, "
+    "noise.json). Where it fails the verdict is \"inconclusive\".".format(
+        untrained_baselines.UNTRAINED_STEPS))
+
+
+def _noise_scores(noise_path, dataset, label):
+  """The noise codes' scores of one metric label (compare.METRICS) on a data set."""
+  if not os.path.isfile(noise_path):
+    return np.array([])
+  metric, key = compare.METRICS[label]
+  with open(noise_path) as f:
+    entries = json.load(f)
+  return np.array([e["evaluation_results"][key] for e in entries
+                   if e["dataset"] == dataset and e["metric"] == metric], dtype=float)
+
+
+def learning_checks(reference_runs, section_dir, dataset):
+  """[(label, reference, untrained, noise, learned_on_metric's outcome)] per
+  verdicts.LEARNING_METRICS; `reference_runs` (study_results.runs_with_scores rows
+  of the reference model) is kept to the floors' seeds."""
+  untrained_path = os.path.join(section_dir, untrained_baselines.UNTRAINED_FILE)
+  untrained = (study_results.runs_with_scores(
+      compare.load_results(untrained_path), verdicts.LEARNING_METRICS)
+               if os.path.isfile(untrained_path) else None)
+  if untrained is not None:
+    untrained = untrained[untrained["dataset"] == dataset]
+    reference_runs = reference_runs[reference_runs["seed"].isin(untrained["seed"])]
+  reference_runs = reference_runs[reference_runs["dataset"] == dataset]
+  checks = []
+  for label in verdicts.LEARNING_METRICS:
+    floor = (untrained[label].to_numpy(dtype=float) if untrained is not None
+             else np.array([]))
+    noise = _noise_scores(os.path.join(section_dir, untrained_baselines.NOISE_FILE),
+                          dataset, label)
+    reference = reference_runs[label].to_numpy(dtype=float)
+    checks.append((label, reference, floor, noise,
+                   verdicts.learned_on_metric(reference, floor, noise)))
+  return checks
+
+
+def _learned_word(learned):
+  return {True: "learned", False: "**not learned**", None: "not measured"}[learned]
+
+
+def learning_table(rows):
+  """Lines of the criterion's table; rows: (data set, reference, steps, checks)."""
+  out = ["", LEARNING_RULE, "",
+         "| data set | reference (steps) | metric | reference | untrained encoder | "
+         "noise | Welch low vs untrained / noise | criterion (data set) |",
+         "|---|---|---|---|---|---|---|---|"]
+  for dataset, reference, steps, checks in rows:
+    learned = verdicts.learned_factors([c[4] for c in checks])
+    for label, values, floor, noise, (_, low_untrained, low_noise) in checks:
+      out.append("| {} | {} ({}) | {} | {} | {} | {} | {:+.3f} / {:+.3f} | {} |".format(
+          dataset, reference, steps, label, format_mean_sd(values),
+          format_mean_sd(floor), format_mean_sd(noise), low_untrained, low_noise,
+          _learned_word(learned)))
+  return out
+
+
+def learning_note(checks):
+  """'learning: MIG 0.36 vs untrained 0.05 / noise 0.00, ...: learned' (short)."""
+  learned = verdicts.learned_factors([c[4] for c in checks])
+  return "learning: {}: {}".format(", ".join(
+      "{} {:.3f} vs untrained {:.3f} / noise {:.3f}".format(
+          label, *(np.mean(v) if len(v) else float("nan")
+                   for v in (values, floor, noise)))
+      for label, values, floor, noise, _ in checks), _learned_word(learned).strip("*"))
+
+
+def _steps(runs):
+  steps = runs["steps"].dropna()
+  return "{:,.0f}".format(steps.max()) if len(steps) else "?"
 
 
 # ---------------------------------------------------------------- MI-constrained VAE
@@ -78,12 +162,29 @@ def mi_constrained_section(results_path, figure_dir):
                 "`{}` {}".format(model, format_mean_sd(values))
                 for model, values in dependence) + "."]
 
-  def against_vae(model, metric):
-    return verdicts.verdict_difference(study_results.values(table, model, metric),
-                                       study_results.values(table, "vae", metric))
+  runs = study_results.runs_with_scores(compare.load_results(results_path),
+                                        verdicts.LEARNING_METRICS)
+  reference = runs[runs["model"] == "vae"]
+  datasets = sorted(reference["dataset"].dropna().unique())
+  learning = [(d, learning_checks(reference, os.path.join(
+      figure_dir, "mi_constrained"), d)) for d in datasets]
+  steps = _steps(reference)
+  learned = verdicts.learned_factors([c[4] for _, checks in learning
+                                      for c in checks]) if learning else None
+  note = "; ".join(learning_note(checks) for _, checks in learning)
 
+  def against_vae(model, metric):
+    verdict, difference = verdicts.verdict_difference(
+        study_results.values(table, model, metric),
+        study_results.values(table, "vae", metric))
+    gated = verdicts.gated_verdict(verdict, learned, steps)
+    return gated + ("" if gated == verdict else " (by the rule alone: {})".format(
+        verdict)), difference
+
+  out += learning_table([(d, "`vae`", steps, checks) for d, checks in learning])
   out += ["", "Verdict (rule: the MI-constrained VAE above the vanilla VAE, with the "
-          "95 % Welch interval of the difference of means above 0):"]
+          "95 % Welch interval of the difference of means above 0, where the "
+          "vanilla VAE learned the factors; {}):".format(note)]
   paper = papers.PAPER_MI_CONSTRAINED
   for metric in metrics:
     out.append("- {}, closed-form (`mws`) penalty: **{}** (difference {:+.3f}; "
@@ -126,10 +227,13 @@ def lambda_beta_section(results_path, figure_dir):
           "kept = λ = 8 there within 10 % of β = 1, λ = 0 (or above) and above "
           "λ = 0 on every seed, paired by pre-training (by chance with "
           "probability 2^-n for n seeds); both: reproduced, one: partly, "
-          "neither: not reproduced):", "",
-          "| data set | metric | β | λ = 0 | λ = 8 | λ 8 − 0 per seed | verdict |",
-          "|---|---|---:|---:|---:|---|---|"]
+          "neither: not reproduced; inconclusive where β = 1, λ = 0 did not learn "
+          "the factors, criterion below):", "",
+          "| data set | metric | β | λ = 0 | λ = 8 | λ 8 − 0 per seed | verdict | "
+          "learning (β = 1, λ = 0) |",
+          "|---|---|---:|---:|---:|---|---|---|"]
   tables = []
+  learning_rows = []
   for dataset in sorted(runs["dataset"].dropna().unique()):
     part = runs[runs["dataset"] == dataset]
     tables += ["", "**{}** (mean ± sd over seeds; KL = dlib's `kl_loss`, the rate "
@@ -146,14 +250,26 @@ def lambda_beta_section(results_path, figure_dir):
     betas = sorted(part["beta"].dropna().unique())
     if not betas:
       continue
+    reference = part[(part["model"] == "lambda_beta_vae") & (part["beta"] == 1.) &
+                     (part["lam"] == 0.)]
+    pretraining = part[(part["model"] != "lambda_beta_vae") & (part["beta"] == 1.)]
+    steps = "{} + {}".format(_steps(pretraining), _steps(reference))
+    checks = learning_checks(reference, os.path.join(figure_dir, "lambda_beta"),
+                             dataset)
+    learning_rows.append((dataset, "β = 1, λ = 0", steps, checks))
+    learned = verdicts.learned_factors([c[4] for c in checks])
     for metric in ("MIG", "SAP"):
       verdict, zero, eight, paired = verdicts.verdict_lambda_beta(
           runs, dataset, metric, max(betas))
-      out.append("| {} | {} | {:g} | {:+.0f} % | {:+.0f} % | {} | **{}** |".format(
+      gated = verdicts.gated_verdict(verdict, learned, steps)
+      out.append("| {} | {} | {:g} | {:+.0f} % | {:+.0f} % | {} | **{}**{} | {} |".format(
           dataset, metric, max(betas), zero, eight,
-          ", ".join("{:+.3f}".format(v) for v in paired), verdict))
+          ", ".join("{:+.3f}".format(v) for v in paired), gated,
+          "" if gated == verdict else " (by the rule alone: {})".format(verdict),
+          learning_note(checks)[len("learning: "):]))
   figure = os.path.join(figure_dir, "lambda_beta.png")
   reproduction_figures.lambda_beta(runs, figure)
+  out += learning_table(learning_rows)
   return out + tables + ["", "![lambda-beta-VAE](reproductions/{})".format(
       os.path.basename(figure)), ""]
 
@@ -179,7 +295,17 @@ def allocator_section(results_path, allocations_path, figure_dir):
              _runs_found(results_path),
              _missing_datasets(results_path, sweeps.ABLATION_DATASETS))]
   found = []
+  learning_rows = []
+  runs = study_results.runs_with_scores(compare.load_results(results_path),
+                                        verdicts.LEARNING_METRICS)
   for dataset in sorted(table["dataset"].dropna().unique()):
+    reference = runs[(runs["model"] == "vae") & (runs["dataset"] == dataset)]
+    steps = _steps(reference)
+    checks = learning_checks(reference, os.path.join(
+        figure_dir, "allocator_ablation"), dataset)
+    learning_rows.append((dataset, "`vae`", steps, checks))
+    learned = verdicts.learned_factors([c[4] for c in checks])
+    found.append("- {}: {}.".format(dataset, learning_note(checks)))
 
     def values(model, metric, dataset=dataset):
       return study_results.values(table, model, metric, dataset)
@@ -210,13 +336,19 @@ def allocator_section(results_path, allocations_path, figure_dir):
         # the full model; here each other model relative to the full one, likewise.
         change = verdicts.percent_change(np.nanmean(others), np.nanmean(full)) if (
             len(full) and len(others)) else float("nan")
-        found.append("- {}: `attention_mine_vae` vs `{}`, {}: **{}** (difference "
+        verdict, difference = verdicts.verdict_difference(full, others)
+        gated = verdicts.gated_verdict(verdict, learned, steps)
+        found.append("  - `attention_mine_vae` vs `{}`, {}: **{}**{} (difference "
                      "{:+.3f}; `{}` scores {:+.0f} % relative to "
                      "`attention_mine_vae`).".format(
-                         dataset, other, metric,
-                         *verdicts.verdict_difference(full, others), other, change))
+                         other, metric, gated,
+                         "" if gated == verdict else
+                         " (by the rule alone: {})".format(verdict),
+                         difference, other, change))
+  out += learning_table(learning_rows)
   out += ["", "Verdicts (rule as for the MI-constrained VAE: `attention_mine_vae` "
-          "above the other model on each of the paper's two metrics; paper: without "
+          "above the other model on each of the paper's two metrics, where the "
+          "vanilla VAE (`vae`) learned the factors; paper: without "
           "attention {:+.0f} %, and above β-VAE and the vanilla VAE):".format(
               papers.PAPER_ABLATION_DROP)] + found
   out += ["", "The allocation per seed (latent dimensions per slot: the column "

@@ -17,6 +17,8 @@ from mine_plugin.reports import report
 SEED = "train_config.model.random_seed"
 # Columns of a model's training results that measure the code's information.
 KL_COLUMN = "train_results.kl_loss"
+# The training steps a model ran (of a continuation: after its warm start).
+STEP_COLUMN = "train_results.global_step"
 
 # Extra score columns (label -> metric config, key) next to compare.METRICS.
 EXTRA_METRICS = {"DCI completeness": ("dci", "completeness"),
@@ -42,7 +44,7 @@ def _config(frame, name):
 
 
 def per_run(frame):
-  """One row per trained model: dataset, model, seed, beta, lam, KL, path prefix."""
+  """One row per trained model: dataset, model, seed, beta, lam, KL, steps, path."""
   runs = pd.DataFrame({
       "dataset": frame["train_config.dataset.name"].map(compare.unquote),
       "model": frame["train_config.model.name"].map(compare.unquote),
@@ -52,6 +54,7 @@ def per_run(frame):
           _config(frame, "lambda_beta_vae.beta")),
       "lam": _config(frame, "lambda_beta_vae.lam"),
       "kl": pd.to_numeric(frame.get(KL_COLUMN), errors="coerce"),
+      "steps": pd.to_numeric(frame.get(STEP_COLUMN), errors="coerce"),
       "model_dir": frame["path"].map(report.model_output_dir),
   })
   return runs.drop_duplicates("model_dir").reset_index(drop=True)

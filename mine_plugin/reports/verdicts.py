@@ -75,3 +75,51 @@ def verdict_lambda_beta(runs, dataset, metric, high_beta):
              "partly" if collapse or kept else "not reproduced")
   return verdict, percent_change(zero.mean(), base), percent_change(
       eight.mean(), base), paired
+
+
+# The criterion's metrics: a model learned the factors if one of them clears both
+# floors (mine_plugin.reports.untrained_baselines measures the floors).
+LEARNING_METRICS = ("MIG", "DCI disentanglement")
+
+
+def learned_on_metric(reference, untrained, noise):
+  """Whether the reference models clear both floors on one metric.
+
+  Rule: the 95 % Welch interval (`statistics.welch_interval`) of mean(reference)
+  - mean(untrained encoder) and that of mean(reference) - mean(noise codes) both
+  lie above 0. NaN/inf scores are left out.
+
+  Returns:
+    (True / False, or None with fewer than two finite scores in a group; the two
+    intervals' lower bounds, NaN where not computed).
+  """
+  groups = [statistics.split_finite(v)[0] for v in (reference, untrained, noise)]
+  if any(len(g) < 2 for g in groups):
+    return None, float("nan"), float("nan")
+  lows = [statistics.welch_interval(groups[0], floor)[0] for floor in groups[1:]]
+  return bool(min(lows) > 0), lows[0], lows[1]
+
+
+def learned_factors(checks):
+  """The criterion from `learned_on_metric`'s outcomes, one per LEARNING_METRICS.
+
+  True if any metric clears both floors, False if every metric was checked and
+  none did, None (not measured) otherwise.
+  """
+  outcomes = [c[0] for c in checks]
+  if any(o is True for o in outcomes):
+    return True
+  if outcomes and all(o is False for o in outcomes):
+    return False
+  return None
+
+
+def gated_verdict(verdict, learned, steps):
+  """The verdict where the reference models learned, else "inconclusive: ..."."""
+  if learned is True:
+    return verdict
+  if learned is False:
+    return "inconclusive: the models did not learn the factors at {} steps".format(
+        steps)
+  return ("inconclusive: the learning criterion is not measured "
+          "(scripts/measure_untrained.py)")
