@@ -63,8 +63,6 @@ class ObservationMemory(object):
           trainable=False)
       self._stored = tf.get_variable("stored", [], tf.int64,
                                      tf.zeros_initializer(), trainable=False)
-    self._snapshot = [tf.identity(self._observations.read_value()),
-                      tf.identity(self._stored.read_value())]
 
   def reference(self, quantity, gaussian_encoder):
     """`quantity` ("pairwise_mi_sum" or "total_correlation"); 0 below 2 stored.
@@ -72,7 +70,10 @@ class ObservationMemory(object):
     gaussian_encoder: images -> (z_mean, z_logvar), the model's encoder with its
     variables reused.
     """
-    observations, stored = self._snapshot
+    # Read without ordering against `update`: a training step that also fetches
+    # the reference may see up to one batch of rows before or after its write, both
+    # stored observations; ordering them would copy the memory at every step.
+    observations, stored = self._observations.read_value(), self._stored.read_value()
     mean, logvar = [tf.cast(tf.stop_gradient(t), tf.float32)
                     for t in gaussian_encoder(observations)]
     num = tf.cast(tf.minimum(stored, self.capacity), tf.int32)
@@ -99,11 +100,10 @@ class ObservationMemory(object):
   def update(self, observations):
     """Writes the batch over the oldest observations; returns the op."""
     batch = tf.shape(observations)[0]
-    with tf.control_dependencies(self._snapshot):
-      rows = tf.cast(tf.mod(self._stored + tf.range(tf.cast(batch, tf.int64)),
-                            self.capacity), tf.int32)
-      write = tf.scatter_update(self._observations, rows,
-                                tf.cast(observations, tf.float32))
+    rows = tf.cast(tf.mod(self._stored + tf.range(tf.cast(batch, tf.int64)),
+                          self.capacity), tf.int32)
+    write = tf.scatter_update(self._observations, rows,
+                              tf.cast(observations, tf.float32))
     with tf.control_dependencies([write]):
       return tf.assign_add(self._stored, tf.cast(batch, tf.int64))
 
