@@ -17,7 +17,7 @@ compat.register_after_dlib_module("disentanglement_lib.methods.shared.architectu
 compat.register_after_dlib_module("disentanglement_lib.methods.unsupervised.vae",
                                   "mine_plugin.methods.unsupervised.penalized_vae")
 # The training options' gin parameters (input_pipeline.*, mixed_precision.*,
-# warm_start.*, step_log.*) are in every training config, so they must exist wherever the models'
+# warm_start.*, step_log.*, resume.*) are in every training config, so they must exist wherever the models'
 # do; compat installs them into dlib's train module.
 compat.register_after_dlib_module("disentanglement_lib.methods.unsupervised.vae",
                                   "mine_plugin.training.input_pipeline")
@@ -27,6 +27,8 @@ compat.register_after_dlib_module("disentanglement_lib.methods.unsupervised.vae"
                                   "mine_plugin.training.warm_start")
 compat.register_after_dlib_module("disentanglement_lib.methods.unsupervised.vae",
                                   "mine_plugin.training.step_log")
+compat.register_after_dlib_module("disentanglement_lib.methods.unsupervised.vae",
+                                  "mine_plugin.training.resume")
 # The models build on penalized_vae and critic_penalty: each is loaded once the
 # module it builds on is complete, so that importing any of them before dlib (which
 # loads dlib's vae, then penalized_vae, critic_penalty and the models) works too.

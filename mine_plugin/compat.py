@@ -465,9 +465,43 @@ def _short_errors(function):
   return short
 
 
+def _resumable(guarded):
+  """dlib's train (under the overwrite guard) that continues a killed training when
+  `resume.enabled = True` (mine_plugin/training/resume.py).
+
+  With resume on, the guard is bypassed: a stopped run keeps its checkpoints for the
+  next resume instead of being removed as a failed first run.
+  """
+  train = guarded.__wrapped__
+  signature = inspect.signature(train)
+
+  def resumable(*args, **kwargs):
+    resume = importlib.import_module("mine_plugin.training.resume")
+    try:
+      bound = signature.bind_partial(*args, **kwargs).arguments
+    except TypeError:
+      return guarded(*args, **kwargs)  # dlib's own error for a bad call
+    if not resume.settings()[0]:
+      return guarded(*args, **kwargs)
+    termination = importlib.import_module("mine_plugin.training.termination")
+    with termination.signals_raise() as signals:
+      try:
+        with signals.deferred():
+          resume.prepare(bound.get("model_dir"), bound.get("overwrite", False))
+        return train(*args, **kwargs)
+      finally:
+        with signals.deferred():
+          resume.finish()
+
+  resumable.__doc__ = train.__doc__
+  resumable.__name__ = train.__name__
+  resumable.__wrapped__ = train
+  return resumable
+
+
 def _guard_train(module):
-  module.train = _short_errors(_settings_checked(_overwrite_guarded(
-      module.train)))
+  module.train = _short_errors(_settings_checked(_resumable(_overwrite_guarded(
+      module.train))))
   # Batches drawn a batch at a time (mine_plugin/training/input_pipeline.py).
   importlib.import_module("mine_plugin.training.input_pipeline").install(module)
   if not isinstance(module.contrib_tpu, _TrainContribTpu):
@@ -476,9 +510,10 @@ def _guard_train(module):
 
 class _TrainContribTpu(object):
   """dlib train's `contrib_tpu`, whose RunConfig carries the bfloat16 option
-  (mine_plugin/training/precision.py) and the step-log interval
-  (mine_plugin/training/step_log.py) and whose TPUEstimator the warm start
-  (mine_plugin/training/warm_start.py); everything else is contrib_tpu's own."""
+  (mine_plugin/training/precision.py), the step-log interval
+  (mine_plugin/training/step_log.py) and the checkpoint interval, and whose
+  TPUEstimator the warm start (mine_plugin/training/warm_start.py) and the resume
+  (mine_plugin/training/resume.py); everything else is contrib_tpu's own."""
 
   def __init__(self, contrib_tpu):
     self._contrib_tpu = contrib_tpu
@@ -489,13 +524,16 @@ class _TrainContribTpu(object):
     # RunConfig's positional parameters (tf-estimator 2.15), by name.
     kwargs = dict(zip(("tpu_config", "evaluation_master", "master", "cluster"),
                       args), **kwargs)
-    kwargs = step_log.run_config_kwargs(precision.run_config_kwargs(kwargs))
+    resume = importlib.import_module("mine_plugin.training.resume")
+    kwargs = resume.run_config_kwargs(
+        step_log.run_config_kwargs(precision.run_config_kwargs(kwargs)))
     return self._contrib_tpu.RunConfig(**kwargs)
 
   def TPUEstimator(self, *args, **kwargs):  # pylint: disable=invalid-name
     warm_start = importlib.import_module("mine_plugin.training.warm_start")
-    return self._contrib_tpu.TPUEstimator(*args,
-                                          **warm_start.estimator_kwargs(kwargs))
+    resume = importlib.import_module("mine_plugin.training.resume")
+    kwargs = warm_start.estimator_kwargs(resume.estimator_kwargs(kwargs))
+    return resume.wrap_estimator(self._contrib_tpu.TPUEstimator(*args, **kwargs))
 
   def __getattr__(self, name):
     return getattr(self._contrib_tpu, name)

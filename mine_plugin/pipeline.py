@@ -71,7 +71,7 @@ def read_scores(directory):
 
 
 def reproduce(model_dir, train_configs, train_bindings=(), postprocess_configs=(),
-              metric_configs=(), metric_bindings=(), visualize=True):
+              metric_configs=(), metric_bindings=(), visualize=True, resume=False):
   """Trains, visualizes, postprocesses and evaluates one model as dlib_reproduce does.
 
   Must run in a process of its own (gin and the TF graph are global). Prints one
@@ -79,7 +79,7 @@ def reproduce(model_dir, train_configs, train_bindings=(), postprocess_configs=(
 
   Args:
     model_dir: the model's directory (dlib_reproduce's output_directory); its
-      `model/` must not exist yet.
+      `model/` must not exist yet, unless `resume`.
     train_configs: gin files for training, in order.
     train_bindings: gin bindings for training, after the files.
     postprocess_configs: gin files of the representations to extract.
@@ -89,6 +89,9 @@ def reproduce(model_dir, train_configs, train_bindings=(), postprocess_configs=(
     metric_bindings: extra bindings for every metric, after dlib_reproduce's seed
       and name (e.g. "mig.num_train = 100" for a quick check).
     visualize: whether to run dlib's visualize_model, as dlib_reproduce does.
+    resume: train with `resume.enabled = True` (mine_plugin/training/resume.py): an
+      unfinished `model/` that this chain started continues from its checkpoint,
+      and a stopped training keeps its checkpoints for the next run.
   """
   # pylint: disable=g-import-not-at-top
   from disentanglement_lib.evaluation import evaluate
@@ -103,6 +106,8 @@ def reproduce(model_dir, train_configs, train_bindings=(), postprocess_configs=(
     print("[{:7.1f}s] {}".format(time.time() - start, message), flush=True)
 
   trained_dir = os.path.join(model_dir, "model")
+  if resume:
+    train_bindings = list(train_bindings) + ["resume.enabled = True"]
   step("Training with {} and bindings:\n  {}".format(
       ", ".join(str(c) for c in train_configs), "\n  ".join(train_bindings)))
   train.train_with_gin(trained_dir, False, [str(c) for c in train_configs],

@@ -311,6 +311,61 @@ def test_killed_runner_takes_its_model_process_along_and_a_rerun_completes(
     assert len(json.load(f)["path"]) == 8
 
 
+def test_a_training_left_by_a_killed_runner_is_resumed_by_the_rerun(tmp_path):
+  output = str(tmp_path / "study")
+  model_dir = os.path.join(output, "0")
+  checkpoints = os.path.join(model_dir, "model", "tf_checkpoint")
+  long_run = ["--model_nums=0", "--gin_bindings=model.training_steps = 20000",
+              "--gin_bindings=resume.checkpoint_every_steps = 100"]
+  log = open(str(tmp_path / "first.log"), "w")
+  runner_process = subprocess.Popen(
+      RUN_STUDY + ["--output_directory=" + output] + long_run, stdout=log,
+      stderr=subprocess.STDOUT, start_new_session=True)
+  try:
+    wait_for(lambda: os.path.exists(os.path.join(checkpoints, "checkpoint")) and
+             "model.ckpt-" in open(os.path.join(checkpoints, "checkpoint")).read()
+             and "model.ckpt-0\"" not in open(os.path.join(checkpoints,
+                                                           "checkpoint")).read(),
+             300, "a checkpoint past step 0")
+    runner_process.send_signal(signal.SIGKILL)
+    runner_process.wait()
+  finally:
+    kill_group(runner_process)
+  with open(os.path.join(checkpoints, "checkpoint")) as f:
+    killed_at = int(re.search(r'model_checkpoint_path: ".*-(\d+)"', f.read()).group(1))
+  assert 0 < killed_at < 20000
+  rerun = subprocess.run(RUN_STUDY + ["--output_directory=" + output] + long_run,
+                         capture_output=True, text=True, timeout=900)
+  assert rerun.returncode == 0, rerun.stdout[-3000:] + rerun.stderr[-3000:]
+  assert not os.path.exists(os.path.join(output, runner.INCOMPLETE))
+  with open(os.path.join(model_dir, runner.LOG)) as f:
+    assert "stopped at step {} and is resumed".format(killed_at) in f.read()
+  with open(os.path.join(model_dir, "model", "results", "json",
+                         "train_results.json")) as f:
+    results = json.load(f)
+  assert results["global_step"] == 20000
+  assert results["resumed_from_step"] == killed_at
+
+  # The same model started with other settings is not resumed: moved aside, redone.
+  with open(os.path.join(checkpoints, "checkpoint")) as f:
+    assert "model.ckpt-20000" in f.read()
+  os.remove(os.path.join(model_dir, runner.MARKER))
+  for name in ("results", "tfhub"):  # a training stopped part-way again
+    subprocess.run(["rm", "-r", os.path.join(model_dir, "model", name)], check=True)
+  other = subprocess.run(
+      RUN_STUDY + ["--output_directory=" + output, "--model_nums=0",
+                   "--gin_bindings=model.training_steps = 30"],
+      capture_output=True, text=True, timeout=900)
+  assert other.returncode == 0, other.stdout[-3000:] + other.stderr[-3000:]
+  assert len(os.listdir(os.path.join(output, runner.INCOMPLETE))) == 1
+  with open(os.path.join(model_dir, runner.LOG)) as f:
+    assert "its training was not resumed: it started with other settings" in f.read()
+  with open(os.path.join(model_dir, "model", "results", "json",
+                         "train_results.json")) as f:
+    results = json.load(f)
+  assert results["global_step"] == 30 and results["resumed_from_step"] == 0
+
+
 def is_zombie(pid):
   try:
     with open("/proc/{}/stat".format(pid)) as f:

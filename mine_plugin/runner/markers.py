@@ -6,7 +6,9 @@ exists, records the same settings as the current run, and every metric result th
 study expects is readable JSON: a rerun skips finished models and redoes half-written
 ones, and a run with other settings (say a quick `model.training_steps = 5` check in
 the same directory) is never mistaken for the study's result. A directory that is
-not finished is moved aside to `<study dir>/INCOMPLETE/` before its model is redone.
+not finished is resumed when its training stopped part-way with the same settings
+(`model_process`), and otherwise moved aside to `<study dir>/_incomplete/` before its
+model is redone.
 """
 import datetime
 import json
@@ -16,6 +18,9 @@ import shutil
 from mine_plugin.utils import files
 
 MARKER = "mine_plugin_done.json"
+# Written when the model's run starts, with its settings: an unfinished training
+# is resumed only by a run with the same settings.
+STARTED = "mine_plugin_started.json"
 LOG = "log.txt"
 INCOMPLETE = "_incomplete"
 
@@ -54,6 +59,20 @@ def write_marker(model_dir, model_num, seconds, result_files, settings):
       "result_files": list(result_files),
       "settings": settings,
   })
+
+
+def write_started(model_dir, settings):
+  files.write_json_atomically(os.path.join(model_dir, STARTED), {
+      "started": datetime.datetime.now().isoformat(timespec="seconds"),
+      "settings": settings})
+
+
+def read_started(model_dir):
+  try:
+    with open(os.path.join(model_dir, STARTED)) as f:
+      return json.load(f)
+  except (OSError, ValueError):
+    return None
 
 
 def move_aside(model_dir):

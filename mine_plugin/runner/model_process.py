@@ -1,7 +1,9 @@
 """One model of a study in a process of its own: both ends of that process.
 
 - `run_job` (in the runner, or in a Ray task): skips a finished model, leaves alone a
-  directory whose process still runs, moves an unfinished one aside, then starts
+  directory whose process still runs, resumes a training stopped part-way with the
+  same settings (`mine_plugin.training.resume`), moves any other unfinished
+  directory aside, then starts
   `python -m mine_plugin.runner` for the model, waits on it and reports a
   `ModelOutcome`; it never raises for the model's failure.
 - `reproduce_model` (in that process): dlib_reproduce's chain
@@ -14,6 +16,7 @@ its log and the others go on.
 import collections
 import json
 import os
+import re
 import signal
 import subprocess
 import time
@@ -36,7 +39,7 @@ def reproduce_model(study, job):
   pipeline.reproduce(job.model_dir, train_configs, train_bindings,
                      study.get_postprocess_config_files(),
                      study.get_eval_config_files(), job.metric_gin_bindings,
-                     visualize=job.visualize)
+                     visualize=job.visualize, resume=True)
   markers.write_marker(job.model_dir, job.model_num, time.time() - start,
                        job.result_files, job.settings)
 
@@ -58,17 +61,56 @@ def _log_tail(log_path, num_lines=15):
     return ""
 
 
+def _resumable_training(job):
+  """(True, step) if `job.model_dir` holds a training stopped part-way by a run
+  with `job.settings`, else (False, why not) -- why is None for nothing to resume."""
+  trained = os.path.join(job.model_dir, "model")
+  checkpoints = os.path.join(trained, "tf_checkpoint")
+  # The files that mine_plugin.training.resume reads, without loading TensorFlow
+  # into the runner.
+  if (not os.path.exists(os.path.join(checkpoints, "mine_plugin_training.json")) or
+      os.path.exists(os.path.join(trained, "results", "gin", "train.gin"))):
+    return False, None
+  started = (markers.read_started(job.model_dir) or {}).get("settings")
+  if started != job.settings:
+    return False, ("its training was not resumed: it started with other settings "
+                   "({}; now: {})".format(json.dumps(started),
+                                          json.dumps(job.settings)))
+  return True, _checkpoint_step(checkpoints)
+
+
+def _checkpoint_step(checkpoints):
+  """The step of tf.train's last checkpoint ("model.ckpt-<step>"), 0 if none."""
+  try:
+    with open(os.path.join(checkpoints, "checkpoint")) as f:
+      match = re.search(r'^model_checkpoint_path: ".*-(\d+)"', f.read(), re.M)
+  except OSError:
+    return 0
+  return int(match.group(1)) if match else 0
+
+
 def _prepare_directory(job):
-  """Makes `job.model_dir` empty; returns where an earlier run went (or None)."""
-  moved_to = None
+  """Leaves a resumable training in `job.model_dir`, or makes the directory empty.
+
+  Returns a line for the model's log about an earlier run (or None).
+  """
+  note = None
   if os.path.exists(job.model_dir):
+    can_resume, reason = _resumable_training(job)
+    if can_resume:
+      markers.write_started(job.model_dir, job.settings)
+      return ("The training of an unfinished earlier run stopped at step {} and "
+              "is resumed from there.".format(reason))
     earlier = (markers.read_marker(job.model_dir) or {}).get("settings")
     moved_to = markers.move_aside(job.model_dir)
     if markers.is_finished(moved_to, job.result_files):
       moved_to += " (it had finished with other settings: {}; now: {})".format(
           json.dumps(earlier), json.dumps(job.settings))
+    note = "An unfinished earlier run of this model was moved to {}{}; running it " \
+           "again.".format(moved_to, "" if reason is None else "; " + reason)
   os.makedirs(job.model_dir)
-  return moved_to
+  markers.write_started(job.model_dir, job.settings)
+  return note
 
 
 def _wait(command, job, log):
@@ -110,12 +152,11 @@ def run_job(job):
         "earlier run (recorded in {}); rerun once it has ended.".format(
             job.model_dir, ownership.describe_owner(owner),
             os.path.join(job.model_dir, ownership.OWNER_FILE)))
-  moved_to = _prepare_directory(job)
+  note = _prepare_directory(job)
   command = cli.model_command(job)
-  with open(log_path, "w") as log:
-    if moved_to is not None:
-      log.write("An unfinished earlier run of this model was moved to {}; "
-                "running it again.\n".format(moved_to))
+  with open(log_path, "a") as log:
+    if note is not None:
+      log.write(note + "\n")
     log.write("$ {}\n".format(" ".join(command)))
     log.flush()
     returncode = _wait(command, job, log)

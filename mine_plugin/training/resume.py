@@ -1,0 +1,229 @@
+"""Resume: a killed dlib_train run continues from its last checkpoint.
+
+dlib's train refuses a directory that exists unless `overwrite`, which deletes it and
+starts from step 0. Under the plugin, one binding continues instead:
+
+    dlib_train ... --model_dir=m --gin_bindings="resume.enabled = True"
+
+- `m` does not exist: an ordinary training.
+- `m` holds an unfinished training that the plugin started (its record
+  `m/tf_checkpoint/RECORD`) with the same settings (all bindings except
+  `model.training_steps`, which may be raised): training continues from the last
+  checkpoint's global step to `model.training_steps`, with the optimizer's state.
+- `m` holds a finished model (`results/gin/train.gin`), a directory the plugin did
+  not start, or a training with other settings: an error, and `m` is not touched.
+
+Every dlib_train run saves a checkpoint each `resume.checkpoint_every_steps` steps
+(1,000 by default; dlib's estimator would save every 10 minutes), so a kill loses at
+most that many steps. The record keeps one entry per start (step, time); a resumed
+model's `results/json/train_results.json` holds `resumed_from_step` and its
+train.gin `resume.resumed_from_step` (0 for a training that started afresh). dlib's input stream has no position to restore, so
+the resumed part draws its batches with a seed made of the run's seed and the step
+it resumes from (`data_seed`): fresh batches, not a replay of the first ones. dlib's
+`elapsed_time` counts the last part only.
+"""
+import datetime
+import json
+import os
+import re
+
+import gin
+import numpy as np
+import tensorflow.compat.v1 as tf
+
+RECORD = "mine_plugin_training.json"
+CHECKPOINT_DIR = "tf_checkpoint"  # dlib_train's estimator directory
+RESUMING = ".resuming-"
+# Bindings that may differ between the start and the resumption.
+MAY_CHANGE = ("model.training_steps", "resume.")
+
+# The resumption under way in this process: set by `prepare`, used by the estimator
+# hooks below (dlib's train creates its estimator between the two).
+_ACTIVE = {}
+
+
+@gin.configurable("resume", allowlist=["enabled", "checkpoint_every_steps",
+                                       "resumed_from_step"])
+def settings(enabled=False, checkpoint_every_steps=1000, resumed_from_step=None):
+  """The gin settings: (enabled, checkpoint_every_steps). `resumed_from_step` is set
+  by the plugin so that train.gin records it; binding it has no effect."""
+  del resumed_from_step
+  if not isinstance(enabled, bool):
+    raise ValueError("resume.enabled must be True or False, got {!r}.".format(enabled))
+  if (isinstance(checkpoint_every_steps, bool) or
+      not isinstance(checkpoint_every_steps, int) or checkpoint_every_steps < 1):
+    raise ValueError("resume.checkpoint_every_steps must be a whole number >= 1 "
+                     "(1000 by default), got {!r}.".format(checkpoint_every_steps))
+  return enabled, checkpoint_every_steps
+
+
+def _bindings(config_text):
+  """`name = value` lines of a gin config as a dict, minus MAY_CHANGE."""
+  found = {}
+  for line in config_text.splitlines():
+    match = re.match(r"^([\w./]+)\s*=\s*(.+?)\s*$", line)
+    if match and not match.group(1).startswith(MAY_CHANGE):
+      found[match.group(1)] = match.group(2)
+  return found
+
+
+def read_record(model_dir):
+  """The training record of `model_dir`, or None."""
+  path = os.path.join(model_dir, CHECKPOINT_DIR, RECORD)
+  try:
+    with tf.gfile.GFile(path, "r") as f:
+      return json.load(f)
+  except (tf.errors.NotFoundError, ValueError):
+    return None
+
+
+def checkpoint_step(model_dir):
+  """The global step of `model_dir`'s last checkpoint, or None without one."""
+  checkpoint = tf.train.latest_checkpoint(os.path.join(model_dir, CHECKPOINT_DIR))
+  if checkpoint is None:
+    return None
+  return int(tf.train.load_variable(checkpoint, "global_step"))
+
+
+def is_finished(model_dir):
+  return tf.gfile.Exists(os.path.join(model_dir, "results", "gin", "train.gin"))
+
+
+def changed_settings(record, config_text):
+  """'name: old -> new' for each binding that differs from the record's."""
+  old, new = _bindings(record.get("config", "")), _bindings(config_text)
+  return ["{}: {} -> {}".format(name, old.get(name, "(unset)"),
+                                new.get(name, "(unset)"))
+          for name in sorted(set(old) | set(new)) if old.get(name) != new.get(name)]
+
+
+def resumable(model_dir, config_text):
+  """(True, step) if `model_dir` can be resumed with `config_text`, else (False, why)."""
+  if not tf.gfile.IsDirectory(model_dir):
+    return False, "{} does not exist".format(model_dir)
+  if is_finished(model_dir):
+    return False, ("{} holds a finished model ({} exists); it is not touched. Train "
+                   "into a new directory, or retrain it with --overwrite.".format(
+                       model_dir, os.path.join(model_dir, "results", "gin",
+                                               "train.gin")))
+  record = read_record(model_dir)
+  if record is None:
+    return False, ("{} was not started by a dlib_train run under mine_plugin (no "
+                   "{}); it is not touched. Train into a new directory, or "
+                   "retrain it with --overwrite.".format(
+                       model_dir, os.path.join(CHECKPOINT_DIR, RECORD)))
+  changes = changed_settings(record, config_text)
+  if changes:
+    return False, ("{} was started with other settings ({}); it is not resumed or "
+                   "touched. Resume with the settings it started with, or retrain "
+                   "with --overwrite.".format(model_dir, "; ".join(changes)))
+  return True, checkpoint_step(model_dir) or 0
+
+
+def prepare(model_dir, overwrite):
+  """Before dlib's train: the step to resume from (0: a new training), or None when
+  resume is off.
+
+  When resuming, moves `model_dir` aside so that dlib's train does not refuse it;
+  `estimator_kwargs` puts it back as soon as dlib's check has passed.
+  """
+  _ACTIVE.clear()
+  enabled, _ = settings()
+  if not enabled:
+    return None
+  model_dir = str(model_dir).rstrip("/")
+  if overwrite:
+    raise ValueError("resume.enabled = True continues {} and --overwrite deletes "
+                     "it: give one of the two.".format(model_dir))
+  if not tf.gfile.IsDirectory(model_dir):
+    tf.logging.info("mine_plugin: resume: %s does not exist; training from step 0.",
+                    model_dir)
+    _ACTIVE.update(model_dir=os.path.abspath(model_dir), step=0)
+    return 0
+  ok, step_or_reason = resumable(model_dir, gin.config_str())
+  if not ok:
+    raise ValueError("mine_plugin: resume: " + step_or_reason)
+  parent, name = os.path.split(os.path.abspath(model_dir))
+  aside = os.path.join(parent, ".{}{}{}".format(name, RESUMING, os.getpid()))
+  tf.gfile.Rename(model_dir, aside)
+  _ACTIVE.update(model_dir=os.path.abspath(model_dir), aside=aside,
+                 step=step_or_reason)
+  return step_or_reason
+
+
+def put_back():
+  """Puts a directory that `prepare` moved aside back (after dlib's check, or on
+  failure before it); a no-op otherwise."""
+  aside = _ACTIVE.pop("aside", None)
+  if aside is not None and tf.gfile.IsDirectory(aside):
+    tf.gfile.Rename(aside, _ACTIVE["model_dir"])
+
+
+def finish():
+  put_back()
+  _ACTIVE.clear()
+
+
+def run_config_kwargs(kwargs):
+  """dlib_train's RunConfig arguments, saving a checkpoint every N steps."""
+  if "save_checkpoints_steps" in kwargs or "save_checkpoints_secs" in kwargs:
+    return kwargs
+  _, every = settings()
+  return dict(kwargs, save_checkpoints_steps=every, save_checkpoints_secs=None)
+
+
+def _write_record(estimator_dir, from_step):
+  record = read_record(os.path.dirname(estimator_dir)) or {
+      "config": gin.config_str(), "starts": []}
+  record["starts"].append({
+      "from_step": from_step,
+      "time": datetime.datetime.now().isoformat(timespec="seconds")})
+  tf.gfile.MakeDirs(estimator_dir)
+  path = os.path.join(estimator_dir, RECORD)
+  with tf.gfile.GFile(path + ".tmp", "w") as f:
+    json.dump(record, f, indent=2)
+  tf.gfile.Rename(path + ".tmp", path, overwrite=True)
+
+
+def estimator_kwargs(kwargs):
+  """Called as dlib's train creates its estimator (its directory check has passed):
+  puts a resumed directory back and records this start."""
+  estimator_dir = kwargs.get("model_dir")
+  if estimator_dir:
+    put_back()
+    from_step = _ACTIVE.get("step", 0)
+    if from_step:
+      tf.logging.info("mine_plugin: resume: continuing %s from step %d.",
+                      _ACTIVE["model_dir"], from_step)
+    _write_record(estimator_dir, from_step)
+  return kwargs
+
+
+def data_seed(seed):
+  """The seed of the training batches: dlib's `seed`, mixed with the step a resumed
+  run continues from."""
+  step = _ACTIVE.get("step")
+  if not step:
+    return seed
+  return int(np.random.RandomState([seed % 2**32, step]).randint(2**32, dtype=np.uint64))
+
+
+def wrap_estimator(estimator):
+  """dlib's estimator, training to `steps` in total when resuming (tf.estimator's
+  `max_steps`) and reporting `resumed_from_step` in its evaluation results."""
+  if "step" not in _ACTIVE:
+    return estimator
+  from_step = _ACTIVE["step"]
+  with gin.unlock_config():
+    gin.bind_parameter("resume.resumed_from_step", from_step)
+  settings()  # into the operative config, so train.gin records the step
+  train, evaluate = estimator.train, estimator.evaluate
+
+  def train_to_total(input_fn, hooks=None, steps=None, max_steps=None, **kwargs):
+    return train(input_fn, hooks=hooks, max_steps=max_steps or steps, **kwargs)
+
+  def evaluate_with_step(*args, **kwargs):
+    return dict(evaluate(*args, **kwargs), resumed_from_step=from_step)
+
+  estimator.train, estimator.evaluate = train_to_total, evaluate_with_step
+  return estimator
