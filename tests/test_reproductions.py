@@ -229,3 +229,36 @@ def test_committed_page_is_what_the_committed_results_give(tmp_path):
   page_path = reproductions.make_page(copy, os.path.join(copy, "reproductions.md"))
   with open(page_path) as generated, open(os.path.join(docs, "reproductions.md")) as f:
     assert generated.read() == f.read()
+
+
+def test_learning_curve_section_says_when_each_model_learned(tmp_path):
+  docs = str(tmp_path / "docs")
+  _write_floors(docs, "lambda_beta", ["dsprites_full"], mig=.01, dci=.01)
+
+  def row(steps, mig, dci):
+    return {"steps": steps, "resumed_from_step": 0, "train_seconds": 100.,
+            "reconstruction_loss": 50., "steps_per_second": 20.,
+            "mig.discrete_mig": mig, "dci.disentanglement": dci}
+
+  curves = {
+      # Above both floors on MIG from 10,000 steps on, on both seeds.
+      "fast/seed_0": [row(3000, .011, .01), row(10000, .20, .012)],
+      "fast/seed_1": [row(3000, .013, .011), row(10000, .22, .011)],
+      # Within the untrained encoder's spread at every stage.
+      "slow/seed_0": [row(3000, .010, .010), row(10000, .011, .011)],
+      "slow/seed_1": [row(3000, .012, .012), row(10000, .010, .010)],
+  }
+  path = os.path.join(docs, "reproductions", "learning_curve", "results.json")
+  os.makedirs(os.path.dirname(path))
+  with open(path, "w") as f:
+    json.dump({"dataset": "dsprites_full", "stages": [3000, 10000, 30000],
+               "curves": curves}, f)
+  lines = reproductions.learning_curve_section(
+      path, os.path.join(docs, "reproductions", "lambda_beta"),
+      os.path.join(docs, "reproductions"))
+  text = "\n".join(lines)
+  assert ("**Length.** fast learned by 10,000 steps; slow not learned by 10,000 "
+          "steps (stages measured so far: up to 10,000 of 30,000 steps)") in text
+  assert "| fast | 3,000 | 2 | 0.012 ± 0.001 (n=2) |" in text
+  assert os.path.getsize(os.path.join(docs, "reproductions",
+                                      "learning_curve.png")) > 1000

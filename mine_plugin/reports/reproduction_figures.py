@@ -78,3 +78,27 @@ def lambda_beta(runs, path):
   fig.tight_layout()
   fig.savefig(path, dpi=110)
   plt.close(fig)
+
+
+def learning_curve(tables, path):
+  """MIG and DCI disentanglement against training steps, one line per model.
+
+  Args:
+    tables: {model: DataFrame with steps, seed, MIG, DCI disentanglement}.
+    path: the PNG to write.
+  """
+  metrics = ("MIG", "DCI disentanglement")
+  fig, axes = plt.subplots(1, len(metrics), figsize=(4.5 * len(metrics), 3.2))
+  for axis, metric in zip(axes, metrics):
+    for color, (model, table) in enumerate(sorted(tables.items())):
+      means = table.groupby("steps")[metric].mean()
+      axis.plot(means.index, means.values, "-", color="C{}".format(color),
+                label=model)
+      axis.plot(table["steps"], table[metric], "o", alpha=.4,
+                color="C{}".format(color))
+    axis.set_xlabel("training steps")
+    axis.set_title(metric, fontsize=9)
+  axes[0].legend(fontsize=7)
+  fig.tight_layout()
+  fig.savefig(path, dpi=110)
+  plt.close(fig)

@@ -7,6 +7,7 @@ Reads the committed results of three studies (dlib_aggregate_results' format,
   docs/reproductions/lambda_beta/results.json    mine_plugin_lambda_beta
   docs/reproductions/allocator_ablation/results.json  (+ allocations.json)
                                                  mine_plugin_allocator_ablation
+  docs/reproductions/learning_curve/results.json scripts/learning_curve.py
 
 and writes the page with one figure per paper under docs/reproductions/. This module
 writes the page; the papers' numbers and protocols are in `papers` (quoted from
@@ -274,6 +275,81 @@ def lambda_beta_section(results_path, figure_dir):
       os.path.basename(figure)), ""]
 
 
+# ------------------------------------------------------------------ learning curve
+def learning_curve_rows(results_path):
+  """{model: pandas DataFrame (steps, seed, MIG, DCI disentanglement, speed, ...)}
+  from scripts/learning_curve.py's results.json."""
+  import pandas as pd  # pylint: disable=g-import-not-at-top
+  with open(results_path) as f:
+    results = json.load(f)
+  tables = {}
+  for key, rows in results["curves"].items():
+    model, seed = key.split("/seed_")
+    for row in rows:
+      tables.setdefault(model, []).append({
+          "dataset": results["dataset"], "seed": int(seed), "steps": row["steps"],
+          "MIG": row["mig.discrete_mig"],
+          "DCI disentanglement": row["dci.disentanglement"],
+          "reconstruction": row["reconstruction_loss"],
+          "steps/s": row["steps_per_second"],
+          "resumed_from_step": row["resumed_from_step"]})
+  return results, {model: pd.DataFrame(rows) for model, rows in tables.items()}
+
+
+def learning_curve_section(results_path, floors_dir, figure_dir):
+  """The page's section on how long the dSprites stand-in needs, as lines."""
+  results, tables = learning_curve_rows(results_path)
+  dataset = results["dataset"]
+  out = ["## How long the dSprites stand-in needs: a learning curve", "",
+         "dlib's `vae` (β = 16, the λβ-VAE authors' best on dSprites) and "
+         "`beta_tc_vae` (β = 6), seeds 0 and 1, with the reproduction studies' "
+         "settings (gin_configs/shared.gin: dlib's conv encoder/decoder, 10 latents, "
+         "batch 64; Adam 1e-3), trained once each and continued stage by stage to "
+         "{} steps with `resume.enabled = True` (`scripts/learning_curve.py`, "
+         "`mine_plugin/runner/learning_curve.py`; results "
+         "`docs/reproductions/learning_curve/results.json`). After each stage: "
+         "dlib's mean representation (postprocess seed 0), MIG and DCI with the "
+         "`mine_plugin_small` configs (evaluation seed 0). The floors are the "
+         "λβ section's untrained encoders and noise codes on {} (same architecture "
+         "and metric configs, seeds 0–2). The criterion is the page's "
+         "(`verdicts.learned_on_metric`) with the curve's seeds.".format(
+             ", ".join("{:,}".format(s) for s in results["stages"]), dataset), "",
+         "| model | steps | seeds | MIG | DCI disentanglement | reconstruction "
+         "(nats) | steps/s | learned? |", "|---|---:|---:|---|---|---|---:|---|"]
+  learned_at = {}
+  for model, table in sorted(tables.items()):
+    for steps, group in table.groupby("steps", sort=True):
+      checks = learning_checks(group, floors_dir, dataset)
+      learned = verdicts.learned_factors([c[4] for c in checks])
+      if learned and model not in learned_at:
+        learned_at[model] = steps
+      out.append("| {} | {:,} | {} | {} | {} | {} | {:.1f} | {} |".format(
+          model, steps, len(group), format_mean_sd(group["MIG"]),
+          format_mean_sd(group["DCI disentanglement"]),
+          format_mean_sd(group["reconstruction"]),
+          group["steps/s"].mean(), learning_note(checks)[len("learning: "):]))
+  floors = learning_checks(next(iter(tables.values())).iloc[:0], floors_dir, dataset)
+  out += ["", "Floors on {}: {}.".format(dataset, "; ".join(
+      "{}: untrained {}, noise {}".format(label, format_mean_sd(floor),
+                                         format_mean_sd(noise))
+      for label, _, floor, noise, _ in floors)), ""]
+  done = max(int(t["steps"].max()) for t in tables.values())
+  verdict = "; ".join(
+      "{} learned by {:,} steps".format(model, learned_at[model])
+      if model in learned_at else "{} not learned by {:,} steps".format(
+          model, int(tables[model]["steps"].max()))
+      for model in sorted(tables))
+  out += ["**Length.** {} (stages measured so far: up to {:,} of {:,} steps). "
+          "Speed: the stage's steps over dlib's `elapsed_time` (training, export "
+          "and the 20-step evaluation), on this project's 2-core CPU with other "
+          "work sharing the cores; not a benchmark.".format(
+              verdict, done, max(results["stages"])), ""]
+  figure = os.path.join(figure_dir, "learning_curve.png")
+  reproduction_figures.learning_curve(tables, figure)
+  return out + ["![learning curve](reproductions/{})".format(
+      os.path.basename(figure)), ""]
+
+
 # -------------------------------------------------------------- allocator ablation
 def allocation_summary(entry):
   """'f0 a, f1 b, ..., nuisance c': latent dimensions per slot (sum of A's column)."""
@@ -426,6 +502,10 @@ def make_page(docs_dir, page_path):
   else:
     out += ["## λβ-VAE (Vu, Wan, Wei 2026): the L2 term against MI collapse", "",
             papers.LAMBDA_BETA_PROTOCOL, "Not run yet: no {}.".format(lb_results), ""]
+  curve_results = os.path.join(figure_dir, "learning_curve", "results.json")
+  if os.path.isfile(curve_results):
+    out += learning_curve_section(curve_results,
+                                  os.path.join(figure_dir, "lambda_beta"), figure_dir)
   if os.path.isfile(ab_results):
     out += allocator_section(ab_results, ab_allocations, figure_dir)
   else:
