@@ -160,3 +160,14 @@ def test_bad_settings_are_named(tmp_path, binding, message):
   completed = _dlib_train(tmp_path / "m", "resume.enabled = True", binding)
   assert completed.returncode != 0
   assert message in completed.stderr
+
+
+def test_a_training_left_aside_by_a_killed_resume_is_named(killed, tmp_path):
+  # SIGKILL in the moment between dlib's directory check and the estimator leaves
+  # the training under a hidden name: a new resume says where, and starts nothing.
+  aside = tmp_path / ".m{}1234".format(resume.RESUMING)
+  shutil.copytree(killed[0], aside)
+  completed = _dlib_train(tmp_path / "m", "resume.enabled = True")
+  assert completed.returncode != 0
+  assert "put it back with: mv {} {}".format(aside, tmp_path / "m") in completed.stderr
+  assert not (tmp_path / "m").exists()

@@ -135,7 +135,14 @@ def prepare(model_dir, overwrite):
   if overwrite:
     raise ValueError("resume.enabled = True continues {} and --overwrite deletes "
                      "it: give one of the two.".format(model_dir))
+  parent, name = os.path.split(os.path.abspath(model_dir))
   if not tf.gfile.IsDirectory(model_dir):
+    left_aside = tf.gfile.Glob(os.path.join(parent, ".{}{}*".format(name, RESUMING)))
+    if left_aside:
+      raise ValueError(
+          "mine_plugin: resume: {} does not exist, but {} holds a training that a "
+          "killed resume had moved aside; put it back with: mv {} {}".format(
+              model_dir, left_aside[0], left_aside[0], model_dir))
     tf.logging.info("mine_plugin: resume: %s does not exist; training from step 0.",
                     model_dir)
     _ACTIVE.update(model_dir=os.path.abspath(model_dir), step=0)
@@ -143,7 +150,6 @@ def prepare(model_dir, overwrite):
   ok, step_or_reason = resumable(model_dir, gin.config_str())
   if not ok:
     raise ValueError("mine_plugin: resume: " + step_or_reason)
-  parent, name = os.path.split(os.path.abspath(model_dir))
   aside = os.path.join(parent, ".{}{}{}".format(name, RESUMING, os.getpid()))
   tf.gfile.Rename(model_dir, aside)
   _ACTIVE.update(model_dir=os.path.abspath(model_dir), aside=aside,
