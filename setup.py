@@ -5,6 +5,7 @@ which do not install on Python 3.11; `pip install .` therefore installs the stac
 below and the README's commands add dlib with `--no-deps`.
 """
 import os
+import re
 import shutil
 
 import setuptools
@@ -12,6 +13,14 @@ from setuptools.command import build_py
 from setuptools.command import develop
 
 _PTH = "mine_plugin_compat.pth"
+
+
+def _version():
+  """mine_plugin.__version__, read without importing the package."""
+  path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "mine_plugin",
+                      "__init__.py")
+  with open(path) as source:
+    return re.search(r'^__version__ = "([^"]+)"', source.read(), re.M).group(1)
 
 # One pinned, reproducible set (tested on Python 3.11, CPU). GPU users: see README.
 INSTALL_REQUIRES = [
@@ -69,7 +78,7 @@ class DevelopWithPth(develop.develop):
 
 setuptools.setup(
     name="mine_plugin",
-    version="0.1.0",
+    version=_version(),
     description=("Mutual-information-based disentanglement models and datasets for "
                  "disentanglement_lib."),
     python_requires=">=3.11,<3.12",

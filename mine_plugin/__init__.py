@@ -9,7 +9,7 @@ A gin file that begins with `import mine_plugin` can therefore be given to dlib'
 """
 from mine_plugin import compat
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"  # CHANGELOG.md
 
 # The plugin's gin configurables, each loaded right after the dlib module it extends.
 compat.register_after_dlib_module("disentanglement_lib.methods.shared.architectures",
