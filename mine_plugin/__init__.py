@@ -36,6 +36,8 @@ compat.register_after_dlib_module("mine_plugin.methods.unsupervised.penalized_va
                                   "mine_plugin.methods.unsupervised.critic_penalty")
 compat.register_after_dlib_module("mine_plugin.methods.unsupervised.penalized_vae",
                                   "mine_plugin.methods.unsupervised.lambda_beta_vae")
+compat.register_after_dlib_module("mine_plugin.methods.unsupervised.penalized_vae",
+                                  "mine_plugin.methods.unsupervised.info_vae")
 compat.register_after_dlib_module("mine_plugin.methods.unsupervised.critic_penalty",
                                   "mine_plugin.methods.unsupervised.mine_tc_vae")
 compat.register_after_dlib_module("mine_plugin.methods.unsupervised.critic_penalty",
@@ -48,6 +50,10 @@ compat.register_after_dlib_module("disentanglement_lib.postprocessing.methods",
                                   "mine_plugin.postprocessing.gaussian_posterior")
 compat.register_after_dlib_module("disentanglement_lib.evaluation.evaluate",
                                   "mine_plugin.evaluation.latent_dependence")
+compat.register_after_dlib_module("disentanglement_lib.evaluation.evaluate",
+                                  "mine_plugin.evaluation.metrics.fid")
+compat.register_after_dlib_module("disentanglement_lib.evaluation.evaluate",
+                                  "mine_plugin.evaluation.metrics.lpips")
 # The plugin's studies join dlib_reproduce's `--study` names.
 compat.register_after_dlib_module("disentanglement_lib.config.reproduce",
                                   "mine_plugin.config.studies")

@@ -225,7 +225,7 @@ def test_shipped_gin_files_parse_and_name_plugin_datasets():
     gin.parse_config_file(path)
     name = gin.query_parameter("dataset.name")
     assert name in ("synthetic_squares", "synthetic_squares_32", "dsprites_full",
-                    "shapes3d"), (path, name)
+                    "shapes3d", "celeba"), (path, name)
 
 
 def test_truncated_dsprites_file_names_the_file_and_the_fix(tmp_path, monkeypatch):
@@ -247,7 +247,7 @@ def test_truncated_dsprites_file_names_the_file_and_the_fix(tmp_path, monkeypatc
 
 
 PLUGIN_NAMES = ("synthetic_squares", "synthetic_squares_32", "shapes3d", "dsprites_full",
-                "dsprites_noshape", "color_dsprites", "noisy_dsprites")
+                "dsprites_noshape", "color_dsprites", "noisy_dsprites", "celeba")
 
 
 def test_every_plugin_name_is_registered_with_dlib_and_knows_its_files():

@@ -363,6 +363,7 @@ MODEL_CONFIGS = {
                                       "pairwise_mi_density_ratio"),
     "pairwise_mi_vae_club": ("@pairwise_mi_vae()", "pairwise_mi_club"),
     "lambda_beta_vae": ("@lambda_beta_vae()", "reconstruction_l2"),
+    "info_vae": ("@info_vae()", "mmd"),
 }
 
 

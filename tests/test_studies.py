@@ -315,3 +315,38 @@ def test_factor_counts_of_the_sweeps_agree_with_the_data_sets():
   for name in ("synthetic_squares", "synthetic_squares_32", "dummy_data"):
     expected[name] = named_data.get_named_ground_truth_data(name).num_factors
   assert sweeps.NUM_FACTORS == expected
+
+
+def test_celeba_study_has_the_papers_models_metrics_and_parses():
+  import gin  # pylint: disable=g-import-not-at-top
+  from disentanglement_lib.methods.unsupervised import train  # pylint: disable=g-import-not-at-top,unused-import
+  study = studies.STUDIES["mine_plugin_celeba"]
+  assert reproduce.STUDIES["mine_plugin_celeba"] is study
+  seen = {}
+  for model_num in range(len(study)):
+    settings, bindings = _settings(study, model_num)
+    assert settings["dataset.name"] == "'celeba'"
+    name = settings["model.name"].strip("'")
+    seen.setdefault(name, []).append(int(settings["model.random_seed"]))
+    gin.clear_config()
+    try:
+      gin.parse_config_files_and_bindings([study.get_model_config(model_num)[1]],
+                                          bindings)
+      model = gin.query_parameter("model.model")
+    finally:
+      gin.clear_config()
+    assert str(model) == {"vae": "@vae()", "beta_vae": "@vae()",
+                          "factor_vae": "@factor_vae()", "info_vae": "@info_vae()",
+                          "attention_mine_vae": "@attention_mine_vae()",
+                          "attention_mine_vae_fixed": "@attention_mine_vae()"}[name]
+    if name == "beta_vae":
+      assert settings["vae.beta"] == "4.0"
+    if name.startswith("attention_mine_vae"):
+      assert settings["attention_mine_vae.num_factors"] == "10"
+      assert (settings.get("attention_mine_vae.allocator") == "'fixed'") == (
+          name.endswith("fixed"))
+  assert seen == {name: [0, 1, 2] for name in (
+      "vae", "beta_vae", "factor_vae", "info_vae", "attention_mine_vae",
+      "attention_mine_vae_fixed")}
+  assert [os.path.basename(p) for p in study.get_eval_config_files()] == [
+      "fid.gin", "lpips.gin", "beta_vae_sklearn.gin", "dci.gin"]

@@ -56,6 +56,32 @@ SHAPES3D_FACTOR_SIZES = (10, 10, 10, 8, 4, 15)
 SHAPES3D_NUM_IMAGES = math.prod(SHAPES3D_FACTOR_SIZES)
 SHAPES3D_IMAGE_SHAPE = (64, 64, 3)
 
+# CelebA (Liu et al. 2015, "Deep Learning Face Attributes in the Wild"), the aligned
+# and cropped images with the official attribute and partition files, in the layout
+# torchvision's `CelebA` documents. All three are needed (mine_plugin.data.ground_truth.celeba).
+CELEBA_URL = ("https://mmlab.ie.cuhk.edu.hk/projects/CelebA.html (the 'Align&Cropped "
+              "Images' img_align_celeba.zip and the 'Anno' and 'Eval' text files)")
+CELEBA_DIR = "celeba"
+CELEBA_IMAGE_DIR = "img_align_celeba"
+CELEBA_ATTRIBUTE_FILE = "list_attr_celeba.txt"
+CELEBA_PARTITION_FILE = "list_eval_partition.txt"
+CELEBA_IMAGE_SIZE = (178, 218)  # (width, height) of every aligned JPEG.
+CELEBA_NUM_ATTRIBUTES = 40
+
+# Weights for the image-quality metrics (mine_plugin.evaluation.metrics): the
+# user's files, looked for under the data root unless a gin setting names them.
+INCEPTION_RELATIVE_PATH = os.path.join("inception", "classify_image_graph_def.pb")
+INCEPTION_URL = ("http://download.tensorflow.org/models/image/imagenet/"
+                 "inception-2015-12-05.tgz (the graph TTUR's fid.py uses; unpack "
+                 "classify_image_graph_def.pb)")
+LPIPS_BACKBONE_RELATIVE_PATH = os.path.join("lpips", "alexnet-owt-7be5be79.pth")
+LPIPS_BACKBONE_URL = ("https://download.pytorch.org/models/alexnet-owt-7be5be79.pth "
+                      "(torchvision's ImageNet AlexNet)")
+LPIPS_HEAD_RELATIVE_PATH = os.path.join("lpips", "alex.pth")
+LPIPS_HEAD_URL = ("the `lpips` wheel on PyPI (BSD licence), file "
+                  "lpips/weights/v0.1/alex.pth, or https://github.com/richzhang/"
+                  "PerceptualSimilarity (lpips/weights/v0.1/alex.pth)")
+
 # Each file-backed data set: its files relative to the data root, in the order the
 # loader looks for them (it reads the first that exists; a stand-in is written to
 # the first unless asked otherwise), and where the real data is.
@@ -63,6 +89,9 @@ _FILE_DATA_SETS = {
     "dsprites": ((DSPRITES_RELATIVE_PATH,), DSPRITES_URL),
     "shapes3d": ((SHAPES3D_NPZ_RELATIVE_PATH, SHAPES3D_H5_RELATIVE_PATH),
                  SHAPES3D_URL),
+    # A directory: the loader names whichever of its three parts is missing. There
+    # is no procedural stand-in for it.
+    "celeba": ((CELEBA_DIR,), CELEBA_URL),
 }
 # `dataset.name` -> the file-backed data set it reads, None if it reads no file.
 # Names of dlib's other data sets (cars3d, smallnorb, mpi3d_*, scream_dsprites)
@@ -76,6 +105,7 @@ _FILE_DATA_SET_OF_NAME = {
     "color_dsprites": "dsprites",
     "noisy_dsprites": "dsprites",
     "shapes3d": "shapes3d",
+    "celeba": "celeba",
 }
 
 # Key (npz member) / root attribute (h5) that marks a file as a procedural stand-in.
@@ -112,6 +142,31 @@ def shapes3d_npz_path(root=None):
 def shapes3d_h5_path(root=None):
   """The official 3dshapes.h5 under `root` (default: the data root of now)."""
   return _under(root, SHAPES3D_H5_RELATIVE_PATH)
+
+
+def celeba_dir(root=None):
+  """CelebA's directory under `root` (default: the data root of now)."""
+  return _under(root, CELEBA_DIR)
+
+
+def user_file(setting, path, relative_path, url, needed_by):
+  """A file the user supplies: `path` if set, else `relative_path` under the data root.
+
+  Raises FileNotFoundError naming the gin `setting`, the path looked at and `url`.
+  """
+  if path is None:
+    path = _under(None, relative_path)
+    if not os.path.isfile(path):
+      raise FileNotFoundError(
+          "{needed_by} needs {name}: {setting} is not set and {path!r} ({root}) does "
+          "not exist. Get it from {url} and put it there, or set {setting} to its "
+          "path.".format(needed_by=needed_by, name=os.path.basename(relative_path),
+                         setting=setting, path=path, root=data_root_description(),
+                         url=url))
+  elif not os.path.isfile(path):
+    raise FileNotFoundError("{} = {!r} does not exist. It must be {} from {}.".format(
+        setting, path, os.path.basename(relative_path), url))
+  return path
 
 
 def file_data_set(dataset_name):
@@ -155,7 +210,8 @@ def dataset_files(dataset_name, root=None):
   return tuple(_under(root, relative_path) for relative_path in relative_paths)
 
 
-def _data_root_description():
+def data_root_description():
+  """Where data files are looked for, in words, for error messages."""
   value = os.environ.get(DATA_ENV)
   if value is None:
     return ("the directory in ${}, which is not set, so the current directory "
@@ -174,7 +230,7 @@ def missing_data_message(dataset_name):
       "tests) with:\n  {command}".format(
           name=dataset_name,
           files=" or ".join(repr(p) for p in dataset_files(dataset_name)),
-          root=_data_root_description(), url=url,
+          root=data_root_description(), url=url,
           command=_STANDIN_COMMAND.format(name=data_set,
                                           root=os.path.abspath(data_dir()))))
 

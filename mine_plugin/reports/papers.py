@@ -71,3 +71,51 @@ ALLOCATOR_PROTOCOL = """\
 | seeds | not given | 5 on squares, 3 on the dSprites stand-in |
 | metrics | FID, LPIPS, BetaVAE-metric disentanglement, DCI completeness | dlib's BetaVAE score (500 / 250 points), DCI completeness, MIG; the learned allocation per seed |
 """
+
+# MINE Disentangle VAE, its CelebA table in full (PAPERS.md): FID, LPIPS, BetaVAE
+# score, DCI completeness (FactorVAE and InfoVAE are baselines without numbers there).
+PAPER_CELEBA = (("vanilla VAE", 67.8, 0.124, 0.34, 0.41),
+                ("β-VAE (β = 4)", 52.1, 0.098, 0.72, 0.68),
+                ("MINE Disentangle VAE", 45.2, 0.089, 0.87, 0.82))
+
+CELEBA_PROTOCOL = """\
+| | paper (PAPERS.md) | here (`mine_plugin_celeba`) |
+|---|---|---|
+| data | CelebA 64×64, 162,770 train / 19,962 evaluation images | `dataset.name = 'celeba'`: the official train partition, centre crop 148 then resize to 64×64 (`gin_configs/datasets/celeba.gin`); FID and LPIPS on the test partition (19,962 images) |
+| models | MINE Disentangle VAE; without attention; vanilla VAE; β-VAE (β = 4); FactorVAE; InfoVAE | `attention_mine_vae` (10 factor partitions) and `attention_mine_vae_fixed` (no allocator); dlib `vae` β = 1 and β = 4; dlib `factor_vae` (γ = 10, dlib's discriminator settings); `info_vae` (α = 1, λ = 1000, Gaussian-kernel MMD) |
+| training | not given | dlib's shared settings (`gin_configs/shared.gin`): 300,000 steps, batch 64, Adam 1e-4, 10 latents, dlib's 64×64 conv encoder/decoder |
+| seeds | not given | 3 |
+| metrics | FID ↓, LPIPS ↓, BetaVAE-metric disentanglement ↑, DCI completeness ↑ | `fid` (10,000 images; TTUR's Inception graph, input [0, 255]; samples from the prior and reconstructions), `lpips` (v0.1 AlexNet, 10,000 test images), dlib's `beta_vae_sklearn` and `dci` (unsupervised_study_v1 settings, train partition) |
+"""
+
+CELEBA_NOT_RUN = """\
+**Not run here.** CelebA, TTUR's Inception graph and the AlexNet weights cannot be \
+downloaded on this project's machines, so this study has no results yet; its code is \
+tested on a miniature CelebA-format tree, a tiny Inception-shaped graph and fixed \
+random AlexNet weights (tests/test_celeba.py, tests/test_image_metrics_pipeline.py), \
+and LPIPS and the Fréchet distance against the `lpips` and pytorch-fid packages \
+(tests/test_lpips.py, tests/test_fid.py). Running it needs, under \
+`$DISENTANGLEMENT_LIB_DATA`:
+
+- `celeba/img_align_celeba/*.jpg`, `celeba/list_attr_celeba.txt`, \
+`celeba/list_eval_partition.txt` (https://mmlab.ie.cuhk.edu.hk/projects/CelebA.html); \
+the first use of each split writes a uint8 cache beside them \
+(`celeba/mine_plugin_cache/`, ~2.0 GB for train, ~0.25 GB for test);
+- `inception/classify_image_graph_def.pb` (from \
+http://download.tensorflow.org/models/image/imagenet/inception-2015-12-05.tgz);
+- `lpips/alexnet-owt-7be5be79.pth` (https://download.pytorch.org/models/alexnet-owt-7be5be79.pth) \
+and `lpips/alex.pth` (`lpips/weights/v0.1/alex.pth` of the `lpips` wheel).
+
+Then, all 18 models (resumable; `--backend=serial` without Ray):
+
+```bash
+export DISENTANGLEMENT_LIB_DATA=/path/to/data
+python scripts/run_study.py --study=mine_plugin_celeba --output_directory=runs/mine_plugin_celeba
+```
+
+or one model, dlib's way: `dlib_reproduce --study=mine_plugin_celeba --model_num=0 \
+--output_directory=runs/mine_plugin_celeba/0`. Each model trains 300,000 steps: at \
+the 16–21 steps/s measured for single-channel 64×64 models on this project's 2-core \
+CPU (README, "Speed"; CelebA's 3 channels not measured) that is 4–5 hours per model, \
+so a GPU is advised (untested on GPU).
+"""

@@ -9,6 +9,8 @@ Reads the committed results of three studies (dlib_aggregate_results' format,
                                                  mine_plugin_allocator_ablation
   docs/reproductions/learning_curve/results.json scripts/learning_curve.py
 
+and states the protocol of mine_plugin_celeba, which needs data not available here.
+
 and writes the page with one figure per paper under docs/reproductions/. This module
 writes the page; the papers' numbers and protocols are in `papers` (quoted from
 ../shared/PAPERS.md), the tables of the results in `study_results`, the rules
@@ -475,6 +477,16 @@ def collect(run_results, docs_results, allocations_path=None):
   return None
 
 
+def celeba_section():
+  """The MINE Disentangle VAE's CelebA table: the paper's numbers and how to run it."""
+  out = ["## MINE Disentangle VAE: the paper's CelebA table", "",
+         papers.CELEBA_PROTOCOL,
+         "| model (paper) | FID ↓ | LPIPS ↓ | BetaVAE ↑ | DCI completeness ↑ |",
+         "|---|---:|---:|---:|---:|"]
+  out += ["| {} | {} | {} | {} | {} |".format(*row) for row in papers.PAPER_CELEBA]
+  return out + ["", papers.CELEBA_NOT_RUN]
+
+
 def make_page(docs_dir, page_path):
   """Writes docs/reproductions.md and its figures from the results under docs_dir."""
   figure_dir = os.path.join(docs_dir, "reproductions")
@@ -511,6 +523,7 @@ def make_page(docs_dir, page_path):
   else:
     out += ["## MINE Disentangle VAE: the allocator's ablation", "",
             papers.ALLOCATOR_PROTOCOL, "Not run yet: no {}.".format(ab_results), ""]
+  out += celeba_section()
   with open(page_path, "w") as f:
     f.write("\n".join(out) + "\n")
   return page_path

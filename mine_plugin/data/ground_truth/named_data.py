@@ -16,6 +16,9 @@ wherever dlib's do.
 `shapes3d`                  `Shapes3D`: dlib's Shapes3D factors and observations,
                             kept as uint8 in memory (~5.9 GB instead of ~23.6 GB);
                             replaces dlib's name.
+`celeba`                    `CelebA`: the user's CelebA at 64x64x3, its 40
+                            attributes as binary factors (`celeba.*`: split,
+                            pre-processing, cache directory).
 `dsprites_full`,            dlib's own `dsprites.DSprites`/`ColorDSprites`/
 `dsprites_noshape`,         `NoisyDSprites`, unchanged, after checking that the
 `color_dsprites`,           file exists and has the expected shapes (one clear
@@ -25,6 +28,7 @@ wherever dlib's do.
 The files each name reads: `mine_plugin.data.files.dataset_files(name)`.
 """
 from mine_plugin import compat
+from mine_plugin.data.ground_truth import celeba
 from mine_plugin.data.ground_truth import dsprites
 from mine_plugin.data.ground_truth import shapes3d
 from mine_plugin.data.ground_truth import synthetic_squares
@@ -34,6 +38,7 @@ FACTORIES = {
     "synthetic_squares": synthetic_squares.synthetic_squares,
     "synthetic_squares_32": synthetic_squares.synthetic_squares_32,
     "shapes3d": shapes3d.shapes3d,
+    "celeba": celeba.celeba,
     "dsprites_full": dsprites.dsprites_full,
     "dsprites_noshape": dsprites.dsprites_noshape,
     "color_dsprites": dsprites.color_dsprites,
