@@ -257,7 +257,7 @@ def test_learning_curve_section_says_when_each_model_learned(tmp_path):
       path, os.path.join(docs, "reproductions", "lambda_beta"),
       os.path.join(docs, "reproductions"))
   text = "\n".join(lines)
-  assert ("**Length.** fast learned by 10,000 steps; slow not learned by 10,000 "
+  assert ("fast learned from 10,000 steps on; slow not learned at 10,000 "
           "steps (stages measured so far: up to 10,000 of 30,000 steps)") in text
   assert "| fast | 3,000 | 2 | 0.012 ± 0.001 (n=2) |" in text
   assert os.path.getsize(os.path.join(docs, "reproductions",
