@@ -42,6 +42,7 @@ INSTALL_REQUIRES = [
     "future>=0.18",
     "h5py>=3.9",
     "absl-py>=1.4",
+    "tqdm>=4.60",  # the progress bars of the main job and the study runner
     # tensorflow-hub 0.15 imports pkg_resources, which setuptools 81 removed.
     "setuptools<81",
 ]

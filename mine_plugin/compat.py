@@ -20,7 +20,8 @@ RunConfig, TPUConfig, TPUEstimatorSpec)        tensorflow-estimator 2.15 (same c
 `overwrite` of train / postprocess /           the old directory moved aside, put back
 evaluate (deletes the old output first)        if the run fails or is stopped (SIGTERM
                                                too), deleted once it has finished
-                                               (`_overwrite_guarded`).
+                                               (`_overwrite_guarded`; retention:
+                                               `mine_plugin/utils/moved_aside.py`).
 `model.batch_size`, `model.training_steps`,    refused below 1 before train writes
 `encoder.num_latent` (read once TF runs)       anything
                                                (`mine_plugin/training/settings_check.py`).
@@ -35,6 +36,16 @@ per Python call)                               (`mine_plugin/training/input_pipe
 `architectures.make_decoder`                   an error naming the architectures when
                                                the decoder's output does not fit the
                                                data (64x64 decoder on 32x32 data).
+`BaseVAE.model_fn`, `FactorVAE.model_fn`       a NaN or inf loss term stops training
+(stop with "NaN loss during training.")        with the term and the fix named
+                                               (`methods/unsupervised/
+                                               dlib_vae_checks.py` of the plugin).
+`convolute_hub` (a file past `ulimit -f`       an OSError (`_raise_full_disk`).
+swallowed as the end of the input)
+errors of train / postprocess / evaluate       one last line: a NaN stop's term, a full
+(a full disk mid-trace, as                     disk's path and free space, a killed
+ResourceExhaustedError)                        --overwrite's backup and how to restore
+                                               it (`_explained`).
 =============================================  =============================================
 
 How it becomes active
@@ -68,7 +79,9 @@ import inspect
 import logging
 import os
 import sys
-import time
+
+from mine_plugin.utils import disk_space
+from mine_plugin.utils import moved_aside
 
 # Versions this layer is written and tested for: (package, import name, pip spec).
 _REQUIREMENTS = (
@@ -289,27 +302,17 @@ def _patch_visualize_util(module):
 # exception, Ctrl-C, SIGTERM or SIGHUP: mine_plugin/training/termination.py), and
 # deleted only once the new run has finished. A first run (nothing there before)
 # that fails removes the directory it created, so that the rerun is not refused with
-# dlib's "Directory already exists and overwrite is False".
-OVERWRITE_BACKUP = ".previous-"
-OVERWRITE_FAILED = ".failed-"
+# dlib's "Directory already exists and overwrite is False". Names and retention of
+# the moved directories: mine_plugin/utils/moved_aside.py.
+OVERWRITE_BACKUP = moved_aside.BACKUP
+OVERWRITE_FAILED = moved_aside.FAILED
 _DLIB_REFUSAL = "Directory already exists and overwrite is False"
 _LOG = logging.getLogger("mine_plugin")
 
 
 def _aside(directory, kind):
-  """A new sibling path `.<name><kind><time>-<pid>[-n]` for `directory`.
-
-  The leading dot keeps it out of dlib's and the plugin's result globs (a moved
-  metrics directory must not count as a second score).
-  """
   import tensorflow as tf  # pylint: disable=g-import-not-at-top
-  parent, name = os.path.split(directory)
-  base = os.path.join(parent, ".{}{}{}-{}".format(
-      name, kind, time.strftime("%Y%m%d-%H%M%S"), os.getpid()))
-  path, count = base, 1
-  while tf.io.gfile.exists(path):
-    path, count = "{}-{}".format(base, count), count + 1
-  return path
+  return moved_aside.sibling_path(directory, kind, tf.io.gfile.exists)
 
 
 def _how_it_ended(error):
@@ -333,10 +336,30 @@ def _put_back(directory, backup, error):
           "mine_plugin: overwrite: %s; the previous %s is back in place%s.",
           _how_it_ended(error), directory, "" if failed is None else
           " (this run's partial output: {})".format(failed))
+      if failed is not None:
+        _prune_failed(directory, error)
     except Exception:  # pylint: disable=broad-except
       _LOG.error("mine_plugin: overwrite: %s and the previous %s could not be "
                  "put back: it is in %s; move it back with: mv %s %s",
                  _how_it_ended(error), directory, backup, backup, directory)
+
+
+def _prune_failed(directory, error):
+  """Deletes all but the newest failed outputs of `directory`
+  (mine_plugin/utils/moved_aside.py), and all of them when the disk is full: a
+  partial output written until the disk ran full only takes the room a rerun needs.
+  Never fails the run."""
+  disk_full = disk_space.full_disk(error) is not None
+  try:
+    for path in moved_aside.prune(moved_aside.siblings(directory, OVERWRITE_FAILED),
+                                  keep=0 if disk_full else None):
+      _LOG.warning("mine_plugin: deleted the failed output %s (%s).", path,
+                   "the disk is full" if disk_full else "{}={} keeps the newest; "
+                   "'all' keeps every one".format(moved_aside.KEEP_ENV,
+                                                  moved_aside.keep_count()))
+  except Exception as prune_error:  # pylint: disable=broad-except
+    _LOG.error("mine_plugin: failed outputs of %s were not deleted: %s",
+               directory, prune_error)
 
 
 def _remove_first_run(directory, error):
@@ -448,21 +471,64 @@ def short_training_error(error):
   return " ".join(line.replace("[", " ").replace("]", " ").split())
 
 
-def _short_errors(function):
-  """Re-raises the plugin's NaN stops as one short RuntimeError line."""
+def _explained(function, dlib_function, directories, nan_stops=False):
+  """dlib's train/postprocess/evaluate (`function`, wrapping `dlib_function`),
+  whose failure ends with one line that says what happened and what to do.
 
-  def short(*args, **kwargs):
+  - With `nan_stops`, the plugin's NaN stops become one RuntimeError line
+    (`short_training_error`).
+  - A full disk, quota or file size limit becomes one OSError line naming the path
+    and the free space (mine_plugin/utils/disk_space.py).
+  - Backups that a killed --overwrite run left beside any of `directories` (the
+    names of `dlib_function`'s directory parameters, the output directory last)
+    are named, with the commands that restore them, before the run, after it, and
+    in the last line when it fails (mine_plugin/utils/moved_aside.py).
+  """
+  signature = inspect.signature(dlib_function)
+
+  def explained(*args, **kwargs):
     try:
-      return function(*args, **kwargs)
+      bound = signature.bind_partial(*args, **kwargs).arguments
+    except TypeError:
+      return function(*args, **kwargs)  # dlib's own error for a bad call
+    moved_aside.keep_count()  # a bad retention setting fails before the run
+    paths = [str(bound[name]).rstrip("/") for name in directories
+             if bound.get(name) is not None]
+    _killed_backup_notes(paths)
+    output = str(bound.get(directories[-1], "")).rstrip("/")
+    replaces = bool(bound.get("overwrite")) and os.path.isdir(output)
+    try:
+      result = function(*args, **kwargs)
     except Exception as error:  # pylint: disable=broad-except
-      message = short_training_error(error)
-      if message is None:
+      message = short_training_error(error) if nan_stops else None
+      if message is not None:
+        raise RuntimeError(message) from None
+      found = disk_space.full_disk(error)
+      if found is not None:
+        raise OSError(found[0], disk_space.describe(error, output, replaces)) \
+            from None
+      notes = _killed_backup_notes(paths, log=False)
+      if not notes:
         raise
-      raise RuntimeError(message) from None
+      first_line = (str(getattr(error, "message", None) or error).strip()
+                    .splitlines() or [""])[0].rstrip(".")
+      raise RuntimeError("{}: {}. {}".format(type(error).__name__, first_line,
+                                             " ".join(notes))) from error
+    _killed_backup_notes(paths)  # again at the end, not lost in the run's log
+    return result
 
-  short.__doc__ = function.__doc__
-  short.__name__ = function.__name__
-  return short
+  explained.__doc__ = dlib_function.__doc__
+  explained.__name__ = dlib_function.__name__
+  return explained
+
+
+def _killed_backup_notes(directories, log=True):
+  notes = [note for note in map(moved_aside.killed_backups_note, directories)
+           if note is not None]
+  if log:
+    for note in notes:
+      _LOG.warning("mine_plugin: %s", note)
+  return notes
 
 
 def _resumable(guarded):
@@ -500,8 +566,9 @@ def _resumable(guarded):
 
 
 def _guard_train(module):
-  module.train = _short_errors(_settings_checked(_resumable(_overwrite_guarded(
-      module.train))))
+  module.train = _explained(
+      _settings_checked(_resumable(_overwrite_guarded(module.train))),
+      module.train, ["model_dir"], nan_stops=True)
   # Batches drawn a batch at a time (mine_plugin/training/input_pipeline.py).
   importlib.import_module("mine_plugin.training.input_pipeline").install(module)
   if not isinstance(module.contrib_tpu, _TrainContribTpu):
@@ -540,11 +607,13 @@ class _TrainContribTpu(object):
 
 
 def _guard_postprocess(module):
-  module.postprocess = _overwrite_guarded(module.postprocess)
+  module.postprocess = _explained(_overwrite_guarded(module.postprocess),
+                                  module.postprocess, ["model_dir", "output_dir"])
 
 
 def _guard_evaluate(module):
-  module.evaluate = _overwrite_guarded(module.evaluate)
+  module.evaluate = _explained(_overwrite_guarded(module.evaluate),
+                               module.evaluate, ["model_dir", "output_dir"])
 
 
 def _check_decoder_shape(module):
@@ -577,6 +646,40 @@ def _check_decoder_shape(module):
   module.make_decoder = make_decoder
 
 
+def _raise_full_disk(module):
+  """dlib's convolute_hub, whose writes raise a full disk as an OSError.
+
+  TensorFlow reports a file past the process's size limit (`ulimit -f`) as an
+  OutOfRangeError. dlib's postprocess writes its TF-Hub module inside
+  `hub.eval_function_for_module`, whose MonitoredSession takes an OutOfRangeError for
+  the end of its input and swallows it: postprocessing then ended with success and
+  without its module.
+  """
+  for name in ("convolute_and_save", "save_numpy_arrays_to_checkpoint"):
+    function = getattr(module, name)
+    if getattr(function, "_mine_plugin_compat", False):
+      continue
+
+    def raising(*args, function=function, **kwargs):
+      try:
+        return function(*args, **kwargs)
+      except Exception as error:  # pylint: disable=broad-except
+        found = disk_space.full_disk(error)
+        if found is None:
+          raise
+        raise OSError(found[0], str(error), found[1]) from error
+
+    raising.__doc__ = function.__doc__
+    raising.__name__ = function.__name__
+    raising._mine_plugin_compat = True  # pylint: disable=protected-access
+    setattr(module, name, raising)
+
+
+def _check_dlib_vaes(module):
+  importlib.import_module(
+      "mine_plugin.methods.unsupervised.dlib_vae_checks").install(module)
+
+
 def _import_plugin(module_name):
   return lambda unused_module: importlib.import_module(module_name)
 
@@ -598,6 +701,8 @@ _AFTER_EXEC = {
     "disentanglement_lib.postprocessing.postprocess": _guard_postprocess,
     "disentanglement_lib.evaluation.evaluate": _guard_evaluate,
     "disentanglement_lib.methods.shared.architectures": _check_decoder_shape,
+    "disentanglement_lib.methods.unsupervised.vae": _check_dlib_vaes,
+    "disentanglement_lib.utils.convolute_hub": _raise_full_disk,
 }
 
 

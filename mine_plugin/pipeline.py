@@ -36,7 +36,10 @@ import subprocess
 import sys
 import time
 
+from mine_plugin import chain_progress
 from mine_plugin.config import gin_files
+from mine_plugin.training import resume as resume_lib
+from mine_plugin.utils import terminal_bar
 
 LOG = "pipeline.log"
 # Relative to a metric's directory.
@@ -105,43 +108,123 @@ def reproduce(model_dir, train_configs, train_bindings=(), postprocess_configs=(
   def step(message):
     print("[{:7.1f}s] {}".format(time.time() - start, message), flush=True)
 
+  postprocess_configs = sorted(str(c) for c in postprocess_configs)
+  metric_configs = sorted(str(c) for c in metric_configs)
+  evaluated = [(post, metric) for post in postprocess_configs
+               for metric in metric_configs
+               if gin_files.evaluated_together(config_name(post), config_name(metric))]
+  num_phases = 1 + visualize + len(postprocess_configs) + len(evaluated)
+  phases = iter(range(1, num_phases + 1))
+
+  def phase(message):
+    """A step numbered among the chain's steps (chain_progress reads them)."""
+    step("({}/{}) {}".format(next(phases), num_phases, message))
+
   trained_dir = os.path.join(model_dir, "model")
+  train_configs = [str(c) for c in train_configs]
+  train_bindings = list(train_bindings)
+  state = "new"
   if resume:
-    train_bindings = list(train_bindings) + ["resume.enabled = True"]
-  step("Training with {} and bindings:\n  {}".format(
-      ", ".join(str(c) for c in train_configs), "\n  ".join(train_bindings)))
-  train.train_with_gin(trained_dir, False, [str(c) for c in train_configs],
-                       list(train_bindings))
+    train_bindings.append("resume.enabled = True")
+    state = _training_state(trained_dir, train_configs, train_bindings)
+
+  def redo(directory, step_name, message):
+    """Starts the phase; False when `resume` finds its results complete (kept). A
+    partial output of an earlier run of this chain is removed first."""
+    if resume and resume_lib.is_finished(directory, step_name):
+      phase("{} finished before; kept.".format(message.rstrip(".")))
+      return False
+    if resume and os.path.exists(directory):
+      shutil.rmtree(directory)
+    phase(message)
+    return True
+
+  if state == "finished":
+    phase("The training in {} finished before; kept.".format(trained_dir))
+  else:
+    phase("{} with {} and bindings:\n  {}".format(
+        "Resuming the training" if state == "resume" else "Training",
+        ", ".join(train_configs), "\n  ".join(train_bindings)))
+    length = _training_length(train_configs, train_bindings)
+    if length is not None:
+      print(chain_progress.length_line(*length), flush=True)
+    train.train_with_gin(trained_dir, False, train_configs, train_bindings)
   if visualize:
-    step("Visualizing...")
-    visualize_model.visualize(trained_dir, os.path.join(model_dir, "visualizations"))
+    phase("Visualizing...")
+    visualizations = os.path.join(model_dir, "visualizations")
+    if resume and os.path.exists(visualizations):
+      shutil.rmtree(visualizations)
+    visualize_model.visualize(trained_dir, visualizations)
 
   # dlib_reproduce's seeds: one master RandomState(0) for all postprocessing and
   # evaluation configs, in sorted order.
   random_state = np.random.RandomState(0)
-  postprocess_configs = sorted(str(c) for c in postprocess_configs)
   for config in postprocess_configs:
     post_name = config_name(config)
-    step("Extracting representation {}...".format(post_name))
+    post_seed = random_state.randint(2**32)
+    output = os.path.join(model_dir, "postprocessed", post_name)
+    if not redo(output, "postprocess",
+                "Extracting representation {}...".format(post_name)):
+      continue
     postprocess.postprocess_with_gin(
-        trained_dir, os.path.join(model_dir, "postprocessed", post_name), False,
-        [config], ["postprocess.random_seed = {}".format(random_state.randint(2**32)),
+        trained_dir, output, False,
+        [config], ["postprocess.random_seed = {}".format(post_seed),
                    "postprocess.name = '{}'".format(post_name)])
-  metric_configs = sorted(str(c) for c in metric_configs)
   for config in postprocess_configs:
     post_name = config_name(config)
     for metric_config in metric_configs:
       metric_name = config_name(metric_config)
       seed = random_state.randint(2**32)
-      if not gin_files.evaluated_together(post_name, metric_name):
+      if (config, metric_config) not in evaluated:
         continue
-      step("Computing metric {} on {}...".format(metric_name, post_name))
+      output = metric_dir(model_dir, config, metric_config)
+      if not redo(output, "evaluation", "Computing metric {} on {}...".format(
+          metric_name, post_name)):
+        continue
       evaluate.evaluate_with_gin(
           os.path.join(model_dir, "postprocessed", post_name),
-          metric_dir(model_dir, config, metric_config), False, [metric_config],
+          output, False, [metric_config],
           ["evaluation.random_seed = {}".format(seed),
            "evaluation.name = '{}'".format(metric_name)] + list(metric_bindings))
   step("Done.")
+
+
+def _training_state(trained_dir, train_configs, train_bindings):
+  """resume_lib.continuation of `trained_dir` under these training settings, read as
+  dlib_train reads them (raises resume_lib.NotResumable)."""
+  import gin  # pylint: disable=g-import-not-at-top
+  gin.parse_config_files_and_bindings(train_configs, train_bindings)
+  try:
+    return resume_lib.continuation(trained_dir, gin.config_str(),
+                                   gin.query_parameter("model.training_steps"))
+  finally:
+    gin.clear_config()
+
+
+def _training_length(train_configs, train_bindings):
+  """(model.training_steps, step_log.every_n_steps) as train_with_gin will read
+  them, or None where the configs do not parse here (train_with_gin then says why).
+  """
+  import gin  # pylint: disable=g-import-not-at-top
+  from mine_plugin.training import step_log  # pylint: disable=g-import-not-at-top
+  try:
+    gin.parse_config_files_and_bindings(train_configs, train_bindings)
+    steps = gin.query_parameter("model.training_steps")
+    every_n_steps = step_log.every_n_steps()
+  except Exception:  # pylint: disable=broad-except
+    return None
+  finally:
+    gin.clear_config()
+  return (steps, every_n_steps) if isinstance(steps, int) else None
+
+
+def log_training_lines():
+  """Lets TensorFlow's INFO lines through (step, loss, global_step/sec), as under
+  dlib's console scripts, where absl's app.run lowers the root logger's level."""
+  import logging as python_logging  # pylint: disable=g-import-not-at-top
+  from absl import logging  # pylint: disable=g-import-not-at-top
+  logging.set_verbosity(logging.INFO)
+  python_logging.getLogger("tensorflow").setLevel(python_logging.INFO)
 
 
 def console_script(name):
@@ -189,7 +272,7 @@ def run_dlib(script, flags, log_path=None):
 
 def run_pipeline(model_dir, train_configs, train_bindings=(),
                  postprocess=("mean",), metrics=("mig", "dci"),
-                 metric_bindings=(), visualize=False):
+                 metric_bindings=(), visualize=False, progress=None):
   """Runs `reproduce` on one model in a fresh process; its output goes to pipeline.log.
 
   Args:
@@ -206,6 +289,9 @@ def run_pipeline(model_dir, train_configs, train_bindings=(),
     metric_bindings: extra gin bindings for every metric (e.g. smaller
       `mig.num_train` for a quick check).
     visualize: also run dlib's visualize_model on the trained model.
+    progress: a stream on which a terminal shows a progress bar of the chain
+      while it runs (the main job: sys.stdout); on another stream, or None,
+      nothing is drawn.
 
   Returns:
     PipelineResult; `scores[postprocess_name][metric_name]` is dlib's result dict,
@@ -227,7 +313,16 @@ def run_pipeline(model_dir, train_configs, train_bindings=(),
   command += ["--metric_gin_bindings=" + binding for binding in metric_bindings]
   if not visualize:
     command.append("--no_visualize")
-  _run("mine_plugin.pipeline", command, os.path.join(model_dir, LOG))
+  log_path = os.path.join(model_dir, LOG)
+  chain_log, start = chain_progress.ChainLog(log_path), time.time()
+
+  def bar_text():
+    state = chain_log.update()
+    return terminal_bar.BarText(chain_progress.format_seconds(time.time() - start),
+                                state.fraction(), state.describe())
+
+  with terminal_bar.LiveBar(progress, bar_text):
+    _run("mine_plugin.pipeline", command, log_path)
   scores = collections.OrderedDict()
   result_files = []
   for post_name in postprocess:
@@ -259,9 +354,7 @@ def _parse_args(argv):
 
 def main(argv=None):
   args = _parse_args(sys.argv[1:] if argv is None else argv)
-  from absl import logging  # pylint: disable=g-import-not-at-top
-  # As under dlib's console scripts: TF's step and loss lines go to the log.
-  logging.set_verbosity(logging.INFO)
+  log_training_lines()
   reproduce(args.model_dir, args.gin_config, args.gin_bindings,
             args.postprocess_config, args.metric_config, args.metric_gin_bindings,
             visualize=not args.no_visualize)

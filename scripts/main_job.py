@@ -66,6 +66,12 @@ def prepare_data(dataset, make_standin):
     return
   if data_set is None or existing_data_file(dataset) is not None:
     return
+  if data_set not in standin_data.WRITERS:
+    raise SystemExit(
+        "--make_standin_data: there is no stand-in for {} (stand-ins exist for {}); "
+        "its files must be the real ones: {}".format(
+            dataset, ", ".join(sorted(standin_data.WRITERS)),
+            ", ".join(files.dataset_files(dataset))))
   print("== {} is missing: writing a PROCEDURAL STAND-IN (not the real data set) "
         "under {}".format(files.dataset_files(dataset)[0], os.environ[files.DATA_ENV]),
         flush=True)
@@ -88,7 +94,8 @@ def main(argv=None):
   start = time.time()
   result = pipeline.run_pipeline(
       model_dir, [gin_files.plugin_config("shared.gin"), model_config], bindings,
-      postprocess=("mean",), metrics=tuple(args.metrics.split(",")))
+      postprocess=("mean",), metrics=tuple(args.metrics.split(",")),
+      progress=sys.stdout)
   print("== Done in {:.0f} s. Scores of the mean representation:".format(
       time.time() - start))
   for metric, values in result.scores["mean"].items():

@@ -339,7 +339,7 @@ def test_a_training_left_by_a_killed_runner_is_resumed_by_the_rerun(tmp_path):
   assert rerun.returncode == 0, rerun.stdout[-3000:] + rerun.stderr[-3000:]
   assert not os.path.exists(os.path.join(output, runner.INCOMPLETE))
   with open(os.path.join(model_dir, runner.LOG)) as f:
-    assert "stopped at step {} and is resumed".format(killed_at) in f.read()
+    assert "its training is resumed from step {}".format(killed_at) in f.read()
   with open(os.path.join(model_dir, "model", "results", "json",
                          "train_results.json")) as f:
     results = json.load(f)
@@ -359,7 +359,7 @@ def test_a_training_left_by_a_killed_runner_is_resumed_by_the_rerun(tmp_path):
   assert other.returncode == 0, other.stdout[-3000:] + other.stderr[-3000:]
   assert len(os.listdir(os.path.join(output, runner.INCOMPLETE))) == 1
   with open(os.path.join(model_dir, runner.LOG)) as f:
-    assert "its training was not resumed: it started with other settings" in f.read()
+    assert "it was not continued: it started with other settings" in f.read()
   with open(os.path.join(model_dir, "model", "results", "json",
                          "train_results.json")) as f:
     results = json.load(f)

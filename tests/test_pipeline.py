@@ -13,6 +13,7 @@ import re
 import numpy as np
 import pytest
 
+from mine_plugin import chain_progress
 from mine_plugin import pipeline
 from mine_plugin.config import gin_files
 
@@ -97,6 +98,20 @@ def test_visualize_dataset_writes_images_of_a_plugin_dataset(tmp_path):
     assert pixels.dtype == np.uint8 and pixels.ndim == 3
     assert pixels.max() > pixels.min()  # not a blank image
   assert list(written.glob("animation*.gif"))
+
+
+def test_the_log_tells_how_far_the_chain_has_got(pipeline_run):
+  """What the main job's progress bar reads (chain_progress): numbered steps, the
+  training's length, TensorFlow's lines."""
+  with open(os.path.join(pipeline_run.model_dir, pipeline.LOG)) as f:
+    text = f.read()
+  # Training, visualization, 2 representations, mig and dci on each.
+  assert re.findall(r"^\[ *[\d.]+s\] \((\d)/8\) ", text, re.M) == list("12345678")
+  assert chain_progress.length_line(4, 100) in text.splitlines()
+  assert "INFO:tensorflow:Loss for final step" in text
+  state = chain_progress.ChainLog(os.path.join(pipeline_run.model_dir,
+                                               pipeline.LOG)).update()
+  assert state.finished and state.describe() == "done"
 
 
 def test_existing_model_dir_is_never_overwritten(pipeline_run):

@@ -171,3 +171,42 @@ def test_a_training_left_aside_by_a_killed_resume_is_named(killed, tmp_path):
   assert completed.returncode != 0
   assert "put it back with: mv {} {}".format(aside, tmp_path / "m") in completed.stderr
   assert not (tmp_path / "m").exists()
+
+
+def test_steps_below_the_checkpoint_are_refused(killed, tmp_path):
+  model_dir = tmp_path / "m"
+  shutil.copytree(killed[0], model_dir)
+  before = _snapshot(model_dir)
+  completed = _dlib_train(model_dir, "resume.enabled = True",
+                          "resume.checkpoint_every_steps = 20",
+                          "model.training_steps = 10")
+  assert completed.returncode != 0
+  assert ("holds a checkpoint at step {}, past model.training_steps = 10".format(
+      killed[1]) in completed.stderr)
+  assert _snapshot(model_dir) == before
+
+
+def test_a_change_in_a_value_gin_writes_on_several_lines_is_seen():
+  # gin.config_str() continues a long value on the next lines.
+  long_value = "\n".join(["a.values = [1,", "    2,", "    3]"])
+  other = "\n".join(["a.values = [1,", "    2,", "    4]"])
+  record = {"config": long_value.replace("\n", " \\\n")}
+  assert resume.changed_settings(record, other.replace("\n", " \\\n")) == [
+      "a.values: [1, 2, 3] -> [1, 2, 4]"]
+  assert resume.changed_settings(record, long_value.replace("\n", " \\\n")) == []
+
+
+def test_a_training_killed_after_its_export_is_finished_by_a_resume(tmp_path):
+  # Killed while dlib evaluated the trained model: the checkpoint is at the last
+  # step, the module exported, the results not written.
+  model_dir = tmp_path / "m"
+  completed = _dlib_train(model_dir, "resume.enabled = True",
+                          "model.training_steps = 5")
+  assert completed.returncode == 0, completed.stderr[-3000:]
+  shutil.rmtree(model_dir / "results")
+  completed = _dlib_train(model_dir, "resume.enabled = True",
+                          "model.training_steps = 5")
+  assert completed.returncode == 0, completed.stderr[-3000:]
+  with open(model_dir / "results" / "json" / "train_results.json") as f:
+    results = json.load(f)
+  assert results["global_step"] == 5 and results["resumed_from_step"] == 5

@@ -51,7 +51,10 @@ def test_runs_every_model_and_aggregates_in_dlib_format(smoke_run):
   assert frame["evaluation_results.SAP_score"].notna().sum() == 4
   for model_num in (0, 1):
     with open(os.path.join(output, str(model_num), runner.LOG)) as f:
-      assert "Computing metric sap_score on sampled" in f.read()
+      text = f.read()
+    assert "Computing metric sap_score on sampled" in text
+    # TensorFlow's own lines, which the runner's progress bar reads, are there.
+    assert "INFO:tensorflow:Loss for final step" in text
 
 
 def test_results_json_is_what_dlib_aggregate_results_writes(smoke_run, tmp_path):
@@ -139,23 +142,61 @@ def test_a_run_killed_while_writing_results_leaves_the_previous_file_whole(
       runner.AGGREGATE]
 
 
-def test_truncated_result_is_moved_aside_and_redone(smoke_run, tmp_path, capsys):
+def test_a_truncated_result_is_redone_and_the_rest_of_the_chain_kept(
+    smoke_run, tmp_path, capsys):
   output = _copy(smoke_run, tmp_path)
   # A result file cut short by a crash while dlib wrote it; the marker survived.
   result = os.path.join(output, "1", runner.result_files(
       runner.load_study("mine_plugin_smoke"))[-1])
   with open(result, "w") as f:
     f.write('{"evaluation_results.SAP_sc')
+  kept = [os.path.join(output, "1", "model", "results", "json", "train_results.json"),
+          os.path.join(output, "1", runner.result_files(
+              runner.load_study("mine_plugin_smoke"))[0])]
+  before = [open(path).read() for path in kept]
   outcomes = runner.run_study("mine_plugin_smoke", output, backend="serial",
                               visualize=False)
   assert [o.status for o in outcomes] == ["skipped", "done"]
-  moved = os.listdir(os.path.join(output, runner.INCOMPLETE))
-  assert len(moved) == 1 and moved[0].startswith("1-")
+  assert not os.path.exists(os.path.join(output, runner.INCOMPLETE))
   with open(os.path.join(output, "1", runner.LOG)) as f:
-    assert "moved to " + os.path.join(output, runner.INCOMPLETE, moved[0]) in f.read()
+    assert "its training had finished; the rest of its chain is completed" in f.read()
+  # The training and the complete results are kept as they were (same uuids).
+  assert [open(path).read() for path in kept] == before
   with open(result) as f:
     assert 0. <= json.load(f)["evaluation_results.SAP_score"] <= 1.
   assert "1 run now, 1 skipped" in capsys.readouterr().out
+
+
+def test_a_chain_whose_training_settings_changed_is_moved_aside_and_redone(
+    smoke_run, tmp_path):
+  output = _copy(smoke_run, tmp_path)
+  model_dir = os.path.join(output, "1")
+  # As if the study's gin files had said another model.batch_size when model 1
+  # started; its last result is missing, so the chain is unfinished.
+  record_path = os.path.join(model_dir, "model", "tf_checkpoint",
+                             "mine_plugin_training.json")
+  with open(record_path) as f:
+    record = json.load(f)
+  assert "model.batch_size = 2\n" in record["config"]
+  record["config"] = record["config"].replace("model.batch_size = 2\n",
+                                              "model.batch_size = 3\n")
+  with open(record_path, "w") as f:
+    json.dump(record, f)
+  os.remove(os.path.join(model_dir, runner.result_files(
+      runner.load_study("mine_plugin_smoke"))[-1]))
+  outcomes = runner.run_study("mine_plugin_smoke", output, backend="serial",
+                              visualize=False, stream=open(os.devnull, "w"))
+  assert [o.status for o in outcomes] == ["skipped", "done"]
+  moved = os.listdir(os.path.join(output, runner.INCOMPLETE))
+  assert len(moved) == 1
+  assert os.path.exists(os.path.join(output, runner.INCOMPLETE, moved[0], "model",
+                                     "tf_checkpoint", "mine_plugin_training.json"))
+  with open(os.path.join(model_dir, runner.LOG)) as f:
+    assert ("was not continued: its training started with other settings "
+            "(model.batch_size: 3 -> 2)") in f.read()
+  with open(os.path.join(model_dir, "model", "results", "json",
+                         "train_results.json")) as f:
+    assert json.load(f)["resumed_from_step"] == 0
 
 
 def test_run_with_other_settings_is_redone_not_reused(smoke_run, tmp_path):

@@ -6,16 +6,14 @@ the runner's job from them (`cli.parse_model_command`) and runs it
 """
 import sys
 
-from absl import logging
-
+from mine_plugin import pipeline
 from mine_plugin.runner import cli
 from mine_plugin.runner import model_process
 
 
 def main(argv=None):
   study, job = cli.parse_model_command(sys.argv[1:] if argv is None else argv)
-  # As under dlib's console scripts: TF's step and loss lines go to the log.
-  logging.set_verbosity(logging.INFO)
+  pipeline.log_training_lines()
   model_process.reproduce_model(study, job)
 
 

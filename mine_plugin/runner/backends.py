@@ -3,9 +3,10 @@
 Both backends run every job through `model_process.run_job` and honour warm starts
 (`job_spec.study_dependencies`): a continuation runs after its pre-training, and not
 at all if that failed. With Ray (an optional extra, `pip install mine_plugin[ray]`)
-each model is one Ray task that waits on its process, on a local Ray instance or on
-a cluster (`address`) whose nodes all mount the study directory (`probe_storage`),
-with Ray's token when one is available (`use_token_if_available`).
+each model is one Ray task that waits on its process, on a local Ray instance that
+ends with the runner (`local_ray`) or on a cluster (`address`) whose nodes all mount
+the study directory (`probe_storage`), with Ray's token when one is available
+(`use_token_if_available`).
 """
 import os
 import shutil
@@ -13,6 +14,7 @@ import socket
 import time
 
 from mine_plugin.runner import job_spec
+from mine_plugin.runner import local_ray
 from mine_plugin.runner import markers
 from mine_plugin.runner import model_process
 
@@ -137,7 +139,8 @@ def connect_ray(address):
   if address is None:
     # Ray's own default: token authentication, with a token written to
     # ~/.ray/auth_token if there is none (docs/studies.md, "On a Ray cluster").
-    ray.init(include_dashboard=False, log_to_driver=False)
+    # Its processes end with this one, even after a SIGKILL (local_ray).
+    local_ray.start(include_dashboard=False, log_to_driver=False)
     return
   if _address_host(address) in LOOPBACK_HOSTS:
     # Read by services.get_node_ip_address at call time: the loopback address is

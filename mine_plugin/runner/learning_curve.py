@@ -14,15 +14,12 @@ import time
 
 from mine_plugin import pipeline
 from mine_plugin.config import gin_files
+from mine_plugin.training import resume
 from mine_plugin.utils import files
 
 STAGES = (1000, 3000, 10000, 20000, 30000)
 SCORES = "scores.json"
 TRAINING = "training"
-
-
-def _is_finished(model_dir):
-  return os.path.exists(os.path.join(model_dir, "results", "gin", "train.gin"))
 
 
 def _read_json(path):
@@ -38,15 +35,15 @@ def _train_stage(curve_dir, steps, train_configs, train_bindings, log_path):
   """Continues the training to `steps` and copies it to the stage's `model/`."""
   training = os.path.join(curve_dir, TRAINING)
   model_dir = os.path.join(stage_dir(curve_dir, steps), "model")
-  if not _is_finished(model_dir):
-    if not _is_finished(training):
+  if not resume.is_finished(model_dir):
+    if not resume.is_finished(training):
       flags = ["--model_dir=" + training]
       flags += ["--gin_config=" + str(c) for c in train_configs]
       flags += ["--gin_bindings=" + b for b in list(train_bindings) + [
           "model.training_steps = {}".format(steps), "resume.enabled = True"]]
       pipeline.run_dlib("dlib_train", flags, log_path)
-    if os.path.exists(model_dir):
-      shutil.rmtree(model_dir)  # a copy cut short
+    for cut_short in (model_dir, model_dir + ".partial"):
+      shutil.rmtree(cut_short, ignore_errors=True)
     shutil.copytree(training, model_dir + ".partial")
     os.rename(model_dir + ".partial", model_dir)
   # The next stage resumes the training: its exported module and results belong
@@ -59,8 +56,7 @@ def _train_stage(curve_dir, steps, train_configs, train_bindings, log_path):
 def _score(model_dir, stage, metrics, log_path):
   """dlib's mean representation of the stage's model and its metric scores."""
   representation = os.path.join(stage, "postprocessed", "mean")
-  if not os.path.exists(os.path.join(representation, "results", "gin",
-                                     "postprocess.gin")):
+  if not resume.is_finished(representation, "postprocess"):
     shutil.rmtree(representation, ignore_errors=True)
     pipeline.run_dlib("dlib_postprocess", [
         "--model_dir=" + model_dir, "--output_dir=" + representation,
@@ -70,7 +66,7 @@ def _score(model_dir, stage, metrics, log_path):
   for metric in metrics:
     output = os.path.join(stage, "metrics", "mean", metric)
     result = os.path.join(output, "results", "json", "evaluation_results.json")
-    if not os.path.exists(result):
+    if not resume.is_finished(output, "evaluation"):
       shutil.rmtree(output, ignore_errors=True)
       pipeline.run_dlib("dlib_evaluate", [
           "--input_dir=" + representation, "--output_dir=" + output,

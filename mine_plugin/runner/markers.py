@@ -16,6 +16,7 @@ import os
 import shutil
 
 from mine_plugin.utils import files
+from mine_plugin.utils import moved_aside
 
 MARKER = "mine_plugin_done.json"
 # Written when the model's run starts, with its settings: an unfinished training
@@ -75,15 +76,35 @@ def read_started(model_dir):
     return None
 
 
-def move_aside(model_dir):
-  """Moves an unfinished model directory to <study dir>/_incomplete/; returns the path."""
+# What a model's chain writes into its directory (pipeline.reproduce).
+CHAIN_OUTPUTS = ("model", "visualizations", "postprocessed", "metrics")
+
+
+def move_chain_aside(model_dir):
+  """Moves the chain's outputs of `model_dir` to <study dir>/_incomplete/ as
+  `move_aside` moves a whole directory; returns where (the model's log and markers
+  stay)."""
   parent, name = os.path.split(os.path.normpath(model_dir))
-  stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
-  target = os.path.join(parent, INCOMPLETE, "{}-{}".format(name, stamp))
-  suffix = 1
-  while os.path.exists(target):
-    target = os.path.join(parent, INCOMPLETE, "{}-{}-{}".format(name, stamp, suffix))
-    suffix += 1
-  os.makedirs(os.path.dirname(target), exist_ok=True)
+  folder = os.path.join(parent, INCOMPLETE)
+  target = moved_aside.incomplete_path(folder, name)
+  os.makedirs(target)
+  for output in CHAIN_OUTPUTS:
+    if os.path.exists(os.path.join(model_dir, output)):
+      shutil.move(os.path.join(model_dir, output), os.path.join(target, output))
+  moved_aside.prune(moved_aside.incomplete_runs(folder, name))
+  return target
+
+
+def move_aside(model_dir):
+  """Moves an unfinished model directory to <study dir>/_incomplete/; returns the path.
+
+  Of the model's runs there, the newest `MINE_PLUGIN_KEEP_MOVED_ASIDE` (default 1)
+  are kept and older ones deleted (mine_plugin/utils/moved_aside.py).
+  """
+  parent, name = os.path.split(os.path.normpath(model_dir))
+  folder = os.path.join(parent, INCOMPLETE)
+  target = moved_aside.incomplete_path(folder, name)
+  os.makedirs(folder, exist_ok=True)
   shutil.move(model_dir, target)
+  moved_aside.prune(moved_aside.incomplete_runs(folder, name))
   return target

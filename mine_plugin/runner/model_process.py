@@ -16,7 +16,6 @@ its log and the others go on.
 import collections
 import json
 import os
-import re
 import signal
 import subprocess
 import time
@@ -26,6 +25,7 @@ from mine_plugin.runner import cli
 from mine_plugin.runner import job_spec
 from mine_plugin.runner import markers
 from mine_plugin.runner import ownership
+from mine_plugin.training import resume
 
 
 def reproduce_model(study, job):
@@ -36,10 +36,22 @@ def reproduce_model(study, job):
   """
   start = time.time()
   train_configs, train_bindings = job_spec.training(study, job)
-  pipeline.reproduce(job.model_dir, train_configs, train_bindings,
-                     study.get_postprocess_config_files(),
-                     study.get_eval_config_files(), job.metric_gin_bindings,
-                     visualize=job.visualize, resume=True)
+
+  def run():
+    pipeline.reproduce(job.model_dir, train_configs, train_bindings,
+                       study.get_postprocess_config_files(),
+                       study.get_eval_config_files(), job.metric_gin_bindings,
+                       visualize=job.visualize, resume=True)
+
+  try:
+    run()
+  except resume.NotResumable as error:
+    # The study's own configs changed since this model started: its earlier
+    # chain is kept aside and the model is redone.
+    moved_to = markers.move_chain_aside(job.model_dir)
+    print("The earlier run of this model was not continued: {}. Its output was "
+          "moved to {}; running it again.".format(error, moved_to), flush=True)
+    run()
   markers.write_marker(job.model_dir, job.model_num, time.time() - start,
                        job.result_files, job.settings)
 
@@ -53,40 +65,57 @@ def _describe_exit(returncode):
   return "exit code {}".format(returncode)
 
 
-def _log_tail(log_path, num_lines=15):
+# Lines of a traceback that are not its error: headers, and TensorFlow's pointers
+# to the graph (its out-of-memory hint also follows a full disk).
+_NOT_ERROR_LINES = ("Traceback (most recent call last)", "During handling of",
+                    "The above exception was", "Detected at node",
+                    "Original stack trace for", "Hint: If you want to see a list")
+
+
+def _log_tail(log_path, num_lines=15, num_error_lines=8):
+  """The end of a model's log: the lines of its last traceback that state the error,
+  then its last `num_lines` lines.
+
+  TensorFlow puts the error mid-trace, before the graph's "Original stack trace"
+  and gin's "In call to configurable", so the last lines alone are stack frames.
+  The error lines are the traceback's unindented ones (frames are indented).
+  """
   try:
     with open(log_path, errors="replace") as f:
-      return "".join(collections.deque(f, num_lines))
+      lines = list(collections.deque(f, 20000))
   except OSError:
     return ""
+  before_tail = lines[:-num_lines]
+  starts = [i for i, line in enumerate(before_tail)
+            if line.startswith("Traceback (most recent call last)")]
+  errors = []
+  if starts:
+    errors = [line if len(line) <= 500 else line[:500] + " ...\n"
+              for line in before_tail[starts[-1] + 1:]
+              if line.strip() and not line[0].isspace() and
+              not line.startswith(_NOT_ERROR_LINES)][:num_error_lines]
+  if errors:
+    errors.append("  ...\n")
+  return "".join(errors + lines[-num_lines:])
 
 
-def _resumable_training(job):
-  """(True, step) if `job.model_dir` holds a training stopped part-way by a run
-  with `job.settings`, else (False, why not) -- why is None for nothing to resume."""
+def _resumable_chain(job):
+  """(True, how) if `job.model_dir` holds a chain that a run with `job.settings`
+  started and did not finish, else (False, why not) -- why is None for nothing to
+  continue. The model's process checks the training's own settings again
+  (`pipeline.reproduce` with `resume`)."""
   trained = os.path.join(job.model_dir, "model")
-  checkpoints = os.path.join(trained, "tf_checkpoint")
-  # The files that mine_plugin.training.resume reads, without loading TensorFlow
-  # into the runner.
-  if (not os.path.exists(os.path.join(checkpoints, "mine_plugin_training.json")) or
-      os.path.exists(os.path.join(trained, "results", "gin", "train.gin"))):
+  if resume.read_record(trained) is None:
     return False, None
   started = (markers.read_started(job.model_dir) or {}).get("settings")
   if started != job.settings:
-    return False, ("its training was not resumed: it started with other settings "
+    return False, ("it was not continued: it started with other settings "
                    "({}; now: {})".format(json.dumps(started),
                                           json.dumps(job.settings)))
-  return True, _checkpoint_step(checkpoints)
-
-
-def _checkpoint_step(checkpoints):
-  """The step of tf.train's last checkpoint ("model.ckpt-<step>"), 0 if none."""
-  try:
-    with open(os.path.join(checkpoints, "checkpoint")) as f:
-      match = re.search(r'^model_checkpoint_path: ".*-(\d+)"', f.read(), re.M)
-  except OSError:
-    return 0
-  return int(match.group(1)) if match else 0
+  if resume.is_finished(trained):
+    return True, "its training had finished; the rest of its chain is completed"
+  return True, "its training is resumed from step {}".format(
+      resume.checkpoint_step(trained) or 0)
 
 
 def _prepare_directory(job):
@@ -96,11 +125,11 @@ def _prepare_directory(job):
   """
   note = None
   if os.path.exists(job.model_dir):
-    can_resume, reason = _resumable_training(job)
+    can_resume, reason = _resumable_chain(job)
     if can_resume:
       markers.write_started(job.model_dir, job.settings)
-      return ("The training of an unfinished earlier run stopped at step {} and "
-              "is resumed from there.".format(reason))
+      return "An unfinished earlier run of this model is continued: {}.".format(
+          reason)
     earlier = (markers.read_marker(job.model_dir) or {}).get("settings")
     moved_to = markers.move_aside(job.model_dir)
     if markers.is_finished(moved_to, job.result_files):

@@ -30,6 +30,8 @@ import sys
 import time
 
 from mine_plugin.utils import files
+from mine_plugin.utils import processes
+from mine_plugin.utils.processes import process_alive
 
 LOCK_FILE = ".runner.lock"
 OWNER_FILE = "mine_plugin_owner.json"
@@ -37,17 +39,6 @@ HEARTBEAT_SECONDS = 30
 STALE_SECONDS = 300
 
 _PR_SET_PDEATHSIG = 1
-
-
-def process_alive(pid):
-  """Whether a process with this PID exists on this host."""
-  try:
-    os.kill(pid, 0)
-  except ProcessLookupError:
-    return False
-  except PermissionError:  # Exists, owned by someone else.
-    return True
-  return True
 
 
 def describe_owner(owner):
@@ -139,19 +130,9 @@ class StudyLock(object):
     self.release()
 
 
-def _start_ticks(pid):
-  """The process's start time in clock ticks since boot (/proc/<pid>/stat field
-  22), which tells a reused PID from the original process; None if unknown."""
-  try:
-    with open("/proc/{}/stat".format(pid)) as f:
-      return int(f.read().rsplit(")", 1)[1].split()[19])
-  except (OSError, ValueError, IndexError):
-    return None
-
-
 def write_owner(model_dir, pid):
   """Records that process `pid` of this host trains the model in `model_dir`."""
-  record = dict(_owner_record(), pid=pid, start_ticks=_start_ticks(pid))
+  record = dict(_owner_record(), pid=pid, start_ticks=processes.start_ticks(pid))
   files.write_json_atomically(os.path.join(model_dir, OWNER_FILE), record,
                               indent=None)
 
@@ -192,7 +173,7 @@ def live_owner(model_dir, now=None):
   if pid == os.getpid() or not process_alive(pid):
     return None
   recorded = owner.get("start_ticks")
-  if recorded is not None and _start_ticks(pid) not in (None, recorded):
+  if recorded is not None and processes.start_ticks(pid) not in (None, recorded):
     return None  # The PID was reused by another process.
   return owner
 

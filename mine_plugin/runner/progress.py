@@ -1,42 +1,94 @@
-"""The runner's progress: one text line per model outcome, with elapsed time and ETA."""
+"""The runner's progress: one text line per model outcome, with elapsed time and ETA,
+and on a terminal a bar with the running models' phase, step, speed and time left.
+
+A model runs while its directory holds an owner marker (`ownership.OWNER_FILE`, on
+either backend); the bar reads its log (`chain_progress`). The lines are printed
+above the bar, so a terminal shows every line that a log file or pipe receives.
+"""
 import collections
+import os
 import time
 
-
-def format_seconds(seconds):
-  """'1h02m' or '3m05s'."""
-  seconds = int(round(seconds))
-  hours, rest = divmod(seconds, 3600)
-  minutes, seconds = divmod(rest, 60)
-  return "{}h{:02d}m".format(hours, minutes) if hours else "{}m{:02d}s".format(
-      minutes, seconds)
+from mine_plugin import chain_progress
+from mine_plugin.runner import markers
+from mine_plugin.runner import ownership
+from mine_plugin.utils import terminal_bar
 
 
 class Progress(object):
-  """One text line per event: models done/failed/left, elapsed time and ETA."""
+  """Use as a context manager: the bar (on a terminal only) lives within it.
 
-  def __init__(self, name, total, stream):
+  Args:
+    name: the study's name, at the start of every line.
+    total: the number of models of the run.
+    stream: where the lines (and, on a terminal, the bar) go.
+    model_dirs: {model number: directory} of the run's models, for the bar.
+  """
+
+  def __init__(self, name, total, stream, model_dirs=None):
     self.name, self.total, self.stream = name, total, stream
+    self.model_dirs = dict(model_dirs or {})
     self.counts = collections.Counter()
     self.start = time.time()
+    self._ended = set()
+    self._logs = {}  # model number -> ChainLog, while it runs
+    self._bar = terminal_bar.LiveBar(stream, self.bar_text)
+
+  def __enter__(self):
+    self._bar.__enter__()
+    return self
+
+  def __exit__(self, *exc):
+    self._bar.__exit__(*exc)
+
+  def _summary(self):
+    """(models finished, models left, elapsed seconds, ETA text)."""
+    ran = self.counts["done"] + self.counts["failed"]
+    left = self.total - ran - self.counts["skipped"]
+    elapsed = time.time() - self.start
+    # Wall-clock time per model run so far, so parallel runs are accounted for.
+    eta = chain_progress.format_seconds(elapsed / ran * left) if ran else "?"
+    return self.total - left, left, elapsed, eta
 
   def update(self, outcome=None):
     """Counts `outcome` (a job_spec.ModelOutcome), if any, and writes the line."""
     if outcome is not None:
       self.counts[outcome.status] += 1
+      self._ended.add(outcome.model_num)
       if outcome.status == "failed":
-        self.stream.write("[{}] model {} FAILED ({}): {}\n".format(
-            self.name, outcome.model_num, format_seconds(outcome.seconds),
-            outcome.message))
-    ran = self.counts["done"] + self.counts["failed"]
-    left = self.total - ran - self.counts["skipped"]
-    elapsed = time.time() - self.start
-    # Wall-clock time per model run so far, so parallel runs are accounted for.
-    eta = format_seconds(elapsed / ran * left) if ran else "?"
-    self.stream.write(
+        self._bar.write("[{}] model {} FAILED ({}): {}\n".format(
+            self.name, outcome.model_num,
+            chain_progress.format_seconds(outcome.seconds), outcome.message))
+    _, left, elapsed, eta = self._summary()
+    self._bar.write(
         "[{}] {}/{} finished ({} run now, {} skipped), {} failed, {} left | "
         "elapsed {} | ETA {}\n".format(
             self.name, self.counts["done"] + self.counts["skipped"], self.total,
             self.counts["done"], self.counts["skipped"], self.counts["failed"], left,
-            format_seconds(elapsed), eta))
-    self.stream.flush()
+            chain_progress.format_seconds(elapsed), eta))
+
+  def running(self):
+    """{model number: chain_progress.ChainState} of the models running now."""
+    states = {}
+    for model_num, model_dir in sorted(self.model_dirs.items()):
+      if (model_num in self._ended or
+          not os.path.exists(os.path.join(model_dir, ownership.OWNER_FILE))):
+        self._logs.pop(model_num, None)
+        continue
+      log = self._logs.setdefault(model_num, chain_progress.ChainLog(
+          os.path.join(model_dir, markers.LOG)))
+      states[model_num] = log.update()
+    return states
+
+  def bar_text(self):
+    """The bar: models finished of all, and each running model's state."""
+    finished, left, elapsed, eta = self._summary()
+    right = "{} done, {} failed, {} left, ETA {}".format(
+        self.counts["done"] + self.counts["skipped"], self.counts["failed"], left,
+        eta)
+    for model_num, state in self.running().items():
+      right += " | model {} {}".format(model_num, state.describe())
+    return terminal_bar.BarText(
+        "[{}] {}/{} models, {}".format(self.name, finished, self.total,
+                                       chain_progress.format_seconds(elapsed)),
+        finished / self.total if self.total else 1., right)

@@ -14,6 +14,7 @@ from mine_plugin.runner import job_spec
 from mine_plugin.runner import markers
 from mine_plugin.runner import ownership
 from mine_plugin.runner import progress as progress_lib
+from mine_plugin.utils import moved_aside
 
 
 def _check_model_nums(study, study_name, model_nums):
@@ -81,6 +82,7 @@ def run_study(study_name, output_directory, model_nums=None, backend="auto",
   elif backend == "ray" and not backends.ray_available():
     raise ImportError("backend='ray' needs Ray: pip install 'mine_plugin[ray]' "
                       "(or ray>=2.9), or run with --backend=serial.")
+  moved_aside.keep_count()  # a bad retention setting fails before any model runs
   stream = sys.stdout if stream is None else stream
   # Absolute: on a cluster, workers do not share the driver's working directory.
   output_directory = os.path.abspath(output_directory)
@@ -97,26 +99,30 @@ def run_study(study_name, output_directory, model_nums=None, backend="auto",
   with ownership.StudyLock(output_directory) as lock:
     if lock.message:
       stream.write("[{}] {}\n".format(study_name, lock.message))
-    progress = progress_lib.Progress(study_name, len(jobs), stream)
     stream.write("[{}] {} models, backend {}, output {}\n".format(
         study_name, len(jobs), backend, output_directory))
-    progress.update()
-    unmet = _unmet_outside(jobs, dependencies)
-    blocked = []
-    for job in [j for j in jobs if j.model_num in unmet]:
-      jobs.remove(job)
-      blocked.append(job_spec.dependency_failed(
-          job, unmet[job.model_num], "is not part of this run and has not "
-          "finished with its settings"))
-      progress.update(blocked[-1])
     if backend == "ray":
-      outcomes = backends.run_ray(jobs, progress, address, num_cpus_per_model,
-                                  num_gpus_per_model, output_directory,
-                                  dependencies)
-    else:
-      # Pre-trainings first (continuations are one level deep).
-      outcomes = backends.run_serial(sorted(jobs, key=lambda j: (
-          j.model_num in dependencies, j.model_num)), progress, dependencies)
+      # Before a progress bar is drawn: Ray writes lines of its own as it starts.
+      backends.connect_ray(address)
+    with progress_lib.Progress(study_name, len(jobs), stream, {
+        job.model_num: job.model_dir for job in jobs}) as progress:
+      progress.update()
+      unmet = _unmet_outside(jobs, dependencies)
+      blocked = []
+      for job in [j for j in jobs if j.model_num in unmet]:
+        jobs.remove(job)
+        blocked.append(job_spec.dependency_failed(
+            job, unmet[job.model_num], "is not part of this run and has not "
+            "finished with its settings"))
+        progress.update(blocked[-1])
+      if backend == "ray":
+        outcomes = backends.run_ray(jobs, progress, address, num_cpus_per_model,
+                                    num_gpus_per_model, output_directory,
+                                    dependencies)
+      else:
+        # Pre-trainings first (continuations are one level deep).
+        outcomes = backends.run_serial(sorted(jobs, key=lambda j: (
+            j.model_num in dependencies, j.model_num)), progress, dependencies)
     outcomes = sorted(outcomes + blocked, key=lambda o: o.model_num)
     aggregate_path = os.path.join(output_directory, aggregation.AGGREGATE)
     count = aggregation.aggregate(output_directory, expected, aggregate_path,

@@ -8,34 +8,42 @@ starts from step 0. Under the plugin, one binding continues instead:
 - `m` does not exist: an ordinary training.
 - `m` holds an unfinished training that the plugin started (its record
   `m/tf_checkpoint/RECORD`) with the same settings (all bindings except
-  `model.training_steps`, which may be raised): training continues from the last
-  checkpoint's global step to `model.training_steps`, with the optimizer's state.
-- `m` holds a finished model (`results/gin/train.gin`), a directory the plugin did
-  not start, or a training with other settings: an error, and `m` is not touched.
+  `model.training_steps`, which may be raised, not lowered below the checkpoint):
+  training continues from the last checkpoint's global step to
+  `model.training_steps`, with the optimizer's state. A module export or results
+  left by a run killed after its last step are written again.
+- `m` holds a finished model (`results/aggregate/train.json`, dlib's last record), a
+  directory the plugin did not start, or a training with other settings: an error,
+  and `m` is not touched.
 
 Every dlib_train run saves a checkpoint each `resume.checkpoint_every_steps` steps
 (1,000 by default; dlib's estimator would save every 10 minutes), so a kill loses at
 most that many steps. The record keeps one entry per start (step, time); a resumed
 model's `results/json/train_results.json` holds `resumed_from_step` and its
-train.gin `resume.resumed_from_step` (0 for a training that started afresh). dlib's input stream has no position to restore, so
-the resumed part draws its batches with a seed made of the run's seed and the step
-it resumes from (`data_seed`): fresh batches, not a replay of the first ones. dlib's
-`elapsed_time` counts the last part only.
+train.gin `resume.resumed_from_step` (0 for a training that started afresh). dlib's
+input stream has no position to restore, so the resumed part draws its batches with
+a seed made of the run's seed and the step it resumes from (`data_seed`): fresh
+batches, not a replay of the first ones. dlib's `elapsed_time` counts the last part
+only. The record and the checkpoint index are read without TensorFlow
+(`continuation` serves the study runner's chain).
 """
 import datetime
 import json
 import os
 import re
+import shutil
 
 import gin
 import numpy as np
-import tensorflow.compat.v1 as tf
 
 RECORD = "mine_plugin_training.json"
 CHECKPOINT_DIR = "tf_checkpoint"  # dlib_train's estimator directory
 RESUMING = ".resuming-"
 # Bindings that may differ between the start and the resumption.
 MAY_CHANGE = ("model.training_steps", "resume.")
+# What dlib's train writes after training (the exported module, the results): left
+# by a run killed after its last step, they are written again from the checkpoint.
+EXPORTS = ("tfhub", "results")
 
 # The resumption under way in this process: set by `prepare`, used by the estimator
 # hooks below (dlib's train creates its estimator between the two).
@@ -57,10 +65,13 @@ def settings(enabled=False, checkpoint_every_steps=1000, resumed_from_step=None)
   return enabled, checkpoint_every_steps
 
 
+# The record and the checkpoint index are read without TensorFlow, so that the study
+# runner can decide whether a model directory is resumable.
 def _bindings(config_text):
-  """`name = value` lines of a gin config as a dict, minus MAY_CHANGE."""
+  """`name = value` of a gin config as a dict (continued lines joined), minus
+  MAY_CHANGE."""
   found = {}
-  for line in config_text.splitlines():
+  for line in re.sub(r"\\\n\s*", "", config_text).splitlines():
     match = re.match(r"^([\w./]+)\s*=\s*(.+?)\s*$", line)
     if match and not match.group(1).startswith(MAY_CHANGE):
       found[match.group(1)] = match.group(2)
@@ -69,24 +80,35 @@ def _bindings(config_text):
 
 def read_record(model_dir):
   """The training record of `model_dir`, or None."""
-  path = os.path.join(model_dir, CHECKPOINT_DIR, RECORD)
   try:
-    with tf.gfile.GFile(path, "r") as f:
+    with open(os.path.join(model_dir, CHECKPOINT_DIR, RECORD)) as f:
       return json.load(f)
-  except (tf.errors.NotFoundError, ValueError):
+  except (OSError, ValueError):
     return None
 
 
 def checkpoint_step(model_dir):
-  """The global step of `model_dir`'s last checkpoint, or None without one."""
-  checkpoint = tf.train.latest_checkpoint(os.path.join(model_dir, CHECKPOINT_DIR))
-  if checkpoint is None:
+  """The global step of `model_dir`'s last checkpoint ("model.ckpt-<step>" in the
+  estimator's `checkpoint` index), or None without one."""
+  try:
+    with open(os.path.join(model_dir, CHECKPOINT_DIR, "checkpoint")) as f:
+      match = re.search(r'^model_checkpoint_path: ".*-(\d+)"', f.read(), re.M)
+  except OSError:
     return None
-  return int(tf.train.load_variable(checkpoint, "global_step"))
+  return int(match.group(1)) if match else None
 
 
-def is_finished(model_dir):
-  return tf.gfile.Exists(os.path.join(model_dir, "results", "gin", "train.gin"))
+def is_finished(model_dir, step_name="train"):
+  """Whether dlib wrote `step_name`'s results in full: its aggregate JSON, the last
+  file of `results.update_result_directory` (after the gin config and the results),
+  is there and whole."""
+  try:
+    with open(os.path.join(model_dir, "results", "aggregate",
+                           step_name + ".json")) as f:
+      json.load(f)
+  except (OSError, ValueError):
+    return False
+  return True
 
 
 def changed_settings(record, config_text):
@@ -97,15 +119,16 @@ def changed_settings(record, config_text):
           for name in sorted(set(old) | set(new)) if old.get(name) != new.get(name)]
 
 
-def resumable(model_dir, config_text):
-  """(True, step) if `model_dir` can be resumed with `config_text`, else (False, why)."""
-  if not tf.gfile.IsDirectory(model_dir):
+def resumable(model_dir, config_text, training_steps=None):
+  """(True, step) if `model_dir` can be resumed with `config_text` (to
+  `training_steps`, if given), else (False, why)."""
+  if not os.path.isdir(model_dir):
     return False, "{} does not exist".format(model_dir)
   if is_finished(model_dir):
     return False, ("{} holds a finished model ({} exists); it is not touched. Train "
                    "into a new directory, or retrain it with --overwrite.".format(
-                       model_dir, os.path.join(model_dir, "results", "gin",
-                                               "train.gin")))
+                       model_dir, os.path.join(model_dir, "results", "aggregate",
+                                               "train.json")))
   record = read_record(model_dir)
   if record is None:
     return False, ("{} was not started by a dlib_train run under mine_plugin (no "
@@ -117,7 +140,53 @@ def resumable(model_dir, config_text):
     return False, ("{} was started with other settings ({}); it is not resumed or "
                    "touched. Resume with the settings it started with, or retrain "
                    "with --overwrite.".format(model_dir, "; ".join(changes)))
-  return True, checkpoint_step(model_dir) or 0
+  step = checkpoint_step(model_dir) or 0
+  if training_steps is not None and training_steps < step:
+    return False, ("{} holds a checkpoint at step {}, past model.training_steps = {}; "
+                   "it is not touched. Resume with model.training_steps >= {}."
+                   .format(model_dir, step, training_steps, step))
+  return True, step
+
+
+def continuation(model_dir, config_text, training_steps):
+  """How a chain that trains into `model_dir` with these settings goes on.
+
+  Returns "new" (nothing there), "resume" (an unfinished training of these
+  settings) or "finished" (a training of these settings to `training_steps` that
+  has finished); raises NotResumable naming what differs otherwise.
+  """
+  if not os.path.exists(model_dir):
+    return "new"
+  record = read_record(model_dir)
+  if record is None:
+    raise NotResumable("{} was not started by a dlib_train run under mine_plugin "
+                       "(no {})".format(model_dir,
+                                        os.path.join(CHECKPOINT_DIR, RECORD)))
+  changes = changed_settings(record, config_text)
+  if changes:
+    raise NotResumable("its training started with other settings ({})".format(
+        "; ".join(changes)))
+  step = checkpoint_step(model_dir) or 0
+  if is_finished(model_dir):
+    if step != training_steps:
+      raise NotResumable("its training finished at step {}, not at the requested "
+                         "{}".format(step, training_steps))
+    return "finished"
+  if training_steps < step:
+    raise NotResumable("its checkpoint is at step {}, past the requested {}".format(
+        step, training_steps))
+  return "resume"
+
+
+class NotResumable(ValueError):
+  """A model directory holds a training that these settings cannot continue."""
+
+
+def _requested_steps():
+  try:
+    return int(gin.query_parameter("model.training_steps"))
+  except (ValueError, TypeError):
+    return None
 
 
 def prepare(model_dir, overwrite):
@@ -127,6 +196,7 @@ def prepare(model_dir, overwrite):
   When resuming, moves `model_dir` aside so that dlib's train does not refuse it;
   `estimator_kwargs` puts it back as soon as dlib's check has passed.
   """
+  import tensorflow.compat.v1 as tf  # pylint: disable=g-import-not-at-top
   _ACTIVE.clear()
   enabled, _ = settings()
   if not enabled:
@@ -147,9 +217,13 @@ def prepare(model_dir, overwrite):
                     model_dir)
     _ACTIVE.update(model_dir=os.path.abspath(model_dir), step=0)
     return 0
-  ok, step_or_reason = resumable(model_dir, gin.config_str())
+  ok, step_or_reason = resumable(model_dir, gin.config_str(), _requested_steps())
   if not ok:
     raise ValueError("mine_plugin: resume: " + step_or_reason)
+  # A run killed after its last step (while exporting or evaluating): dlib writes
+  # them again from the checkpoint, and refuses an existing export.
+  for name_ in EXPORTS:
+    shutil.rmtree(os.path.join(model_dir, name_), ignore_errors=True)
   aside = os.path.join(parent, ".{}{}{}".format(name, RESUMING, os.getpid()))
   tf.gfile.Rename(model_dir, aside)
   _ACTIVE.update(model_dir=os.path.abspath(model_dir), aside=aside,
@@ -159,10 +233,19 @@ def prepare(model_dir, overwrite):
 
 def put_back():
   """Puts a directory that `prepare` moved aside back (after dlib's check, or on
-  failure before it); a no-op otherwise."""
-  aside = _ACTIVE.pop("aside", None)
-  if aside is not None and tf.gfile.IsDirectory(aside):
-    tf.gfile.Rename(aside, _ACTIVE["model_dir"])
+  failure before it); a no-op otherwise. If that fails, says where it is."""
+  import tensorflow.compat.v1 as tf  # pylint: disable=g-import-not-at-top
+  aside = _ACTIVE.get("aside")
+  if aside is None:
+    return
+  try:
+    if tf.gfile.IsDirectory(aside):
+      tf.gfile.Rename(aside, _ACTIVE["model_dir"])
+  except Exception:
+    tf.logging.error("mine_plugin: resume: the training is in %s; put it back with: "
+                     "mv %s %s", aside, aside, _ACTIVE["model_dir"])
+    raise
+  del _ACTIVE["aside"]
 
 
 def finish():
@@ -179,6 +262,7 @@ def run_config_kwargs(kwargs):
 
 
 def _write_record(estimator_dir, from_step):
+  import tensorflow.compat.v1 as tf  # pylint: disable=g-import-not-at-top
   record = read_record(os.path.dirname(estimator_dir)) or {
       "config": gin.config_str(), "starts": []}
   record["starts"].append({
@@ -194,6 +278,7 @@ def _write_record(estimator_dir, from_step):
 def estimator_kwargs(kwargs):
   """Called as dlib's train creates its estimator (its directory check has passed):
   puts a resumed directory back and records this start."""
+  import tensorflow.compat.v1 as tf  # pylint: disable=g-import-not-at-top
   estimator_dir = kwargs.get("model_dir")
   if estimator_dir:
     put_back()

@@ -137,21 +137,23 @@ def _load_zip(path):
 
 def _load_legacy(path):
   with open(path, "rb") as stream:
+    # Every pickle of the stream goes through _Unpickler, which builds no object
+    # from the file other than containers and tensors.
     try:
-      magic = pickle.load(stream)
+      magic = _Unpickler(stream, path).load()
     except Exception:  # pylint: disable=broad-except
       magic = None
     if magic != _LEGACY_MAGIC:
       raise ValueError("{} is not a PyTorch file: neither a zip archive nor a legacy "
                        "torch.save stream (magic number {:#x}).".format(
                            path, _LEGACY_MAGIC))
-    protocol = pickle.load(stream)
+    protocol = _Unpickler(stream, path).load()
     if protocol != _LEGACY_PROTOCOL:
       raise ValueError("{}: legacy torch.save protocol {!r}, expected {}.".format(
           path, protocol, _LEGACY_PROTOCOL))
-    pickle.load(stream)  # System information (endianness, type sizes).
+    _Unpickler(stream, path).load()  # System information (endianness, sizes).
     obj = _Unpickler(stream, path).load()
-    keys = pickle.load(stream)
+    keys = _Unpickler(stream, path).load()
     dtypes = _storage_refs(obj, {})
     storages = {}
     for key in keys:

@@ -33,6 +33,10 @@ Real images: `fid.num_images` observations drawn from the evaluated data set (it
 split: e.g. `celeba.split = 'test'` in the metric config), uniformly with
 replacement as dlib's data sets draw; or, with `fid.reference_statistics`, an npz
 with `mu` and `sigma` (pytorch-fid's `--save-stats` format) instead of real images.
+Such statistics must come from the same feature extractor (the same Inception graph
+and input convention) as the generated images' features here: pytorch-fid's own
+statistics use its PyTorch port of the network, whose features differ slightly from
+TTUR's TensorFlow graph, so mixing the two moves the score.
 The decoder comes from the training's TF-Hub module (mine_plugin.evaluation.trained_model).
 """
 import gin

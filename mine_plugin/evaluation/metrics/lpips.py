@@ -18,7 +18,7 @@ ImageNet AlexNet state_dict (`alexnet-owt-7be5be79.pth`; only `features.*` is re
 the heads the `lpips` wheel's `lpips/weights/v0.1/alex.pth`. Defaults: under
 `$DISENTANGLEMENT_LIB_DATA/lpips/`; settings `lpips.backbone`, `lpips.heads`. They are
 read without PyTorch (mine_plugin.utils.torch_files). Checked against the `lpips`
-package on fixed random weights to 1e-4 (tests/test_image_metrics.py).
+package on fixed random weights to 1e-4 (tests/test_lpips.py).
 
 Score: the mean (and standard deviation) over `lpips.num_images` real images x of
 the evaluated data set (its split, e.g. `celeba.split = 'test'`) of
@@ -141,7 +141,7 @@ class LPIPS(object):
     "lpips", denylist=["ground_truth_data", "representation_function",
                        "random_state", "artifact_dir"])
 def compute_lpips(ground_truth_data, representation_function, random_state,
-                  artifact_dir=None, backbone=None, heads=None, num_images=1000,
+                  artifact_dir=None, backbone=None, heads=None, num_images=10000,
                   reconstruct_from="mean", batch_size=100, model_dir=None):
   """Mean LPIPS between real images and their reconstructions (module docstring).
 

@@ -70,6 +70,7 @@ from disentanglement_lib.methods.shared import optimizers
 from disentanglement_lib.methods.unsupervised import vae
 import gin
 from mine_plugin.methods.shared import critic_tracking
+from mine_plugin.methods.shared import numerics
 import tensorflow.compat.v1 as tf
 from tensorflow.compat.v1.estimator import tpu as contrib_tpu
 
@@ -160,26 +161,8 @@ def _scope_variables(scope):
   return [v for v in tf.trainable_variables() if v.op.name.startswith(full)]
 
 
-def _checked(tensor, term, model_name):
-  return tf.debugging.check_numerics(
-      tensor,
-      "mine_plugin: the loss term '{}' of {} is NaN or inf; training stopped. "
-      "Lower the learning rates (vae_optimizer/critic_optimizer) or the "
-      "penalty weight.".format(
-          term, model_name))
-
-
-def _checked_in_order(terms, model_name):
-  """Checks of (tensor, name) pairs, each run after the previous one.
-
-  In the order the terms are computed, so that the first non-finite term is the
-  one reported (grouped checks run in any order).
-  """
-  checks = []
-  for tensor, name in terms:
-    with tf.control_dependencies(checks[-1:]):
-      checks.append(_checked(tensor, name, model_name))
-  return checks
+_NAN_FIX = ("Lower the learning rates (vae_optimizer/critic_optimizer) or the "
+            "penalty weight.")
 
 
 def _checked_gradients(gradients, terms, model_name):
@@ -271,8 +254,8 @@ class PenalizedVAE(vae.BaseVAE):
                                                    penalty.critic_scope))
           critic_vars = self._critic_variables()
           term = penalty.name + "_critic_loss"
-          with tf.control_dependencies([_checked(critic_loss, term,
-                                                 model_name)]):
+          with tf.control_dependencies([numerics.checked(
+              critic_loss, term, model_name, _NAN_FIX)]):
             critic_updates.append(critic_optimizer.minimize(
                 critic_loss, var_list=critic_vars))
       critic_logs[penalty.name + "_critic_loss"] = critic_loss
@@ -316,7 +299,7 @@ class PenalizedVAE(vae.BaseVAE):
       checked_terms = ([(reconstruction_loss, "reconstruction_loss"),
                         (kl_loss, "kl_loss"), (terms.loss, penalty.name)] +
                        [(value, name) for name, value in terms.logs.items()])
-      checks = _checked_in_order(checked_terms, model_name)
+      checks = numerics.checked_in_order(checked_terms, model_name, _NAN_FIX)
       vae_vars = self._vae_variables()
       critic_vars = self._critic_variables()
       overlap = set(vae_vars) & set(critic_vars)
