@@ -346,13 +346,12 @@ def _put_back(directory, backup, error):
 
 def _prune_failed(directory, error):
   """Deletes all but the newest failed outputs of `directory`
-  (mine_plugin/utils/moved_aside.py), and all of them when the disk is full: a
-  partial output written until the disk ran full only takes the room a rerun needs.
-  Never fails the run."""
+  (mine_plugin/utils/moved_aside.py); the newest is kept even on a full disk, as it
+  may hold checkpoints of a long training. Never fails the run."""
   disk_full = disk_space.full_disk(error) is not None
   try:
     for path in moved_aside.prune(moved_aside.siblings(directory, OVERWRITE_FAILED),
-                                  keep=0 if disk_full else None):
+                                  keep=1 if disk_full else None):
       _LOG.warning("mine_plugin: deleted the failed output %s (%s).", path,
                    "the disk is full" if disk_full else "{}={} keeps the newest; "
                    "'all' keeps every one".format(moved_aside.KEEP_ENV,

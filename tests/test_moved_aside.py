@@ -218,3 +218,18 @@ def test_the_guard_and_the_retention_agree_on_names(tmp_path):
   assert moved_aside.prune(moved_aside.siblings(directory,
                                                 compat.OVERWRITE_FAILED)) == [made[0]]
   assert os.listdir(str(tmp_path)) == [os.path.basename(made[1])]
+
+
+def test_retention_never_deletes_a_run_that_holds_a_trained_model(tmp_path):
+  # A study model that finished under other settings is moved aside like an
+  # unfinished one; later moves of the same model must not delete it.
+  study = tmp_path / "study"
+  finished = study / "3"
+  (finished / "model" / "results" / "aggregate").mkdir(parents=True)
+  (finished / "model" / "results" / "aggregate" / "train.json").write_text("{}")
+  kept = markers.move_aside(str(finished))
+  for _ in range(2):
+    (study / "3").mkdir()
+    markers.move_aside(str(study / "3"))
+  runs = moved_aside.incomplete_runs(str(study / markers.INCOMPLETE), "3")
+  assert kept in [run.path for run in runs] and len(runs) == 2  # + the newest other

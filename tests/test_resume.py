@@ -7,6 +7,7 @@ import subprocess
 import time
 
 from disentanglement_lib.utils import resources
+import gin
 from mine_plugin import pipeline
 from mine_plugin.training import resume
 import numpy as np
@@ -186,14 +187,29 @@ def test_steps_below_the_checkpoint_are_refused(killed, tmp_path):
   assert _snapshot(model_dir) == before
 
 
+@gin.configurable("resume_test_values", allowlist=["values"])
+def _values(values=None):
+  return values
+
+
+def _config_text(values):
+  gin.clear_config()
+  try:
+    gin.parse_config("resume_test_values.values = {!r}".format(values))
+    return gin.config_str()
+  finally:
+    gin.clear_config()
+
+
 def test_a_change_in_a_value_gin_writes_on_several_lines_is_seen():
-  # gin.config_str() continues a long value on the next lines.
-  long_value = "\n".join(["a.values = [1,", "    2,", "    3]"])
-  other = "\n".join(["a.values = [1,", "    2,", "    4]"])
-  record = {"config": long_value.replace("\n", " \\\n")}
-  assert resume.changed_settings(record, other.replace("\n", " \\\n")) == [
-      "a.values: [1, 2, 3] -> [1, 2, 4]"]
-  assert resume.changed_settings(record, long_value.replace("\n", " \\\n")) == []
+  long_list = [1.2345678] * 20
+  started = _config_text(long_list + [1])
+  assert started.count("\n") > 5  # gin wrote the value on several lines
+  record = {"config": started}
+  assert resume.changed_settings(record, _config_text(long_list + [1])) == []
+  changes = resume.changed_settings(record, _config_text(long_list + [2]))
+  assert len(changes) == 1 and changes[0].startswith("resume_test_values.values: ")
+  assert changes[0].endswith("1] -> [" + ", ".join(["1.2345678"] * 20) + ", 2]")
 
 
 def test_a_training_killed_after_its_export_is_finished_by_a_resume(tmp_path):

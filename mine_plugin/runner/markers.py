@@ -80,6 +80,18 @@ def read_started(model_dir):
 CHAIN_OUTPUTS = ("model", "visualizations", "postprocessed", "metrics")
 
 
+def holds_trained_model(directory):
+  """Whether a moved-aside run holds a finished training or a finished chain (its
+  completion marker): retention never deletes those."""
+  return (read_marker(directory) is not None or os.path.exists(
+      os.path.join(directory, "model", "results", "aggregate", "train.json")))
+
+
+def _prune_unfinished(folder, name):
+  moved_aside.prune([entry for entry in moved_aside.incomplete_runs(folder, name)
+                     if not holds_trained_model(entry.path)])
+
+
 def move_chain_aside(model_dir):
   """Moves the chain's outputs of `model_dir` to <study dir>/_incomplete/ as
   `move_aside` moves a whole directory; returns where (the model's log and markers
@@ -88,23 +100,24 @@ def move_chain_aside(model_dir):
   folder = os.path.join(parent, INCOMPLETE)
   target = moved_aside.incomplete_path(folder, name)
   os.makedirs(target)
-  for output in CHAIN_OUTPUTS:
+  for output in CHAIN_OUTPUTS + (MARKER,):
     if os.path.exists(os.path.join(model_dir, output)):
       shutil.move(os.path.join(model_dir, output), os.path.join(target, output))
-  moved_aside.prune(moved_aside.incomplete_runs(folder, name))
+  _prune_unfinished(folder, name)
   return target
 
 
 def move_aside(model_dir):
   """Moves an unfinished model directory to <study dir>/_incomplete/; returns the path.
 
-  Of the model's runs there, the newest `MINE_PLUGIN_KEEP_MOVED_ASIDE` (default 1)
-  are kept and older ones deleted (mine_plugin/utils/moved_aside.py).
+  Of the model's unfinished runs there, the newest `MINE_PLUGIN_KEEP_MOVED_ASIDE`
+  (default 1) are kept and older ones deleted (mine_plugin/utils/moved_aside.py); a
+  run holding a trained model is never deleted.
   """
   parent, name = os.path.split(os.path.normpath(model_dir))
   folder = os.path.join(parent, INCOMPLETE)
   target = moved_aside.incomplete_path(folder, name)
   os.makedirs(folder, exist_ok=True)
   shutil.move(model_dir, target)
-  moved_aside.prune(moved_aside.incomplete_runs(folder, name))
+  _prune_unfinished(folder, name)
   return target

@@ -68,10 +68,11 @@ def settings(enabled=False, checkpoint_every_steps=1000, resumed_from_step=None)
 # The record and the checkpoint index are read without TensorFlow, so that the study
 # runner can decide whether a model directory is resumable.
 def _bindings(config_text):
-  """`name = value` of a gin config as a dict (continued lines joined), minus
-  MAY_CHANGE."""
+  """`name = value` of a gin config as a dict, minus MAY_CHANGE. gin.config_str()
+  continues a long value after a backslash and on indented lines: they are joined."""
   found = {}
-  for line in re.sub(r"\\\n\s*", "", config_text).splitlines():
+  joined = re.sub(r"\n[ \t]+", " ", re.sub(r"\\\n\s*", "", config_text))
+  for line in joined.splitlines():
     match = re.match(r"^([\w./]+)\s*=\s*(.+?)\s*$", line)
     if match and not match.group(1).startswith(MAY_CHANGE):
       found[match.group(1)] = match.group(2)
