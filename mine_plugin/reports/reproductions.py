@@ -319,13 +319,16 @@ def learning_curve_section(results_path, floors_dir, figure_dir):
          "| model | steps | seeds | MIG | DCI disentanglement | reconstruction "
          "(nats) | steps/s | learned? |", "|---|---:|---:|---|---|---|---:|---|"]
   learned_at = {}  # model -> the first stage from which on every stage learned
+  judged_at = {}  # model -> its last stage with the criterion measured (n >= 2)
   for model, table in sorted(tables.items()):
     for steps, group in table.groupby("steps", sort=True):
       checks = learning_checks(group, floors_dir, dataset)
       learned = verdicts.learned_factors([c[4] for c in checks])
-      if not learned:
+      if learned is not None:
+        judged_at[model] = steps
+      if learned is False:
         learned_at.pop(model, None)
-      elif model not in learned_at:
+      elif learned and model not in learned_at:
         learned_at[model] = steps
       out.append("| {} | {:,} | {} | {} | {} | {} | {:.1f} | {} |".format(
           model, steps, len(group), format_mean_sd(group["MIG"]),
@@ -353,7 +356,8 @@ def learning_curve_section(results_path, floors_dir, figure_dir):
   verdict = "; ".join(
       "{} learned from {:,} steps on".format(model, learned_at[model])
       if model in learned_at else "{} not learned at {:,} steps".format(
-          model, int(tables[model]["steps"].max()))
+          model, judged_at[model]) if model in judged_at
+      else "{} not measured".format(model)
       for model in sorted(tables))
   out += ["**Length** (a model learned from the first stage from which every later "
           "stage clears the criterion): {} (stages measured so far: up to {:,} of "
