@@ -346,12 +346,18 @@ def _put_back(directory, backup, error):
 
 def _prune_failed(directory, error):
   """Deletes all but the newest failed outputs of `directory`
-  (mine_plugin/utils/moved_aside.py); the newest is kept even on a full disk, as it
-  may hold checkpoints of a long training. Never fails the run."""
+  (mine_plugin/utils/moved_aside.py). On a full disk, all of them unless the newest
+  holds a training's checkpoint past step 0 (then kept: it may be a long training's
+  only copy): a partial output only takes the room a rerun needs. Never fails the
+  run."""
   disk_full = disk_space.full_disk(error) is not None
   try:
-    for path in moved_aside.prune(moved_aside.siblings(directory, OVERWRITE_FAILED),
-                                  keep=1 if disk_full else None):
+    failed = moved_aside.siblings(directory, OVERWRITE_FAILED)
+    keep = None
+    if disk_full:
+      resume = importlib.import_module("mine_plugin.training.resume")
+      keep = int(bool(failed) and bool(resume.checkpoint_step(failed[-1].path)))
+    for path in moved_aside.prune(failed, keep=keep):
       _LOG.warning("mine_plugin: deleted the failed output %s (%s).", path,
                    "the disk is full" if disk_full else "{}={} keeps the newest; "
                    "'all' keeps every one".format(moved_aside.KEEP_ENV,

@@ -4,6 +4,7 @@ runs are kept to the newest (mine_plugin/utils/moved_aside.py).
 
 The runs are real dlib_train/dlib_postprocess processes on dlib's own test config.
 """
+import errno
 import os
 import re
 import shlex
@@ -233,3 +234,21 @@ def test_retention_never_deletes_a_run_that_holds_a_trained_model(tmp_path):
     markers.move_aside(str(study / "3"))
   runs = moved_aside.incomplete_runs(str(study / markers.INCOMPLETE), "3")
   assert kept in [run.path for run in runs] and len(runs) == 2  # + the newest other
+
+
+def test_a_full_disk_keeps_a_failed_training_that_got_past_step_0(tmp_path):
+  model_dir = tmp_path / "model"
+  older = tmp_path / ".model{}20200101-000000-1".format(compat.OVERWRITE_FAILED)
+  newest = tmp_path / ".model{}20200101-000001-2".format(compat.OVERWRITE_FAILED)
+  for failed, step in ((older, 800), (newest, 500)):
+    (failed / "tf_checkpoint").mkdir(parents=True)
+    (failed / "tf_checkpoint" / "checkpoint").write_text(
+        'model_checkpoint_path: "model.ckpt-{}"\n'.format(step))
+  full = OSError(errno.ENOSPC, "No space left on device")
+  compat._prune_failed(str(model_dir), full)  # pylint: disable=protected-access
+  assert not older.exists() and newest.exists()
+  # At step 0 it holds nothing a rerun would not write again: deleted too.
+  (newest / "tf_checkpoint" / "checkpoint").write_text(
+      'model_checkpoint_path: "model.ckpt-0"\n')
+  compat._prune_failed(str(model_dir), full)  # pylint: disable=protected-access
+  assert not newest.exists()
