@@ -12,6 +12,13 @@ round).
   python scripts/benchmark_models.py [--steps 200] [--rounds 5] [--batch_size 64]
                                      [--dataset synthetic_squares]
 
+With --study_models STUDY:N,M,... (repeatable) it times those models of a study
+instead, each with the study's own bindings (architecture, data set, settings), and
+the first one named is the baseline; e.g. the critic settings against the closed form:
+
+  python scripts/benchmark_models.py --study_models mine_plugin_mi_constrained:1 \
+      --study_models mine_plugin_critic_settings:0-5
+
 Prints one row per model: ms/step (median and minimum over rounds), steps/s and
 the ratio of its step time to dlib's beta_tc_vae.
 """
@@ -28,19 +35,20 @@ MODELS = (BASELINE, "beta_vae", "lambda_beta_vae", "pairwise_mi_vae", "mine_tc_v
           "pairwise_mi_vae_club", "attention_mine_vae")
 
 
-def build(name, observations, bindings=(), session_config=None):
+def build(name, observations, bindings=(), session_config=None, config_files=None):
   """Graph, session and train op of one configured model on a fixed batch.
 
-  The model is gin_configs/shared.gin + models/<name>.gin + `bindings`; the
-  session gets `session_config` (a tf ConfigProto, e.g. the bf16 rewrite).
+  The model is gin_configs/shared.gin + models/<name>.gin + `bindings` (or
+  `config_files` + `bindings`); the session gets `session_config` (a tf
+  ConfigProto, e.g. the bf16 rewrite).
   """
   import gin  # pylint: disable=g-import-not-at-top
   import tensorflow.compat.v1 as tf  # pylint: disable=g-import-not-at-top
   gin.clear_config()
-  gin.parse_config_files_and_bindings(
-      [gin_files.plugin_config("shared.gin"),
-       gin_files.plugin_config("models/" + name + ".gin")],
-      list(bindings))
+  if config_files is None:
+    config_files = [gin_files.plugin_config("shared.gin"),
+                    gin_files.plugin_config("models/" + name + ".gin")]
+  gin.parse_config_files_and_bindings(config_files, list(bindings))
   model = gin.query_parameter("model.model").scoped_configurable_fn()
   graph = tf.Graph()
   with graph.as_default():
@@ -66,8 +74,23 @@ def main():
   parser.add_argument("--models", nargs="+", default=list(MODELS),
                       help="names of gin_configs/models/*.gin; {} is always "
                            "included as the baseline".format(BASELINE))
+  parser.add_argument("--study_models", action="append", default=[],
+                      help="STUDY:N,M-K: time these models of a study with its "
+                           "bindings; the first is the baseline")
   args = parser.parse_args()
   names = [BASELINE] + [n for n in args.models if n != BASELINE]
+  study_models = {}
+  for spec in args.study_models:
+    study_name, _, numbers = spec.partition(":")
+    from mine_plugin.config import studies  # pylint: disable=g-import-not-at-top
+    from mine_plugin.runner import cli  # pylint: disable=g-import-not-at-top
+    study = studies.get_study(study_name)
+    for number in cli.parse_model_nums(numbers):
+      bindings, base = study.get_model_config(number)
+      model_name = study.config[number]["model.name"]
+      study_models["{}:{}".format(model_name, number)] = ([base], bindings)
+  if study_models:
+    names = list(study_models)
 
   # pylint: disable=g-import-not-at-top,unused-import
   import gin
@@ -75,14 +98,22 @@ def main():
   # Registers dlib's and the plugin's model configurables with gin.
   from disentanglement_lib.methods.unsupervised import train
   # pylint: enable=g-import-not-at-top,unused-import
-  gin.parse_config_files_and_bindings(
-      [], ["dataset.name = {!r}".format(args.dataset)])
+  if study_models:
+    files, bindings = next(iter(study_models.values()))
+    gin.parse_config_files_and_bindings(files, bindings)
+  else:
+    gin.parse_config_files_and_bindings(
+        [], ["dataset.name = {!r}".format(args.dataset)])
   data = named_data.get_named_ground_truth_data()
   gin.clear_config()
   observations = data.sample_observations(
       args.batch_size, np.random.RandomState(0)).astype(np.float32)
 
-  built = {name: build(name, observations) for name in names}
+  built = {}
+  for name in names:
+    files, bindings = study_models.get(name, (None, ()))
+    built[name] = build(name, observations, bindings, config_files=files)
+  baseline = names[0]
   for session, train_op in built.values():
     for _ in range(args.warmup):
       session.run(train_op)
@@ -98,14 +129,14 @@ def main():
       times[name].append((time.perf_counter() - start) / per_round)
 
   step = {name: statistics.median(values) for name, values in times.items()}
-  ratio = {name: statistics.median(t / b for t, b in zip(times[name], times[BASELINE]))
+  ratio = {name: statistics.median(t / b for t, b in zip(times[name], times[baseline]))
            for name in names}
   print("dataset {}, batch {}, {} rounds x {} steps per model (interleaved)".format(
-      args.dataset, args.batch_size, args.rounds, per_round))
-  print("{:<22} {:>13} {:>13} {:>9} {:>16}".format(
-      "model", "median ms", "min ms", "steps/s", "x " + BASELINE))
+      "of each study's bindings" if study_models else args.dataset, args.batch_size, args.rounds, per_round))
+  print("{:<26} {:>13} {:>13} {:>9} {:>16}".format(
+      "model", "median ms", "min ms", "steps/s", "x " + baseline))
   for name in names:
-    print("{:<22} {:>13.1f} {:>13.1f} {:>9.2f} {:>16.3f}".format(
+    print("{:<26} {:>13.1f} {:>13.1f} {:>9.2f} {:>16.3f}".format(
         name, 1e3 * step[name], 1e3 * min(times[name]), 1. / step[name],
         ratio[name]))
 

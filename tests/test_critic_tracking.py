@@ -66,6 +66,30 @@ def test_another_estimator_directory_gets_both_files_inside_it(tmp_path):
       critic_tracking.TRACKING_FILE, critic_tracking.TRACKING_HISTORY_FILE]
 
 
+def test_the_final_reference_is_the_mean_of_readings_taken_when_training_ends(
+    tmp_path):
+  # A reference that counts its own readings: the final one is taken after the
+  # last step, as the mean of FINAL_READINGS fresh readings.
+  with tf.Graph().as_default():
+    global_step = tf.train.get_or_create_global_step()
+    train_op = tf.assign_add(global_step, 1)
+    readings = tf.Variable(0., trainable=False)
+    reference = tf.assign_add(readings, 1.)
+    hook = critic_tracking.CriticTrackingHook(
+        ("x", tf.constant(1.), reference), 0, str(tmp_path / "model" / "tf_checkpoint"), "",
+        every_n_steps=10)
+    with tf.train.MonitoredSession(hooks=[hook]) as session:
+      for _ in range(25):
+        session.run(train_op)
+  summary = json.loads((tmp_path / "model" / "results" / "json" /
+                        critic_tracking.TRACKING_FILE).read_text())
+  # Readings 1, 2, 3 at steps 0, 10, 20; then 4 .. 3 + FINAL_READINGS at the end.
+  assert summary["last_reading_reference"] == 3.
+  assert summary["final_reference"] == pytest.approx(
+      3. + (critic_tracking.FINAL_READINGS + 1) / 2.)
+  assert summary["final_reference_step"] == 25
+
+
 def test_median_ratio_skips_uninformative_references():
   assert critic_tracking.median_ratio([0.1, 0.5, 3.], [0.01, 1., 2.]) == 1.
   assert critic_tracking.median_ratio([0.1], [0.01]) is None

@@ -276,6 +276,85 @@ def test_pair_samples_feed_every_pair_with_its_id_through_one_batch():
   assert sorted(rows) == [0, 1, 2, 3]
 
 
+def _outputs(z_sampled, z_mean, z_logvar):
+  return penalized_vae.VAEOutputs(None, None, z_mean, z_logvar, z_sampled, None,
+                                  None)
+
+
+def test_more_samples_per_input_draw_from_each_posterior():
+  penalty = pairwise_mi_vae.PairwiseMIVAE(
+      lam=1., estimator="density_ratio", samples_per_input=3).penalty
+  mean = np.array([[0., 5., -5.], [1., 2., 3.]], np.float32)
+  with tf.Graph().as_default(), tf.Session() as session:
+    z = tf.constant(np.full((2, 3), 9., np.float32))
+    outputs = _outputs(z, tf.constant(mean),
+                       tf.constant(np.full((2, 3), np.log(1e-4), np.float32)))
+    codes = penalty.codes(outputs, is_training=True)
+    draws = np.stack([session.run(codes) for _ in range(200)])
+    evaluated = session.run(penalty.codes(outputs, is_training=False))
+  assert draws.shape == (200, 6, 3)
+  np.testing.assert_array_equal(draws[:, :2], 9.)  # the batch's own sample first
+  for k in (1, 2):  # then draws of N(mean, 0.01^2)
+    np.testing.assert_allclose(draws[:, 2 * k:2 * k + 2].mean(0), mean, atol=0.003)
+    np.testing.assert_allclose(draws[:, 2 * k:2 * k + 2].std(0), 0.01, rtol=0.2)
+  assert evaluated.shape == (2, 3)
+
+
+def test_replay_keeps_the_last_batches_codes_for_the_critic():
+  penalty = pairwise_mi_vae.PairwiseMIVAE(
+      lam=1., estimator="density_ratio", replay_batches=2).penalty
+  with tf.Graph().as_default(), tf.Session() as session:
+    z = tf.placeholder(tf.float32, [4, 3])
+    stored = penalty.replay_memory(z)
+    penalty.replay_memory(z)  # a second call reuses the graph's memory
+    writes = tf.get_collection(tf.GraphKeys.UPDATE_OPS)
+    assert len(writes) == 1
+    session.run(tf.global_variables_initializer())
+    batches = [np.full((4, 3), k, np.float32) for k in (1., 2., 3.)]
+    assert session.run(stored).shape == (0, 3)
+    for k, values in enumerate(batches):
+      session.run(writes, {z: values})
+      held = session.run(stored)
+      assert held.shape == (4 * min(k + 1, 2), 3)
+    # After three batches the memory holds the last two (the oldest overwritten).
+    assert sorted(set(held[:, 0])) == [2., 3.]
+
+
+def test_a_model_with_every_critic_setting_trains(tmp_path):
+  model = pairwise_mi_vae.PairwiseMIVAE(
+      lam=1., estimator="density_ratio", samples_per_input=2, replay_batches=3,
+      critic_fn=estimators.separable_pair_critic, warmup_steps=0)
+  built = Built(model)
+  for _ in range(4):
+    built.run(built.spec.train_op)
+  with built.graph.as_default():
+    stored = [v for v in tf.global_variables()
+              if v.op.name.endswith("pairwise_mi_replay/stored")]
+  assert built.run(stored[0]) == 4 * 4  # one write of the batch per step
+  assert built.run(built.global_step) == 4
+  assert np.isfinite(built.run(built.logs["pairwise_mi_density_ratio"]))
+
+
+def test_the_separable_critic_is_a_low_rank_function_of_the_pair():
+  # T(a_i, b_j) for a fixed pair is f(a_i) . g(b_j) + c: rank <= embedding + 1,
+  # where an MLP critic of the same inputs is of full rank.
+  values = np.linspace(-2., 2., 12).astype(np.float32)
+  grid = np.stack(np.meshgrid(values, values, indexing="ij"), -1).reshape(-1, 2)
+  inputs = np.concatenate([grid, np.tile([[1., 0., 0.]], (len(grid), 1))], 1)
+  ranks = {}
+  for name, critic in (("separable", lambda x: estimators.separable_pair_critic(
+      x, hidden_units=(16,), embedding=2)), ("mlp", estimators.mlp_critic)):
+    with tf.Graph().as_default(), tf.Session() as session:
+      tf.set_random_seed(0)
+      out = critic(tf.constant(inputs.astype(np.float32)))
+      session.run(tf.global_variables_initializer())
+      matrix = session.run(out).reshape(12, 12)
+    singular = np.linalg.svd(matrix.astype(np.float64), compute_uv=False)
+    ranks[name] = int(np.sum(singular > 1e-4 * singular[0]))
+  assert ranks["separable"] <= 3
+  assert ranks["mlp"] >= 6
+
+
 def test_invalid_settings_name_the_value_and_the_valid_ones():
   with pytest.raises(ValueError, match="'mws', 'mine', 'density_ratio', 'club'"):
     pairwise_mi_vae.PairwiseMIVAE(lam=1., estimator="kde")
@@ -292,6 +371,12 @@ def test_invalid_settings_name_the_value_and_the_valid_ones():
     pairwise_mi_vae.PairwiseMIVAE(lam=1., estimator="density_ratio", warmup_steps=-1)
   with pytest.raises(ValueError, match="bound='nwj' applies to estimator 'mine'"):
     mine_tc_vae.MineTCVAE(beta=6., estimator="density_ratio", bound="nwj")
+  with pytest.raises(ValueError, match="pairwise_mi_vae.replay_batches must be an "
+                     "integer >= 0, got -2"):
+    pairwise_mi_vae.PairwiseMIVAE(lam=1., estimator="mine", replay_batches=-2)
+  with pytest.raises(ValueError, match="pairwise_mi_vae.samples_per_input must be "
+                     "an integer >= 1, got 0"):
+    pairwise_mi_vae.PairwiseMIVAE(lam=1., estimator="mine", samples_per_input=0)
   with pytest.raises(ValueError, match="inner_steps must be an integer >= 1"):
     mine_tc_vae.MineTCVAE(beta=6., inner_steps=0)
   with pytest.raises(ValueError, match="'dv', 'nwj'"):

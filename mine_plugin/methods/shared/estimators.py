@@ -143,15 +143,19 @@ def density_ratio_estimate(logits_joint):
   return tf.reduce_mean(logits_joint, axis=0)
 
 
-def standardize(z, epsilon=1e-8):
+def standardize(z, epsilon=1e-8, others=()):
   """Each column of z [batch, d] to zero mean and unit variance over the batch.
 
   A per-dimension affine map, so it leaves MI and TC unchanged; the moments are
   part of the graph (gradients flow through them, which keeps the result exactly
-  invariant to the encoder's scale).
+  invariant to the encoder's scale). With `others` (tensors [n, d]), returns
+  (z, others) with every tensor mapped by z's moments.
   """
   mean, variance = tf.nn.moments(z, axes=[0], keep_dims=True)
-  return (z - mean) * tf.rsqrt(variance + epsilon)
+  scale = tf.rsqrt(variance + epsilon)
+  if not others:
+    return (z - mean) * scale
+  return (z - mean) * scale, [(x - mean) * scale for x in others]
 
 
 def update_log_moving_average(log_moving_average, t_marginal, decay):
@@ -236,6 +240,29 @@ def mlp_critic(inputs, hidden_units=(64, 64)):
     net = tf.layers.dense(net, width, activation=tf.nn.relu,
                           name="hidden_{}".format(index))
   return tf.squeeze(tf.layers.dense(net, 1, name="output"), axis=1)
+
+
+@gin.configurable("separable_pair_critic", allowlist=["hidden_units", "embedding"])
+def separable_pair_critic(inputs, hidden_units=(64, 64), embedding=32):
+  """A separable (bilinear) critic of a pair: T(a, b, p) = f(a, p) . g(b, p) + c.
+
+  For the inputs of `pairwise_mi_vae`'s critic, [batch, 2 + num_pairs] = (z_a, z_b,
+  one-hot pair id). f and g are ReLU MLPs to `embedding` features; the separable
+  form is the critic family of contrastive bounds (Poole et al. 2019, "On Variational
+  Bounds of Mutual Information", Sec. 2.3). Variables under fixed names, as
+  `mlp_critic`.
+  """
+  pair_id = inputs[:, 2:]
+  features = []
+  for side, column in (("first", 0), ("second", 1)):
+    net = tf.concat([inputs[:, column:column + 1], pair_id], axis=1)
+    for index, width in enumerate(hidden_units):
+      net = tf.layers.dense(net, width, activation=tf.nn.relu,
+                            name="{}_hidden_{}".format(side, index))
+    features.append(tf.layers.dense(net, embedding, name=side + "_embedding"))
+  bias = tf.get_variable("separable_bias", [], tf.float32,
+                         tf.zeros_initializer())
+  return tf.reduce_sum(features[0] * features[1], axis=1) + bias
 
 
 # q(y|x)'s log-variance lies in [-LOG_VARIANCE_RANGE, LOG_VARIANCE_RANGE]: for

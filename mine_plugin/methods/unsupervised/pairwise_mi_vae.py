@@ -102,11 +102,67 @@ class PairwiseCriticMutualInformation(critic_penalty.CriticPenalty):
     return super(PairwiseCriticMutualInformation, self).make_critic(
         objective, ema_decay, critic_fn)
 
+  def __init__(self, weight, samples_per_input=1, replay_batches=0, **kwargs):
+    super(PairwiseCriticMutualInformation, self).__init__(weight, **kwargs)
+    self.samples_per_input = samples_per_input
+    self.replay_batches = replay_batches
+    self._replay = None
+
+  def codes(self, outputs, is_training):
+    """The batch's codes: z_sampled and `samples_per_input - 1` more draws per x."""
+    z = outputs.z_sampled
+    if is_training and self.samples_per_input > 1:
+      std = tf.exp(outputs.z_logvar / 2.)
+      z = tf.concat([z] + [
+          outputs.z_mean + std * tf.random_normal(tf.shape(std))
+          for _ in range(self.samples_per_input - 1)], axis=0)
+    return z
+
+  def replay_memory(self, z):
+    """(stored codes [n, L], write op) of the last `replay_batches` batches.
+
+    Made once per graph; the write joins tf.GraphKeys.UPDATE_OPS, which the VAE
+    update runs after the critic's updates, so the critic of a step trains on the
+    codes of earlier steps and the current batch.
+    """
+    if self._replay is None or self._replay[0].graph is not tf.get_default_graph():
+      batch = tf.compat.dimension_value(z.shape[0])
+      if batch is None:
+        raise ValueError("replay_batches needs a static batch size.")
+      capacity = batch * self.replay_batches
+      with tf.variable_scope("pairwise_mi_replay", reuse=tf.AUTO_REUSE):
+        codes = tf.get_variable("codes", [capacity, z.shape[1]], tf.float32,
+                                tf.zeros_initializer(), trainable=False)
+        stored = tf.get_variable("stored", [], tf.int64, tf.zeros_initializer(),
+                                 trainable=False)
+      rows = tf.cast(tf.mod(stored + tf.range(batch, dtype=tf.int64), capacity),
+                     tf.int32)
+      with tf.control_dependencies([tf.scatter_update(
+          codes, rows, tf.stop_gradient(tf.cast(z, tf.float32)))]):
+        write = tf.assign_add(stored, batch)
+      tf.add_to_collection(tf.GraphKeys.UPDATE_OPS, write)
+      in_use = tf.cast(tf.minimum(stored, capacity), tf.int32)
+      self._replay = (codes, in_use)
+    codes, in_use = self._replay
+    return codes.read_value()[:in_use]
+
   def __call__(self, outputs, is_training):
-    joint, marginal = self.pair_samples(
-        estimators.standardize(outputs.z_sampled))
-    estimate, loss, critic_loss = self.critic.terms(
-        joint, marginal, train_critic=is_training)
+    z = self.codes(outputs, is_training)
+    if is_training and self.replay_batches:
+      # The critic trains on the current codes and the replayed ones, all mapped
+      # by the current batch's moments; the encoder's term uses the current codes.
+      current, (replayed,) = estimators.standardize(
+          z, others=[self.replay_memory(outputs.z_sampled)])
+      critic_joint, critic_marginal = self.pair_samples(
+          tf.concat([tf.stop_gradient(current), replayed], axis=0))
+      joint, marginal = self.pair_samples(current)
+      _, _, critic_loss = self.critic.terms(critic_joint, critic_marginal,
+                                            train_critic=True)
+      estimate, loss, _ = self.critic.terms(joint, marginal, train_critic=False)
+    else:
+      joint, marginal = self.pair_samples(estimators.standardize(z))
+      estimate, loss, critic_loss = self.critic.terms(
+          joint, marginal, train_critic=is_training)
     total = 2. * tf.reduce_sum(estimate)
     # Reference: the mixture of recent posteriors (reference_quantity).
     return penalized_vae.PenaltyTerms(
@@ -130,7 +186,8 @@ class PairwiseCriticMutualInformation(critic_penalty.CriticPenalty):
 
 @gin.configurable("pairwise_mi_vae",
                   allowlist=["beta", "lam", "estimator", "bound", "inner_steps",
-                             "ema_decay", "warmup_steps"])
+                             "ema_decay", "warmup_steps", "critic_fn",
+                             "samples_per_input", "replay_batches"])
 class PairwiseMIVAE(penalized_vae.PenalizedVAE):
   """beta-VAE + lam * sum_{i != j} I(z_i; z_j) (Lan, Putra, Fernandez, Sec. 4.2).
 
@@ -142,7 +199,9 @@ class PairwiseMIVAE(penalized_vae.PenalizedVAE):
 
   def __init__(self, beta=1., lam=gin.REQUIRED, estimator="mws", bound="dv",
                inner_steps=penalized_vae.DEFAULT_INNER_STEPS, ema_decay=0.99,
-               warmup_steps=penalized_vae.DEFAULT_WARMUP_STEPS):
+               warmup_steps=penalized_vae.DEFAULT_WARMUP_STEPS,
+               critic_fn=estimators.mlp_critic, samples_per_input=1,
+               replay_batches=0):
     """Creates the model.
 
     Args:
@@ -156,6 +215,12 @@ class PairwiseMIVAE(penalized_vae.PenalizedVAE):
         "dv" only.
       warmup_steps: training steps during which the critic trains and its
         penalty is off; critic estimators only.
+      critic_fn: the critic network (e.g. @mlp_critic, @separable_pair_critic);
+        estimators "mine" and "density_ratio".
+      samples_per_input: codes drawn from each posterior for the critic and the
+        penalty in training; critic estimators only.
+      replay_batches: earlier batches' codes (no gradient) that the critic also
+        trains on; 0 = the current batch only; critic estimators only.
 
     Raises:
       ValueError: for an unknown estimator, a bad value, or a setting that
@@ -174,13 +239,26 @@ class PairwiseMIVAE(penalized_vae.PenalizedVAE):
           "inner_steps": (inner_steps, penalized_vae.DEFAULT_INNER_STEPS),
           "ema_decay": (ema_decay, 0.99),
           "warmup_steps": (warmup_steps, penalized_vae.DEFAULT_WARMUP_STEPS),
+          "critic_fn": (critic_fn, estimators.mlp_critic),
+          "samples_per_input": (samples_per_input, 1),
+          "replay_batches": (replay_batches, 0),
       }, used_by="the critic estimators " + ", ".join(
           repr(e) for e in PAIRWISE_CRITIC_ESTIMATORS))
       penalty = PairwiseMWSMutualInformation(lam)
     else:
+      for name, value, minimum in (("samples_per_input", samples_per_input, 1),
+                                   ("replay_batches", replay_batches, 0)):
+        if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+          raise ValueError("{}.{} must be an integer >= {}, got {!r}.".format(
+              self.gin_name, name, minimum, value))
+      if estimator == "club":
+        critic_penalty.check_unused_settings(
+            self.gin_name, estimator, {"critic_fn": (critic_fn, estimators.mlp_critic)},
+            used_by="estimators 'mine' and 'density_ratio'")
       penalty = PairwiseCriticMutualInformation(
           lam, estimator=estimator, bound=bound, inner_steps=inner_steps,
-          ema_decay=ema_decay, warmup_steps=warmup_steps)
+          ema_decay=ema_decay, warmup_steps=warmup_steps, critic_fn=critic_fn,
+          samples_per_input=samples_per_input, replay_batches=replay_batches)
       if (estimator, bound) != ("mine", "dv"):
         # The density-ratio and vCLUB critics, and MINE's NWJ bound, keep no
         # moving average.
