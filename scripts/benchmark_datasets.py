@@ -21,7 +21,7 @@ import time
 
 import numpy as np
 
-from mine_plugin.data import files
+from mine_plugin.data import dataset_files
 from mine_plugin.data import standin_data
 
 _LOAD_SNIPPET = r"""
@@ -50,7 +50,7 @@ print(json.dumps({
 
 def _load_in_subprocess(name, data_dir):
   env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
-  env[files.DATA_ENV] = data_dir
+  env[dataset_files.DATA_ENV] = data_dir
   result = subprocess.run([sys.executable, "-c", _LOAD_SNIPPET, name], env=env,
                           capture_output=True, text=True, check=False)
   if result.returncode != 0:
@@ -85,7 +85,7 @@ def main(argv=None):
                       help="Rewrite existing stand-ins (only stand-ins).")
   args = parser.parse_args(argv)
   root = os.path.abspath(
-      args.data_dir if args.data_dir is not None else files.data_dir())
+      args.data_dir if args.data_dir is not None else dataset_files.data_dir())
   names = args.datasets.split(",")
   rows = []
   if "synthetic_squares" in names:
@@ -93,15 +93,15 @@ def main(argv=None):
       figures = _load_in_subprocess(name, root)
       rows.append((name, None, None, figures))
   if "dsprites" in names:
-    path = files.dsprites_path(root)
+    path = dataset_files.dsprites_path(root)
     seconds = None if args.skip_generation else _generate(
         "dsprites", lambda: standin_data.dsprites.write_dsprites(
             root, overwrite=True), path, args.regenerate)
     rows.append(("dsprites_full", seconds, os.path.getsize(path),
                  _load_in_subprocess("dsprites_full", root)))
   if "shapes3d" in names:
-    path = (files.shapes3d_npz_path(root) if args.shapes3d_format == "npz"
-            else files.shapes3d_h5_path(root))
+    path = (dataset_files.shapes3d_npz_path(root) if args.shapes3d_format == "npz"
+            else dataset_files.shapes3d_h5_path(root))
     seconds = None if args.skip_generation else _generate(
         "shapes3d", lambda: standin_data.shapes3d.write_shapes3d(
             root, overwrite=True, file_format=args.shapes3d_format), path,
@@ -109,7 +109,7 @@ def main(argv=None):
     figures = _load_in_subprocess("shapes3d", root)
     rows.append(("shapes3d ({})".format(os.path.basename(path)[-3:].strip(".")),
                  seconds, os.path.getsize(path), figures))
-    num_bytes = files.SHAPES3D_NUM_IMAGES * int(np.prod(files.SHAPES3D_IMAGE_SHAPE))
+    num_bytes = dataset_files.SHAPES3D_NUM_IMAGES * int(np.prod(dataset_files.SHAPES3D_IMAGE_SHAPE))
     print("dlib's shapes3d.Shapes3D (computed): images float32 {:.1f} GB held; peak "
           "during its conversion >= uint8 {:.1f} + astype {:.1f} + /255. {:.1f} = "
           "{:.1f} GB; this machine has {:.1f} GB".format(

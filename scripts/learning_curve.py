@@ -17,7 +17,7 @@ import sys
 
 from mine_plugin.config import studies
 from mine_plugin.runner import learning_curve
-from mine_plugin.utils import files
+from mine_plugin.utils import atomic_write
 
 MODELS = (
     ("beta_vae_16", ["model.model = @vae()", "vae.beta = 16."]),
@@ -47,7 +47,7 @@ def main(argv):
             os.path.join(args.runs_dir, args.dataset, name, "seed_{}".format(seed)),
             train_configs, curve_bindings, stages=args.stages[:last + 1])
         os.makedirs(os.path.dirname(args.output), exist_ok=True)
-        files.write_json_atomically(args.output, {
+        atomic_write.write_json_atomically(args.output, {
             "dataset": args.dataset, "stages": args.stages,
             "models": dict(MODELS), "curves": rows})
         print(key, json.dumps(rows[key][-1]), flush=True)

@@ -18,7 +18,7 @@ import sys
 import time
 
 from mine_plugin import pipeline
-from mine_plugin.data import files
+from mine_plugin.data import dataset_files
 from mine_plugin.data import standin_data
 from mine_plugin.config import gin_files
 
@@ -48,7 +48,7 @@ def parse_args(argv):
 def existing_data_file(dataset):
   """The data file `dataset` reads if one exists, else None (also for no file)."""
   try:
-    paths = files.dataset_files(dataset)
+    paths = dataset_files.dataset_files(dataset)
   except ValueError:  # A dlib data set whose files only dlib's loader knows.
     return None
   return next((path for path in paths if os.path.exists(path)), None)
@@ -56,12 +56,12 @@ def existing_data_file(dataset):
 
 def prepare_data(dataset, make_standin):
   """Points dlib at data/ of the checkout by default; writes a stand-in if asked."""
-  if files.DATA_ENV not in os.environ:
-    os.environ[files.DATA_ENV] = os.path.abspath("data")
+  if dataset_files.DATA_ENV not in os.environ:
+    os.environ[dataset_files.DATA_ENV] = os.path.abspath("data")
   if not make_standin:
     return
   try:
-    data_set = files.file_data_set(dataset)
+    data_set = dataset_files.file_data_set(dataset)
   except ValueError:  # A dlib data set whose files only dlib's loader knows.
     return
   if data_set is None or existing_data_file(dataset) is not None:
@@ -71,9 +71,9 @@ def prepare_data(dataset, make_standin):
         "--make_standin_data: there is no stand-in for {} (stand-ins exist for {}); "
         "its files must be the real ones: {}".format(
             dataset, ", ".join(sorted(standin_data.WRITERS)),
-            ", ".join(files.dataset_files(dataset))))
+            ", ".join(dataset_files.dataset_files(dataset))))
   print("== {} is missing: writing a PROCEDURAL STAND-IN (not the real data set) "
-        "under {}".format(files.dataset_files(dataset)[0], os.environ[files.DATA_ENV]),
+        "under {}".format(dataset_files.dataset_files(dataset)[0], os.environ[dataset_files.DATA_ENV]),
         flush=True)
   standin_data.WRITERS[data_set]()
 
@@ -103,7 +103,7 @@ def main(argv=None):
       if isinstance(value, (int, float)):
         print("   {:<5} {:<32} {:.4f}".format(metric, key, value))
   path = existing_data_file(args.dataset)
-  if path is not None and files.is_standin(path):
+  if path is not None and dataset_files.is_standin(path):
     print("== NOTE: {} is a PROCEDURAL STAND-IN, not the real data set: these "
           "scores do not compare with published ones.".format(path))
   print("== Results (dlib's layout):")

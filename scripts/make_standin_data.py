@@ -17,7 +17,7 @@ import os
 import sys
 import time
 
-from mine_plugin.data import files
+from mine_plugin.data import dataset_files
 from mine_plugin.data import standin_data
 
 
@@ -34,7 +34,7 @@ def main(argv=None):
   parser.add_argument("--overwrite", action="store_true",
                       help="Replace an existing stand-in (never other files).")
   args = parser.parse_args(argv)
-  root = args.data_dir if args.data_dir is not None else files.data_dir()
+  root = args.data_dir if args.data_dir is not None else dataset_files.data_dir()
   jobs = []
   if args.dataset in ("dsprites", "all"):
     jobs.append(("dSprites", lambda: standin_data.dsprites.write_dsprites(

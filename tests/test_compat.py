@@ -1,4 +1,5 @@
-"""mine_plugin.compat: dlib 1.5 on TensorFlow 2.15 / gin 0.5, lazily, with clear errors."""
+"""mine_plugin.compat and .registration: dlib 1.5 on TensorFlow 2.15 / gin 0.5,
+lazily, with clear errors, and the plugin's names wherever dlib's are."""
 import os
 import shutil
 import site
@@ -11,6 +12,7 @@ import numpy as np
 import pytest
 
 from mine_plugin import compat
+from mine_plugin import registration
 from mine_plugin.config import gin_files
 
 
@@ -63,6 +65,38 @@ print([gin.config._REGISTRY.get_match(name) is not None for name in
 """)
   assert completed.returncode == 0, completed.stderr[-2000:]
   assert completed.stdout.strip().splitlines()[-1] == str([True] * 7)
+
+
+def test_every_entry_of_the_registration_table_exists():
+  import importlib  # pylint: disable=g-import-not-at-top
+  entries = [entry for table in (registration.BEFORE, registration.AFTER)
+             for listed in table.values() for entry in listed]
+  for entry in entries + list(registration.GIN_WRAPPED.values()):
+    module_name, _, function = entry.partition(":")
+    module = importlib.import_module(module_name)
+    assert not function or callable(getattr(module, function)), entry
+
+
+def test_dlib_modules_load_every_plugin_module_with_gin_names():
+  # dlib's console scripts import only dlib: the table must reach every module of
+  # the plugin that registers gin names.
+  completed = _run_python("""
+      import pathlib, sys
+      import mine_plugin
+      from disentanglement_lib.config import reproduce
+      from disentanglement_lib.evaluation import evaluate
+      from disentanglement_lib.postprocessing import postprocess
+      from disentanglement_lib.methods.unsupervised import train
+      root = pathlib.Path(mine_plugin.__file__).parent
+      for path in sorted(root.rglob("*.py")):
+        if "@gin.configurable" in path.read_text():
+          name = ".".join(path.relative_to(root.parent).with_suffix("").parts)
+          print(name, name in sys.modules)
+      """)
+  assert completed.returncode == 0, completed.stderr[-2000:]
+  not_loaded = [line for line in completed.stdout.splitlines()
+                if line.endswith(" False")]
+  assert not_loaded == [], not_loaded
 
 
 def test_a_gin_file_of_mine_plugin_0_1_still_parses(tmp_path):
@@ -238,7 +272,7 @@ def test_an_editable_install_also_activates_the_plugin(tmp_path):
       sys.path += {dependencies!r}
       import mine_plugin
       assert mine_plugin.__file__.startswith({source!r}), mine_plugin.__file__
-      from disentanglement_lib.methods.unsupervised import vae
+      from disentanglement_lib.methods.unsupervised import train
       import gin
       print(gin.config._REGISTRY.get_match("pairwise_mi_vae") is not None)
       """.format(dependencies=dependencies, source=str(source),

@@ -127,7 +127,7 @@ def _memory_reference(quantity, observations, steps, batch_size=64, seed=0):
 def test_the_memory_reference_is_the_exact_mixture_of_the_data(quantity):
   # 64 observations on a 4 x 4 x 4 grid, the third value tied to the first two:
   # the exact aggregate posterior is the mixture of their 64 posteriors.
-  from mine_plugin.evaluation import latent_dependence  # pylint: disable=g-import-not-at-top
+  from mine_plugin.evaluation.metrics import latent_dependence  # pylint: disable=g-import-not-at-top
   grid = np.array([[a, b, c] for a in range(4) for b in range(4) for c in range(4)],
                   np.float32)
   means = np.stack([grid[:, 0], grid[:, 1],

@@ -23,8 +23,7 @@ import gin
 import numpy as np
 import pytest
 
-from mine_plugin import compat
-from mine_plugin.data import files
+from mine_plugin.data import dataset_files
 from mine_plugin.data.ground_truth import named_data as plugin_named_data
 from mine_plugin.data.ground_truth import synthetic_squares
 
@@ -231,13 +230,13 @@ def test_shipped_gin_files_parse_and_name_plugin_datasets():
 def test_truncated_dsprites_file_names_the_file_and_the_fix(tmp_path, monkeypatch):
   # Valid zip and .npy header (what check_dsprites_file reads), data cut short:
   # dlib's own loader then fails inside np.load.
-  monkeypatch.setenv(files.DATA_ENV, str(tmp_path))
-  path = files.dsprites_path()
+  monkeypatch.setenv(dataset_files.DATA_ENV, str(tmp_path))
+  path = dataset_files.dsprites_path()
   os.makedirs(os.path.dirname(path))
   header = io.BytesIO()
   np.lib.format.write_array_header_1_0(header, {
       "descr": "|u1", "fortran_order": False,
-      "shape": (files.DSPRITES_NUM_IMAGES, 64, 64)})
+      "shape": (dataset_files.DSPRITES_NUM_IMAGES, 64, 64)})
   with zipfile.ZipFile(path, "w") as npz:
     npz.writestr("imgs.npy", header.getvalue() + b"\x00" * 1000)
   with pytest.raises(ValueError, match=re.escape(path) + " could not be read by "
@@ -251,9 +250,9 @@ PLUGIN_NAMES = ("synthetic_squares", "synthetic_squares_32", "shapes3d", "dsprit
 
 
 def test_every_plugin_name_is_registered_with_dlib_and_knows_its_files():
-  assert set(compat.PLUGIN_DATASETS) == set(PLUGIN_NAMES)
+  assert set(plugin_named_data.FACTORIES) == set(PLUGIN_NAMES)
   for name in PLUGIN_NAMES:
-    files.dataset_files(name)  # Raises for a name without an entry.
+    dataset_files.dataset_files(name)  # Raises for a name without an entry.
   # dlib's own lookup resolves the plugin's names (squares need no file).
   squares = named_data.get_named_ground_truth_data("synthetic_squares_32")
   assert squares.num_factors == 3 and squares.observation_shape == [32, 32, 1]
@@ -261,32 +260,32 @@ def test_every_plugin_name_is_registered_with_dlib_and_knows_its_files():
 
 def test_dataset_files_name_each_file_or_none(tmp_path):
   root = str(tmp_path)
-  assert files.dataset_files("synthetic_squares", root) == ()
-  assert files.dataset_files("synthetic_squares_32", root) == ()
+  assert dataset_files.dataset_files("synthetic_squares", root) == ()
+  assert dataset_files.dataset_files("synthetic_squares_32", root) == ()
   for name in ("dsprites_full", "dsprites_noshape", "color_dsprites",
                "noisy_dsprites"):
-    assert files.dataset_files(name, root) == (os.path.join(
+    assert dataset_files.dataset_files(name, root) == (os.path.join(
         root, "dsprites", "dsprites_ndarray_co1sh3sc6or40x32y32_64x64.npz"),)
-    assert files.file_data_set(name) == "dsprites"
-  npz, h5 = files.dataset_files("shapes3d", root)
-  assert npz == files.shapes3d_npz_path(root) and npz.endswith(".npz")
+    assert dataset_files.file_data_set(name) == "dsprites"
+  npz, h5 = dataset_files.dataset_files("shapes3d", root)
+  assert npz == dataset_files.shapes3d_npz_path(root) and npz.endswith(".npz")
   assert h5 == os.path.join(root, "3dshapes", "3dshapes.h5")
   with pytest.raises(ValueError, match=r"'cars3d'.*Known names: .*dsprites_full"):
-    files.dataset_files("cars3d")
+    dataset_files.dataset_files("cars3d")
 
 
 def test_dataset_files_default_to_the_data_root_of_now(tmp_path, monkeypatch):
-  monkeypatch.setenv(files.DATA_ENV, str(tmp_path))
-  assert files.dataset_files("dsprites_full") == (
-      files.dsprites_path(str(tmp_path)),)
-  monkeypatch.delenv(files.DATA_ENV)
-  assert files.data_dir() == "."
+  monkeypatch.setenv(dataset_files.DATA_ENV, str(tmp_path))
+  assert dataset_files.dataset_files("dsprites_full") == (
+      dataset_files.dsprites_path(str(tmp_path)),)
+  monkeypatch.delenv(dataset_files.DATA_ENV)
+  assert dataset_files.data_dir() == "."
 
 
 def test_loaders_and_files_do_not_import_the_writers():
   completed = subprocess.run([sys.executable, "-c", """
 import sys
-from mine_plugin.data import files
+from mine_plugin.data import dataset_files
 assert 'tensorflow' not in sys.modules
 from mine_plugin.data.ground_truth import named_data
 print(sorted(m for m in sys.modules if 'standin_data' in m))

@@ -2,7 +2,7 @@
 concurrent sweeps, model numbers outside a study.
 
 dlib's train/postprocess/evaluate delete an existing output directory before they
-read their config; under the plugin (mine_plugin.compat) the old directory is moved
+read their config; under the plugin (mine_plugin.training.overwrite_guard) the old directory is moved
 aside and put back when the run fails.
 """
 import json
@@ -15,7 +15,7 @@ import sys
 import time
 
 from disentanglement_lib.utils import resources
-from mine_plugin import compat
+from mine_plugin.training import overwrite_guard
 from mine_plugin import pipeline
 from mine_plugin import runner
 from mine_plugin.runner import ownership
@@ -57,9 +57,9 @@ def test_dlib_train_overwrite_with_a_bad_run_keeps_the_old_model(
   assert "is back in place" in output
   assert (model_dir / "checkpoint-of-a-week").read_text() == "precious"
   # The failed run's partial output is kept beside it, not mixed into it.
-  assert [s.split(compat.OVERWRITE_FAILED)[0] for s in siblings(model_dir)] in (
+  assert [s.split(overwrite_guard.FAILED)[0] for s in siblings(model_dir)] in (
       [], [".model"])
-  assert not any(compat.OVERWRITE_BACKUP in s for s in siblings(model_dir))
+  assert not any(overwrite_guard.BACKUP in s for s in siblings(model_dir))
 
 
 def test_overwrite_by_keyword_and_repeated_failures_keep_the_old_model(tmp_path):
@@ -76,7 +76,7 @@ def test_overwrite_by_keyword_and_repeated_failures_keep_the_old_model(tmp_path)
     finally:
       gin.clear_config()
     assert (model_dir / "checkpoint-of-a-week").read_text() == "precious"
-  assert not any(compat.OVERWRITE_BACKUP in s for s in siblings(model_dir))
+  assert not any(overwrite_guard.BACKUP in s for s in siblings(model_dir))
 
 
 def test_overwrite_that_succeeds_replaces_the_model_and_leaves_no_backup(tmp_path):
@@ -138,7 +138,7 @@ def test_overwrite_stopped_by_a_scheduler_signal_puts_the_old_model_back(
                    r"in place \(this run's partial output: ".format(
                        name, re.escape(str(model_dir))), log), log[-3000:]
   assert snapshot(str(model_dir)) == old_files
-  assert not any(compat.OVERWRITE_BACKUP in s for s in siblings(model_dir))
+  assert not any(overwrite_guard.BACKUP in s for s in siblings(model_dir))
   [failed] = siblings(model_dir)
   assert (tmp_path / failed / "tf_checkpoint" / "model.ckpt-0.index").exists()
   # The model is dlib's again: dlib_postprocess reads its results/gin/train.gin.

@@ -1,4 +1,4 @@
-"""evaluation/latent_dependence.py: closed forms, the data-set paths, dlib_evaluate."""
+"""evaluation/metrics/latent_dependence.py: closed forms, the data-set paths, dlib_evaluate."""
 import json
 import math
 import os
@@ -10,7 +10,7 @@ import pytest
 from mine_plugin import pipeline
 from mine_plugin.config import gin_files
 from mine_plugin.data.ground_truth import synthetic_squares
-from mine_plugin.evaluation import latent_dependence
+from mine_plugin.evaluation.metrics import latent_dependence
 
 GIN_CONFIGS = gin_files.GIN_CONFIGS
 
@@ -183,8 +183,9 @@ def test_dlib_evaluate_scores_the_exact_mixture_and_ksg_agrees(trained):
 def test_the_pairwise_penalty_removes_the_dependence_it_penalises(trained, tmp_path):
   # The same training with the closed-form pairwise penalty (lam = 10, the
   # MI-constrained VAE's setting) must leave far less of the exact pairwise MI
-  # than the vanilla VAE above: under half (at 3,000 steps, 0.15 against 1.6 nats;
-  # docs/mine_penalty.md).
+  # than the vanilla VAE above (same seed): under half (at 3,000 steps, 0.15
+  # against 1.6 nats; docs/mine_penalty.md). It catches an inert penalty: with
+  # pairwise_mi_vae.lam=0. here it failed (1.245 against 1.716 nats, 2026-12-06).
   penalised = pipeline.run_pipeline(
       str(tmp_path / "mws"),
       [str(GIN_CONFIGS / "shared.gin"),

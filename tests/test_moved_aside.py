@@ -13,7 +13,7 @@ import subprocess
 import sys
 import time
 
-from mine_plugin import compat
+from mine_plugin.training import overwrite_guard
 from mine_plugin import pipeline
 from mine_plugin.runner import markers
 from mine_plugin.utils import moved_aside
@@ -209,15 +209,15 @@ def test_a_bad_retention_setting_is_refused_before_anything_is_written(
 
 def test_the_guard_and_the_retention_agree_on_names(tmp_path):
   directory = str(tmp_path / "model")
-  made = [compat._aside(directory, compat.OVERWRITE_FAILED)]  # pylint: disable=protected-access
+  made = [overwrite_guard.aside(directory, overwrite_guard.FAILED)]  # pylint: disable=protected-access
   os.mkdir(made[0])
-  made.append(compat._aside(directory, compat.OVERWRITE_FAILED))  # pylint: disable=protected-access
+  made.append(overwrite_guard.aside(directory, overwrite_guard.FAILED))
   os.mkdir(made[1])
   assert made[1] == made[0] + "-1"
-  assert [e.path for e in moved_aside.siblings(directory, compat.OVERWRITE_FAILED)
+  assert [e.path for e in moved_aside.siblings(directory, overwrite_guard.FAILED)
           ] == made
   assert moved_aside.prune(moved_aside.siblings(directory,
-                                                compat.OVERWRITE_FAILED)) == [made[0]]
+                                                overwrite_guard.FAILED)) == [made[0]]
   assert os.listdir(str(tmp_path)) == [os.path.basename(made[1])]
 
 
@@ -238,17 +238,17 @@ def test_retention_never_deletes_a_run_that_holds_a_trained_model(tmp_path):
 
 def test_a_full_disk_keeps_a_failed_training_that_got_past_step_0(tmp_path):
   model_dir = tmp_path / "model"
-  older = tmp_path / ".model{}20200101-000000-1".format(compat.OVERWRITE_FAILED)
-  newest = tmp_path / ".model{}20200101-000001-2".format(compat.OVERWRITE_FAILED)
+  older = tmp_path / ".model{}20200101-000000-1".format(overwrite_guard.FAILED)
+  newest = tmp_path / ".model{}20200101-000001-2".format(overwrite_guard.FAILED)
   for failed, step in ((older, 800), (newest, 500)):
     (failed / "tf_checkpoint").mkdir(parents=True)
     (failed / "tf_checkpoint" / "checkpoint").write_text(
         'model_checkpoint_path: "model.ckpt-{}"\n'.format(step))
   full = OSError(errno.ENOSPC, "No space left on device")
-  compat._prune_failed(str(model_dir), full)  # pylint: disable=protected-access
+  overwrite_guard.prune_failed(str(model_dir), full)
   assert not older.exists() and newest.exists()
   # At step 0 it holds nothing a rerun would not write again: deleted too.
   (newest / "tf_checkpoint" / "checkpoint").write_text(
       'model_checkpoint_path: "model.ckpt-0"\n')
-  compat._prune_failed(str(model_dir), full)  # pylint: disable=protected-access
+  overwrite_guard.prune_failed(str(model_dir), full)
   assert not newest.exists()

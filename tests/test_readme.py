@@ -18,7 +18,7 @@ import sys
 
 import pytest
 
-from mine_plugin.data import files
+from mine_plugin.data import dataset_files
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 README = (ROOT / "README.md").read_text()
@@ -108,7 +108,7 @@ def check_setup_command(command):
     assert args == [".venv/bin/activate"] and (BIN / "activate").is_file(), command
   elif program == "export":
     variable = args[0].split("=")[0]
-    assert variable == files.DATA_ENV, "README exports {}, which nothing reads".format(
+    assert variable == dataset_files.DATA_ENV, "README exports {}, which nothing reads".format(
         variable)
   elif program == "python3.11":
     assert args == ["-m", "venv", ".venv"] and "python3.11" in setup_sh, command

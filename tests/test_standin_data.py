@@ -1,4 +1,4 @@
-"""Tests of mine_plugin.data.standin_data and of the plugin's loaders for those files.
+"""Tests of mine_plugin.data.standin_data and of the plugin's loaders for those dataset_files.
 
 dSprites is written at its full 3x6x40x32x32 grid and read back by dlib's own,
 unmodified `dsprites.DSprites` (dlib holds it as 3 GB of uint8, 6 GB at the peak of
@@ -22,7 +22,7 @@ from disentanglement_lib.data.ground_truth import util
 import numpy as np
 import pytest
 
-from mine_plugin.data import files
+from mine_plugin.data import dataset_files
 from mine_plugin.data.ground_truth import shapes3d
 from mine_plugin.data.standin_data import dsprites as dsprites_standin
 from mine_plugin.data.standin_data import shapes3d as shapes3d_standin
@@ -46,7 +46,7 @@ def dsprites_root(tmp_path_factory):
 
 def test_dlib_reads_dsprites_standin_full_grid(dsprites_root, monkeypatch):
   monkeypatch.setenv("DISENTANGLEMENT_LIB_DATA", dsprites_root)
-  with pytest.warns(files.StandinDataWarning, match="PROCEDURAL STAND-IN"):
+  with pytest.warns(dataset_files.StandinDataWarning, match="PROCEDURAL STAND-IN"):
     data = named_data.get_named_ground_truth_data("dsprites_full")
   assert type(data) is dsprites.DSprites  # pylint: disable=unidiomatic-typecheck
   assert data.factors_num_values == [3, 6, 40, 32, 32]
@@ -67,16 +67,16 @@ def test_dlib_reads_dsprites_standin_full_grid(dsprites_root, monkeypatch):
         np.array([[shape, scale, orientation, pos_x, pos_y]]), random_state)
     np.testing.assert_array_equal(image[0, :, :, 0], expected)
   # The file keeps the official keys, plus the marker.
-  with np.load(files.dsprites_path(dsprites_root), allow_pickle=True) as npz:
+  with np.load(dataset_files.dsprites_path(dsprites_root), allow_pickle=True) as npz:
     assert {"imgs", "latents_values", "latents_classes", "metadata",
-            files.STANDIN_MARKER} <= set(npz.files)
+            dataset_files.STANDIN_MARKER} <= set(npz.files)
     assert npz["latents_values"].shape == (737280, 6)
     np.testing.assert_array_equal(npz["latents_classes"][-1], [0, 2, 5, 39, 31, 31])
     np.testing.assert_allclose(npz["latents_values"][-1],
                                [1., 3., 1., 2. * np.pi, 1., 1.])
     assert "STAND-IN" in npz["metadata"][()]["description"]
-  assert os.path.exists(files.standin_readme_path(
-      files.dsprites_path(dsprites_root)))
+  assert os.path.exists(dataset_files.standin_readme_path(
+      dataset_files.dsprites_path(dsprites_root)))
 
 
 def test_dsprites_factors_change_the_image():
@@ -111,7 +111,7 @@ def test_plugin_shapes3d_reads_standin_reduced_grid(tmp_path, monkeypatch,
   path = shapes3d_standin.write_shapes3d(root, file_format=file_format,
                                      factor_sizes=_SMALL_GRID, compress=compress)
   monkeypatch.setenv("DISENTANGLEMENT_LIB_DATA", root)
-  with pytest.warns(files.StandinDataWarning):
+  with pytest.warns(dataset_files.StandinDataWarning):
     data = named_data.get_named_ground_truth_data("shapes3d")
   assert isinstance(data, shapes3d.Shapes3D)
   assert data.factors_num_values == list(_SMALL_GRID)
@@ -127,7 +127,7 @@ def test_plugin_shapes3d_reads_standin_reduced_grid(tmp_path, monkeypatch,
   observations = data.sample_observations_from_factors(factors, random_state)
   assert observations.shape == (50, 64, 64, 3) and observations.dtype == np.float32
   assert 0. <= observations.min() and observations.max() <= 1.
-  with open(files.standin_readme_path(path)) as readme:
+  with open(dataset_files.standin_readme_path(path)) as readme:
     assert "NOT the real Shapes3D" in readme.read()
 
 
@@ -146,7 +146,7 @@ def test_plugin_shapes3d_matches_dlib_code_path(tmp_path, monkeypatch):
   reference.factor_bases = np.prod(reference.factor_sizes) / np.cumprod(
       reference.factor_sizes)
   with warnings.catch_warnings():
-    warnings.simplefilter("ignore", files.StandinDataWarning)
+    warnings.simplefilter("ignore", dataset_files.StandinDataWarning)
     from_npz = shapes3d.Shapes3D(npz_path)
     from_h5 = shapes3d.Shapes3D(h5_path)
   for plugin in (from_npz, from_h5):
@@ -197,7 +197,7 @@ def test_hue_to_rgb_closed_form():
 
 def test_never_overwrites_other_files(tmp_path, capsys):
   root = str(tmp_path)
-  path = files.dsprites_path(root)
+  path = dataset_files.dsprites_path(root)
   os.makedirs(os.path.dirname(path))
   with open(path, "wb") as f:
     f.write(b"the user's real file")
@@ -226,7 +226,7 @@ def test_overwrites_own_standin_only_when_asked(tmp_path, capsys):
   shapes3d_standin.write_shapes3d(root, factor_sizes=(1, 1, 1, 2, 4, 2),
                                   overwrite=True)
   with warnings.catch_warnings():
-    warnings.simplefilter("ignore", files.StandinDataWarning)
+    warnings.simplefilter("ignore", dataset_files.StandinDataWarning)
     assert shapes3d.Shapes3D(path).factors_num_values == [1, 1, 1, 2, 4, 2]
   assert not os.path.exists(path + ".partial")
 
@@ -243,8 +243,8 @@ def test_missing_file_gives_one_clear_message(tmp_path, monkeypatch, name, stand
   with pytest.raises(FileNotFoundError) as error:
     named_data.get_named_ground_truth_data(name)
   message = str(error.value)
-  expected_file = (files.dsprites_path(root) if standin == "dsprites"
-                   else files.shapes3d_npz_path(root))
+  expected_file = (dataset_files.dsprites_path(root) if standin == "dsprites"
+                   else dataset_files.shapes3d_npz_path(root))
   assert expected_file in message
   assert "DISENTANGLEMENT_LIB_DATA={!r}".format(root) in message
   assert url in message
@@ -255,7 +255,7 @@ def test_missing_file_gives_one_clear_message(tmp_path, monkeypatch, name, stand
 def test_corrupt_or_wrong_shaped_files_name_expected_shapes(tmp_path, monkeypatch):
   root = str(tmp_path)
   monkeypatch.setenv("DISENTANGLEMENT_LIB_DATA", root)
-  path = files.dsprites_path(root)
+  path = dataset_files.dsprites_path(root)
   os.makedirs(os.path.dirname(path))
   with open(path, "wb") as f:
     f.write(b"truncated download")
@@ -264,7 +264,7 @@ def test_corrupt_or_wrong_shaped_files_name_expected_shapes(tmp_path, monkeypatc
   np.savez(path, imgs=np.zeros((10, 64, 64), np.uint8))
   with pytest.raises(ValueError, match=r"has 'imgs' uint8 \(10, 64, 64\)"):
     named_data.get_named_ground_truth_data("dsprites_full")
-  shapes_path = files.shapes3d_npz_path(root)
+  shapes_path = dataset_files.shapes3d_npz_path(root)
   os.makedirs(os.path.dirname(shapes_path))
   np.savez(shapes_path, images=np.zeros((4, 32, 32, 3), np.uint8),
            labels=np.zeros((4, 6)))
@@ -275,7 +275,7 @@ def test_corrupt_or_wrong_shaped_files_name_expected_shapes(tmp_path, monkeypatc
   with pytest.raises(ValueError, match=r"unreadable.*\(480000, 64, 64, 3\)"):
     named_data.get_named_ground_truth_data("shapes3d")
   os.remove(shapes_path)
-  with open(files.shapes3d_h5_path(root), "wb") as f:
+  with open(dataset_files.shapes3d_h5_path(root), "wb") as f:
     f.write(b"truncated download")
   with pytest.raises(ValueError, match=r"3dshapes.h5 is not a valid Shapes3D file"):
     named_data.get_named_ground_truth_data("shapes3d")

@@ -306,11 +306,11 @@ def test_factor_counts_of_the_sweeps_agree_with_the_data_sets():
   # The studies are built before any data file is read, so the counts are a table;
   # here they are checked against each data set's own facts.
   from disentanglement_lib.data.ground_truth import named_data  # pylint: disable=g-import-not-at-top
-  from mine_plugin.data import files  # pylint: disable=g-import-not-at-top
+  from mine_plugin.data import dataset_files  # pylint: disable=g-import-not-at-top
   from mine_plugin.data.ground_truth import dsprites  # pylint: disable=g-import-not-at-top
   expected = {
       "dsprites_full": len(dsprites.LATENT_FACTOR_INDICES["dsprites_full"]),
-      "shapes3d": len(files.SHAPES3D_FACTOR_NAMES),
+      "shapes3d": len(dataset_files.SHAPES3D_FACTOR_NAMES),
   }
   for name in ("synthetic_squares", "synthetic_squares_32", "dummy_data"):
     expected[name] = named_data.get_named_ground_truth_data(name).num_factors

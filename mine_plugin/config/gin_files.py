@@ -11,7 +11,7 @@
 dlib's configs are used as installed, not copied: they bind no plugin configurable,
 and `dataset.name = "auto"` resolves to the training's data set, which the plugin
 registers whenever dlib is imported (mine_plugin_compat.pth imports mine_plugin at
-start-up; mine_plugin/__init__.py). Nothing here imports disentanglement_lib (that
+start-up; mine_plugin/registration.py). Nothing here imports disentanglement_lib (that
 loads TensorFlow): its package directory is found with importlib.
 """
 import importlib.util

@@ -5,7 +5,7 @@ postprocessing and metric configs applied to each, exactly as in dlib's
 `config/unsupervised_study_v1/sweep.py` (Locatello et al. 2019, "Challenging Common
 Assumptions in the Unsupervised Learning of Disentangled Representations", Sec. 5).
 Importing this module adds the studies to `disentanglement_lib.config.reproduce.STUDIES`
-(mine_plugin/__init__.py imports it whenever dlib's `reproduce` module is imported), so
+(mine_plugin/registration.py imports it whenever dlib's `reproduce` module is imported), so
 dlib's unchanged
 
     dlib_reproduce --study=mine_plugin_small --model_num=3 --output_directory=out/3
@@ -36,9 +36,6 @@ Studies:
                      FactorVAE, InfoVAE, attention_mine_vae with and without its
                      allocator; FID, LPIPS, BetaVAE score, DCI. Needs the user's
                      CelebA and metric weights; not run here.
-
-Over 300 lines: one builder per study (nine), each a list of bindings read
-top to bottom; splitting them would scatter what one study is.
 
 A plugin model is trained from `gin_configs/shared.gin` plus an `include` of its own
 `gin_configs/models/<config>.gin`, then the swept bindings; dlib's baselines use the same

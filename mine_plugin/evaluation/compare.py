@@ -26,8 +26,8 @@ import pandas as pd
 from mine_plugin.evaluation import statistics
 
 # Score columns, as (label, metric config name, key the metric writes): dlib's
-# evaluation/metrics/*.py and the plugin's evaluation/latent_dependence.py. beta_vae_sklearn and factor_vae_metric both write
-# `eval_accuracy`, so a score is identified by the metric config name too.
+# evaluation/metrics/*.py and the plugin's. beta_vae_sklearn and factor_vae_metric
+# both write `eval_accuracy`, so a score is identified by the metric config name too.
 METRICS = collections.OrderedDict([
     ("BetaVAE score", ("beta_vae_sklearn", "eval_accuracy")),
     ("FactorVAE score", ("factor_vae_metric", "eval_accuracy")),
@@ -35,7 +35,8 @@ METRICS = collections.OrderedDict([
     ("DCI disentanglement", ("dci", "disentanglement")),
     ("Modularity", ("modularity_explicitness", "modularity_score")),
     ("SAP", ("sap_score", "SAP_score")),
-    # The plugin's metric of the aggregate posterior (latent_dependence.py), nats.
+    # The plugin's metric of the aggregate posterior (metrics/latent_dependence.py),
+    # nats.
     ("pairwise MI", ("latent_dependence", "pairwise_mi_sum")),
     ("total correlation", ("latent_dependence", "total_correlation")),
     ("pairwise MI, KSG", ("latent_dependence", "ksg_pairwise_mi_sum")),

@@ -4,7 +4,7 @@ dlib's `mean_representation` and `sampled_representation` keep one number per
 latent, which is all its disentanglement metrics need. A metric of the aggregate
 posterior q(z) = E_x q(z | x) needs the whole posterior of each observation:
 `postprocess.postprocess_fn = @gaussian_posterior` exports both halves, means then
-log variances (2 x num_latent columns), for `evaluation.latent_dependence`.
+log variances (2 x num_latent columns), for `evaluation.metrics.latent_dependence`.
 Only metrics that expect this layout may be run on it (config.gin_files pairs them).
 """
 import gin.tf

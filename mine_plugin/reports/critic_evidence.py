@@ -84,11 +84,13 @@ DEPENDENCE_METRIC = "latent_dependence"
 
 
 def reference_accuracy(frame):
-  """Per critic model and seed: the last in-training reference against the exact value.
+  """Per critic model and seed: the reference at the end of training against exact.
 
   The reference (critic_tracking.ObservationMemory) estimates the quantity its
   critic penalises: a total correlation for a `tc_*` quantity, else the pairwise
-  sum; latent_dependence measures both on the trained model.
+  sum; latent_dependence measures both on the trained model. Runs that record
+  `final_reference_step` give the mean of the readings taken when training ended;
+  earlier runs, the last reading during training (50 steps before the end).
 
   Returns:
     DataFrame model, seed, quantity, reference, exact, ratio (reference / exact).
@@ -115,7 +117,7 @@ def reference_accuracy(frame):
 
 def reference_markdown(accuracy):
   """reference_accuracy as a Markdown table, with the share within 20 %."""
-  lines = ["| model | seed | quantity | last in-training reference | exact "
+  lines = ["| model | seed | quantity | reference at the end of training | exact "
            "(latent_dependence) | ratio |", "|---|---:|---|---:|---:|---:|"]
   for row in accuracy.itertuples():
     lines.append("| {} | {} | {} | {:.3f} | {:.3f} | {:.2f} |".format(

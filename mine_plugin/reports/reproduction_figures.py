@@ -15,7 +15,7 @@ def scores_beside_paper(table, models, metrics, paper, path, title):
   """Per data set and metric: our runs as points and mean, the paper's as a cross.
 
   Args:
-    table: tidy scores (`study_results.scores`).
+    table: tidy scores (`study_results.scores_with_seed`).
     models: our model names, in the order of the x axis.
     metrics: score labels, one panel column each.
     paper: {our model name: {metric: the paper's value}} (the crosses).

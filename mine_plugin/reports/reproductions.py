@@ -136,7 +136,7 @@ def _steps(runs):
 # ---------------------------------------------------------------- MI-constrained VAE
 def mi_constrained_section(results_path, figure_dir):
   """The page's section on the MI-constrained VAE, as lines; draws its figure."""
-  table = study_results.scores(compare.load_results(results_path))
+  table = study_results.scores_with_seed(compare.load_results(results_path))
   metrics = ("MIG", "DCI disentanglement")
   out = ["## MI-constrained VAE (Lan, Putra, Fernández): the pairwise-MI penalty",
          "", papers.MI_CONSTRAINED_PROTOCOL,
@@ -384,7 +384,7 @@ def allocation_summary(entry):
 
 def allocator_section(results_path, allocations_path, figure_dir):
   """The page's section on the allocator's ablation, as lines; draws its figure."""
-  table = study_results.scores(compare.load_results(results_path))
+  table = study_results.scores_with_seed(compare.load_results(results_path))
   metrics = ("BetaVAE score", "DCI completeness", "MIG")
   out = ["## MINE Disentangle VAE: the allocator's ablation", "",
          papers.ALLOCATOR_PROTOCOL,

@@ -25,7 +25,7 @@ EXTRA_METRICS = {"DCI completeness": ("dci", "completeness"),
                  "DCI informativeness": ("dci", "informativeness_test")}
 
 
-def scores(frame):
+def scores_with_seed(frame):
   """Tidy table of compare.scores plus DCI completeness/informativeness, with seed."""
   metrics = dict(compare.METRICS)
   metrics.update(EXTRA_METRICS)
@@ -62,7 +62,7 @@ def per_run(frame):
 
 def runs_with_scores(frame, metrics):
   """`per_run` with a column per metric label: the run's finite score, or NaN."""
-  table = scores(frame)
+  table = scores_with_seed(frame)
   table = table[table["representation"] == "mean"]
   wide = table.pivot_table(index="path", columns="metric", values="value")
   runs = per_run(frame)

@@ -23,7 +23,7 @@ Modules:
   progress       one line per model outcome, with ETA
   aggregation    results.json
   ownership      the study directory's lock, model directories' owner markers
-  sweep          `run_study`, which ties them together
+  study_run      `run_study`, which ties them together
   cli            the flags of a model's process and of scripts/run_study.py
 """
 from mine_plugin.runner.aggregation import AGGREGATE
@@ -37,4 +37,4 @@ from mine_plugin.runner.markers import INCOMPLETE
 from mine_plugin.runner.markers import is_finished
 from mine_plugin.runner.markers import LOG
 from mine_plugin.runner.markers import MARKER
-from mine_plugin.runner.sweep import run_study
+from mine_plugin.runner.study_run import run_study

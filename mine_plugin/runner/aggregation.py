@@ -12,14 +12,14 @@ the file as dlib's. It does not use the glob-and-write function itself:
   directory of a run with other settings or an unfinished one holds the same file
   names;
 - dlib writes the output in place, so a runner killed while writing would leave half
-  a file; here it appears whole or not at all (`utils.files.write_atomically`);
+  a file; here it appears whole or not at all (`utils.atomic_write.write_atomically`);
 - dlib loads through a `multiprocessing.Pool()` of one forked process per CPU,
   forked from a runner that may hold Ray's threads.
 """
 import os
 
 from mine_plugin.runner import markers
-from mine_plugin.utils import files
+from mine_plugin.utils import atomic_write
 
 AGGREGATE = "results.json"
 
@@ -45,6 +45,6 @@ def aggregate(output_directory, expected_files, output_path, settings=None):
     for relative in expected_files:
       records.append(aggregate_results._load(  # pylint: disable=protected-access
           os.path.join(model_dir, relative)))
-  files.write_atomically(output_path,
+  atomic_write.write_atomically(output_path,
                          lambda f: pd.DataFrame(records).to_json(path_or_buf=f))
   return len(records)

@@ -15,7 +15,7 @@ import time
 from mine_plugin import pipeline
 from mine_plugin.config import gin_files
 from mine_plugin.training import resume
-from mine_plugin.utils import files
+from mine_plugin.utils import atomic_write
 
 STAGES = (1000, 3000, 10000, 20000, 30000)
 SCORES = "scores.json"
@@ -107,6 +107,6 @@ def run_curve(curve_dir, train_configs, train_bindings, stages=STAGES,
           if isinstance(value, (int, float)) and not key.startswith("elapsed"):
             row["{}.{}".format(metric, key)] = value
       row["stage_seconds"] = time.time() - start
-      files.write_json_atomically(scores_path, row)
+      atomic_write.write_json_atomically(scores_path, row)
     rows.append(_read_json(scores_path))
   return rows

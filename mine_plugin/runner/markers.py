@@ -15,7 +15,7 @@ import json
 import os
 import shutil
 
-from mine_plugin.utils import files
+from mine_plugin.utils import atomic_write
 from mine_plugin.utils import moved_aside
 
 MARKER = "mine_plugin_done.json"
@@ -53,7 +53,7 @@ def is_finished(model_dir, expected_files, settings=None):
 
 def write_marker(model_dir, model_num, seconds, result_files, settings):
   """Marks the run in `model_dir` as complete; call it after its last result."""
-  files.write_json_atomically(os.path.join(model_dir, MARKER), {
+  atomic_write.write_json_atomically(os.path.join(model_dir, MARKER), {
       "model_num": model_num,
       "finished": datetime.datetime.now().isoformat(timespec="seconds"),
       "seconds": round(seconds, 1),
@@ -63,7 +63,7 @@ def write_marker(model_dir, model_num, seconds, result_files, settings):
 
 
 def write_started(model_dir, settings):
-  files.write_json_atomically(os.path.join(model_dir, STARTED), {
+  atomic_write.write_json_atomically(os.path.join(model_dir, STARTED), {
       "started": datetime.datetime.now().isoformat(timespec="seconds"),
       "settings": settings})
 

@@ -29,7 +29,7 @@ import socket
 import sys
 import time
 
-from mine_plugin.utils import files
+from mine_plugin.utils import atomic_write
 from mine_plugin.utils import processes
 from mine_plugin.utils.processes import process_alive
 
@@ -133,7 +133,7 @@ class StudyLock(object):
 def write_owner(model_dir, pid):
   """Records that process `pid` of this host trains the model in `model_dir`."""
   record = dict(_owner_record(), pid=pid, start_ticks=processes.start_ticks(pid))
-  files.write_json_atomically(os.path.join(model_dir, OWNER_FILE), record,
+  atomic_write.write_json_atomically(os.path.join(model_dir, OWNER_FILE), record,
                               indent=None)
 
 

@@ -17,13 +17,11 @@ trained with it is not bit-identical to one trained with dlib's; set
 `input_pipeline.batched = False` (gin) to get dlib's generator back.
 
 It is on by default for every dlib_train under the plugin (installed by
-`mine_plugin.compat` when dlib's train module loads): the training distribution
+`mine_plugin.registration` when dlib's train module loads): the training distribution
 is unchanged and it only removes overhead.
 """
-import importlib
-
 import gin
-
+from mine_plugin.training import resume
 import numpy as np
 import tensorflow.compat.v1 as tf
 
@@ -84,7 +82,7 @@ def install(train_module):
 
   def _make_input_fn(ground_truth_data, seed, num_batches=None):
     if num_batches is None:  # training: a resumed run draws batches it has not seen
-      seed = importlib.import_module("mine_plugin.training.resume").data_seed(seed)
+      seed = resume.data_seed(seed)
     return make_input_fn(ground_truth_data, seed, num_batches=num_batches,
                          dlib_make_input_fn=original)
 

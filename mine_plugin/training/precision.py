@@ -4,7 +4,7 @@ TensorFlow's oneDNN auto-mixed-precision graph rewrite
 (`RewriterConfig.auto_mixed_precision_onednn_bfloat16`) runs the convolutions and
 matrix products of a graph in bfloat16 and keeps the variables, the loss and the
 optimizer's update in float32. dlib builds its `RunConfig` without a session config;
-under the plugin (`mine_plugin.compat`), dlib_train's RunConfig gets one that turns
+under the plugin (`mine_plugin.training.dlib_steps`), dlib_train's RunConfig gets one that turns
 the rewrite on with the gin binding
 
     mixed_precision.bfloat16 = True

@@ -8,7 +8,7 @@ on a TPU one session run is `iterations_per_loop` steps, and logs
 the CPU a session run is one step, so dlib_train logs twice, writes two summary
 events and runs one more session call (to read the global step) at every step.
 
-Under the plugin (`mine_plugin.compat`), dlib_train's RunConfig asks for
+Under the plugin (`mine_plugin.training.dlib_steps`), dlib_train's RunConfig asks for
 `every_n_steps * iterations_per_loop`, which TPUEstimator turns back into one
 reading every `every_n_steps` steps (100: a plain Estimator's default interval):
 

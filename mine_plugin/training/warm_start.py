@@ -2,7 +2,7 @@
 
 The lambda-beta-VAE authors' protocol (Vu, Wan, Wei 2026, arXiv:2602.09277; their
 public code, PAPERS.md) trains a beta-VAE, then continues from its checkpoint with the
-L2 term and a freshly created Adam optimizer. Under the plugin (`mine_plugin.compat`)
+L2 term and a freshly created Adam optimizer. Under the plugin (`mine_plugin.training.dlib_steps`)
 dlib's unchanged dlib_train does that with one gin binding:
 
     warm_start.model_dir = 'out/beta_vae/model'   # dlib_train's --model_dir of the

@@ -43,8 +43,8 @@ import gin
 import numpy as np
 from PIL import Image
 
-from mine_plugin.data import files
-from mine_plugin.utils import files as file_utils
+from mine_plugin.data import dataset_files
+from mine_plugin.utils import atomic_write
 
 SPLITS = {"train": (0,), "valid": (1,), "test": (2,), "all": (0, 1, 2)}
 PREPROCESSINGS = ("crop148", "resize")
@@ -65,9 +65,9 @@ def missing_files_message(directory, missing):
       "{partition} there.".format(
           missing=", ".join(repr(m) for m in missing),
           verb="does" if len(missing) == 1 else "do", directory=directory,
-          root=files.data_root_description(), url=files.CELEBA_URL,
-          attributes=files.CELEBA_ATTRIBUTE_FILE,
-          partition=files.CELEBA_PARTITION_FILE))
+          root=dataset_files.data_root_description(), url=dataset_files.CELEBA_URL,
+          attributes=dataset_files.CELEBA_ATTRIBUTE_FILE,
+          partition=dataset_files.CELEBA_PARTITION_FILE))
 
 
 def read_attributes(path):
@@ -80,14 +80,14 @@ def read_attributes(path):
   except (IndexError, ValueError):
     raise ValueError("{} is not CelebA's attribute file: expected the image count "
                      "on line 1 and the {} attribute names on line 2.".format(
-                         path, files.CELEBA_NUM_ATTRIBUTES)) from None
+                         path, dataset_files.CELEBA_NUM_ATTRIBUTES)) from None
   rows = [line.split() for line in lines[2:] if line.strip()]
-  if (len(names) != files.CELEBA_NUM_ATTRIBUTES or len(rows) != count or
+  if (len(names) != dataset_files.CELEBA_NUM_ATTRIBUTES or len(rows) != count or
       any(len(row) != len(names) + 1 for row in rows)):
     raise ValueError(
         "{} is not CelebA's attribute file: expected {} attribute names and {} rows "
         "of a file name and {} values -1/1, got {} names and {} rows.".format(
-            path, files.CELEBA_NUM_ATTRIBUTES, count, files.CELEBA_NUM_ATTRIBUTES,
+            path, dataset_files.CELEBA_NUM_ATTRIBUTES, count, dataset_files.CELEBA_NUM_ATTRIBUTES,
             len(names), len(rows)))
   values = np.array([row[1:] for row in rows], dtype=np.int8)
   if not np.all(np.abs(values) == 1):
@@ -141,19 +141,19 @@ def build_cache(image_dir, file_names, preprocessing, path):
       len(file_names), IMAGE_SIZE, IMAGE_SIZE, preprocessing)
   os.makedirs(os.path.dirname(path), exist_ok=True)
   start, step = time.time(), max(1, len(file_names) // 200)
-  with file_utils.atomic_path(path) as temporary:
+  with atomic_write.atomic_path(path) as temporary:
     cache = np.lib.format.open_memmap(
         temporary, mode="w+", dtype=np.uint8,
         shape=(len(file_names),) + OBSERVATION_SHAPE)
     for i, name in enumerate(file_names):
       with Image.open(os.path.join(image_dir, name)) as image:
-        if image.size != files.CELEBA_IMAGE_SIZE:
+        if image.size != dataset_files.CELEBA_IMAGE_SIZE:
           raise ValueError(
               "{} is {}x{} (width x height), but CelebA's aligned images are all "
               "{}x{}: the directory holds other images (the unaligned 'In-The-Wild' "
               "set?). Use img_align_celeba from {}.".format(
                   os.path.join(image_dir, name), *image.size,
-                  *files.CELEBA_IMAGE_SIZE, files.CELEBA_URL))
+                  *dataset_files.CELEBA_IMAGE_SIZE, dataset_files.CELEBA_URL))
         cache[i] = preprocess(image, preprocessing)
       if (i + 1) % step == 0 or i + 1 == len(file_names):
         _progress(i + 1, len(file_names), start, label)
@@ -210,10 +210,10 @@ class CelebA(ground_truth_data.GroundTruthData):
     if preprocessing not in PREPROCESSINGS:
       raise ValueError("celeba.preprocessing must be one of {}, got {!r}.".format(
           ", ".join(repr(p) for p in PREPROCESSINGS), preprocessing))
-    directory = files.celeba_dir() if directory is None else directory
-    image_dir = os.path.join(directory, files.CELEBA_IMAGE_DIR)
-    attribute_path = os.path.join(directory, files.CELEBA_ATTRIBUTE_FILE)
-    partition_path = os.path.join(directory, files.CELEBA_PARTITION_FILE)
+    directory = dataset_files.celeba_dir() if directory is None else directory
+    image_dir = os.path.join(directory, dataset_files.CELEBA_IMAGE_DIR)
+    attribute_path = os.path.join(directory, dataset_files.CELEBA_ATTRIBUTE_FILE)
+    partition_path = os.path.join(directory, dataset_files.CELEBA_PARTITION_FILE)
     missing = [p for p in (image_dir + os.sep, attribute_path, partition_path)
                if not os.path.exists(p)]
     if missing:
@@ -256,11 +256,11 @@ class CelebA(ground_truth_data.GroundTruthData):
 
   @property
   def num_factors(self):
-    return files.CELEBA_NUM_ATTRIBUTES
+    return dataset_files.CELEBA_NUM_ATTRIBUTES
 
   @property
   def factors_num_values(self):
-    return [2] * files.CELEBA_NUM_ATTRIBUTES
+    return [2] * dataset_files.CELEBA_NUM_ATTRIBUTES
 
   @property
   def observation_shape(self):

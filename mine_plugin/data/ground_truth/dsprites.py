@@ -6,7 +6,7 @@
 does. Before that, the file is checked (one clear message for a missing, corrupt
 or wrong-shaped file, instead of dlib's traceback), it is read from the data root
 of now (dlib fixes its path at import), and a stand-in is reported with a
-`StandinDataWarning`. The file's layout: `mine_plugin.data.files`.
+`StandinDataWarning`. The file's layout: `mine_plugin.data.dataset_files`.
 """
 import os
 import zipfile
@@ -14,10 +14,10 @@ import zipfile
 from disentanglement_lib.data.ground_truth import dsprites as dlib_dsprites
 import numpy as np
 
-from mine_plugin.data import files
-from mine_plugin.utils import files as file_utils
+from mine_plugin.data import dataset_files
+from mine_plugin.utils import atomic_write
 
-# The latent factors of each name, as indices into `files.DSPRITES_FACTOR_NAMES`
+# The latent factors of each name, as indices into `dataset_files.DSPRITES_FACTOR_NAMES`
 # (colour, which has one value in dSprites, is never latent); dlib's `named_data`.
 LATENT_FACTOR_INDICES = {
     "dsprites_full": [1, 2, 3, 4, 5],
@@ -26,7 +26,7 @@ LATENT_FACTOR_INDICES = {
     "noisy_dsprites": [1, 2, 3, 4, 5],
 }
 
-_IMAGES_SHAPE = (files.DSPRITES_NUM_IMAGES,) + files.DSPRITES_IMAGE_SHAPE
+_IMAGES_SHAPE = (dataset_files.DSPRITES_NUM_IMAGES,) + dataset_files.DSPRITES_IMAGE_SHAPE
 
 
 def check_dsprites_file(name="dsprites_full"):
@@ -34,27 +34,27 @@ def check_dsprites_file(name="dsprites_full"):
 
   Reads only the npz's member headers, not the 737280 images.
   """
-  path, = files.dataset_files(name)
+  path, = dataset_files.dataset_files(name)
   if not os.path.exists(path):
-    raise FileNotFoundError(files.missing_data_message(name))
-  num_factors = len(files.DSPRITES_FACTOR_NAMES)
+    raise FileNotFoundError(dataset_files.missing_data_message(name))
+  num_factors = len(dataset_files.DSPRITES_FACTOR_NAMES)
   expected = ("Expected the official npz with 'imgs' uint8 {}, 'latents_values' "
               "{}, 'latents_classes' {} and 'metadata' with latents_sizes {}. "
               "Download it again from {} or rewrite the stand-in with "
               "--overwrite.".format(
-                  _IMAGES_SHAPE, (files.DSPRITES_NUM_IMAGES, num_factors),
-                  (files.DSPRITES_NUM_IMAGES, num_factors),
-                  list(files.DSPRITES_FACTOR_SIZES), files.DSPRITES_URL))
+                  _IMAGES_SHAPE, (dataset_files.DSPRITES_NUM_IMAGES, num_factors),
+                  (dataset_files.DSPRITES_NUM_IMAGES, num_factors),
+                  list(dataset_files.DSPRITES_FACTOR_SIZES), dataset_files.DSPRITES_URL))
   try:
     with zipfile.ZipFile(path) as zip_file:
       with zip_file.open("imgs.npy") as member:
-        shape, _, dtype = file_utils.read_npy_header(member)
+        shape, _, dtype = dataset_files.read_npy_header(member)
   except (OSError, KeyError, ValueError, zipfile.BadZipFile) as error:
     raise ValueError("{} is not a valid dSprites file ({}). {}".format(
         path, error, expected)) from error
   if dtype != np.uint8 or tuple(shape) != _IMAGES_SHAPE:
     raise ValueError("{} has 'imgs' {} {}. {}".format(path, dtype, shape, expected))
-  files.warn_if_standin(path, "dSprites")
+  dataset_files.warn_if_standin(path, "dSprites")
   return path
 
 
@@ -72,7 +72,7 @@ def _dsprites(dsprites_class, name):
         "{} could not be read by dlib's dSprites loader ({}: {}); the file may "
         "be truncated or not the official one. Download it again from {} or "
         "rewrite the stand-in with --overwrite.".format(
-            path, type(error).__name__, error, files.DSPRITES_URL)) from error
+            path, type(error).__name__, error, dataset_files.DSPRITES_URL)) from error
   finally:
     dlib_dsprites.DSPRITES_PATH = saved_path
 

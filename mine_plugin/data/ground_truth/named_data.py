@@ -1,10 +1,10 @@
 """The plugin's `dataset.name`s: the one place where they are registered with dlib.
 
-dlib's `named_data.get_named_ground_truth_data` is a closed if/elif chain;
-`mine_plugin.compat` extends it with `compat.PLUGIN_DATASETS`, which this module
-fills. `mine_plugin/__init__.py` imports this module right after dlib's
-`named_data`, so the names (and the `synthetic_squares.*` gin parameters) exist
-wherever dlib's do.
+dlib's `named_data.get_named_ground_truth_data` is a closed if/elif chain; gin
+registers it wrapped by `with_plugin_datasets` (`mine_plugin.registration`), which
+looks the plugin's names up in `FACTORIES` first. This module is therefore loaded
+with dlib's `named_data`, and its names (and the `synthetic_squares.*` gin
+parameters) exist wherever dlib's do.
 
 ==========================  ===================================================
 `dataset.name`              returns
@@ -25,9 +25,10 @@ wherever dlib's do.
 `noisy_dsprites`            message otherwise).
 ==========================  ===================================================
 
-The files each name reads: `mine_plugin.data.files.dataset_files(name)`.
+The files each name reads: `mine_plugin.data.dataset_files.dataset_files(name)`.
 """
-from mine_plugin import compat
+import functools
+
 from mine_plugin.data.ground_truth import celeba
 from mine_plugin.data.ground_truth import dsprites
 from mine_plugin.data.ground_truth import shapes3d
@@ -45,6 +46,24 @@ FACTORIES = {
     "noisy_dsprites": dsprites.noisy_dsprites,
 }
 
-compat.PLUGIN_DATASETS.update({
-    name: "{}:{}".format(factory.__module__, factory.__name__)
-    for name, factory in FACTORIES.items()})
+
+def with_plugin_datasets(get_named_ground_truth_data):
+  """dlib's `get_named_ground_truth_data`, which also knows `FACTORIES`' names."""
+
+  @functools.wraps(get_named_ground_truth_data)
+  def with_plugin_names(name):
+    if name in FACTORIES:
+      return FACTORIES[name]()
+    try:
+      return get_named_ground_truth_data(name)
+    except ValueError as error:
+      if str(error) != "Invalid data set name.":
+        raise
+      raise ValueError(
+          "Invalid data set name {!r}. Valid names: dlib's dsprites_full, "
+          "dsprites_noshape, color_dsprites, noisy_dsprites, scream_dsprites, "
+          "smallnorb, cars3d, mpi3d_toy, mpi3d_realistic, mpi3d_real, shapes3d, "
+          "dummy_data; mine_plugin's {}.".format(
+              name, ", ".join(sorted(FACTORIES)))) from None
+
+  return with_plugin_names

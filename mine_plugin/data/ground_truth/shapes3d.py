@@ -3,7 +3,7 @@
 Replaces dlib's `shapes3d.Shapes3D` under the same name (registered in
 `named_data.py`): same factors and observations, a quarter of the memory, and it
 also reads the official 3dshapes.h5 and reduced grids. The files:
-`mine_plugin.data.files`.
+`mine_plugin.data.dataset_files`.
 """
 import os
 import zipfile
@@ -12,11 +12,11 @@ from disentanglement_lib.data.ground_truth import ground_truth_data
 from disentanglement_lib.data.ground_truth import util
 import numpy as np
 
-from mine_plugin.data import files
-from mine_plugin.utils import files as file_utils
+from mine_plugin.data import dataset_files
+from mine_plugin.utils import atomic_write
 
-_IMAGE_SHAPE = files.SHAPES3D_IMAGE_SHAPE
-_NUM_FACTORS = len(files.SHAPES3D_FACTOR_NAMES)
+_IMAGE_SHAPE = dataset_files.SHAPES3D_IMAGE_SHAPE
+_NUM_FACTORS = len(dataset_files.SHAPES3D_FACTOR_NAMES)
 
 class Shapes3D(ground_truth_data.GroundTruthData):
   """Shapes3D (Kim & Mnih 2018, "Disentangling by Factorising"; Burgess & Kim 2018).
@@ -38,7 +38,7 @@ class Shapes3D(ground_truth_data.GroundTruthData):
     if path is None:
       path = find_shapes3d_file()
     images, labels = _read_shapes3d(path)  # Clear errors for a bad file first.
-    files.warn_if_standin(path, "Shapes3D")
+    dataset_files.warn_if_standin(path, "Shapes3D")
     classes = np.empty(labels.shape, dtype=np.int64)
     self.factor_values = []
     for j in range(labels.shape[1]):
@@ -54,8 +54,8 @@ class Shapes3D(ground_truth_data.GroundTruthData):
           "grid {} = {} images.".format(path, self.factor_sizes,
                                         int(np.prod(self.factor_sizes)),
                                         len(images),
-                                        list(files.SHAPES3D_FACTOR_SIZES),
-                                        files.SHAPES3D_NUM_IMAGES))
+                                        list(dataset_files.SHAPES3D_FACTOR_SIZES),
+                                        dataset_files.SHAPES3D_NUM_IMAGES))
     self.index = util.StateSpaceAtomIndex(self.factor_sizes, classes)
     self.images = images
     self.latent_factor_indices = list(range(_NUM_FACTORS))
@@ -88,21 +88,21 @@ class Shapes3D(ground_truth_data.GroundTruthData):
 
 def find_shapes3d_file():
   """dlib's Shapes3D npz if present, else the official 3dshapes.h5."""
-  for path in files.dataset_files("shapes3d"):
+  for path in dataset_files.dataset_files("shapes3d"):
     if os.path.exists(path):
       return path
-  raise FileNotFoundError(files.missing_data_message("shapes3d"))
+  raise FileNotFoundError(dataset_files.missing_data_message("shapes3d"))
 
 
 def _shape_error(path, what):
-  grid, flat = files.SHAPES3D_FACTOR_SIZES, (files.SHAPES3D_NUM_IMAGES,)
+  grid, flat = dataset_files.SHAPES3D_FACTOR_SIZES, (dataset_files.SHAPES3D_NUM_IMAGES,)
   return ValueError(
       "{} is not a valid Shapes3D file ({}). Expected dlib's npz with 'images' uint8 "
       "{} and 'labels' {}, or the official 3dshapes.h5 with 'images' uint8 {} and "
       "'labels' float64 {}. Download it again from {} or rewrite the stand-in with "
       "--overwrite.".format(path, what, grid + _IMAGE_SHAPE, grid + (_NUM_FACTORS,),
                             flat + _IMAGE_SHAPE, flat + (_NUM_FACTORS,),
-                            files.SHAPES3D_URL))
+                            dataset_files.SHAPES3D_URL))
 
 
 def _read_stored_npz_member(path, member_name):
@@ -126,7 +126,7 @@ def _read_stored_npz_member(path, member_name):
     extra_length = int.from_bytes(local_header[28:30], "little")
     f.seek(info.header_offset + 30 + name_length + extra_length)
     try:
-      shape, fortran_order, dtype = file_utils.read_npy_header(f)
+      shape, fortran_order, dtype = dataset_files.read_npy_header(f)
     except ValueError:  # A .npy version read_npy_header does not parse.
       return None
     if fortran_order or dtype.hasobject:

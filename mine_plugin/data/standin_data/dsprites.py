@@ -2,14 +2,14 @@
 
 White sprites (square, ellipse, heart) on black after Matthey et al. 2017
 (https://github.com/deepmind/dsprites-dataset), over the full 1x3x6x40x32x32 grid,
-written with the official keys, dtypes and shapes (`mine_plugin.data.files`) so that
+written with the official keys, dtypes and shapes (`mine_plugin.data.dataset_files`) so that
 dlib's unmodified `dsprites.DSprites` reads it.
 """
 import os
 
 import numpy as np
 
-from mine_plugin.data import files
+from mine_plugin.data import dataset_files
 from mine_plugin.data.standin_data import writing
 
 
@@ -22,7 +22,7 @@ def dsprites_factor_values():
   values in [0, 1].
   """
   (num_colors, num_shapes, num_scales, num_orientations, num_x,
-   num_y) = files.DSPRITES_FACTOR_SIZES
+   num_y) = dataset_files.DSPRITES_FACTOR_SIZES
   return (np.ones(num_colors), np.arange(1., num_shapes + 1.),
           np.linspace(0.5, 1., num_scales),
           np.linspace(0., 2. * np.pi, num_orientations), np.linspace(0., 1., num_x),
@@ -72,7 +72,7 @@ def render_dsprites_block(shape, scale, orientation, pos_x, pos_y):
     uint8 array (num_x * num_y, 64, 64) with values in {0, 1}, posY fastest (the
     official order of the last two latents).
   """
-  side, half = files.DSPRITES_IMAGE_SHAPE[0], _PATCH // 2
+  side, half = dataset_files.DSPRITES_IMAGE_SHAPE[0], _PATCH // 2
   span = side - 1 - 2 * _MARGIN
   # Pixel centres sit at integer coordinates; the sprite centre is sub-pixel.
   centres_x = _MARGIN + np.asarray(pos_x, np.float64) * span
@@ -119,7 +119,7 @@ def write_dsprites(root=None, overwrite=False, compress=True):
   Returns:
     The path written.
   """
-  path = files.dsprites_path(root)
+  path = dataset_files.dsprites_path(root)
   writing.check_target(path, overwrite, "dSprites")
   os.makedirs(os.path.dirname(path), exist_ok=True)
   values = dsprites_factor_values()
@@ -128,9 +128,9 @@ def write_dsprites(root=None, overwrite=False, compress=True):
       "title": "dSprites procedural stand-in (mine_plugin)",
       "description": writing.STANDIN_NOTE.format(name="dSprites") + " " + _DETAILS,
       "version": "mine_plugin-standin-1",
-      "latents_names": files.DSPRITES_FACTOR_NAMES,
-      "latents_possible_values": dict(zip(files.DSPRITES_FACTOR_NAMES, values)),
-      "latents_sizes": np.array(files.DSPRITES_FACTOR_SIZES, dtype=np.int64),
+      "latents_names": dataset_files.DSPRITES_FACTOR_NAMES,
+      "latents_possible_values": dict(zip(dataset_files.DSPRITES_FACTOR_NAMES, values)),
+      "latents_sizes": np.array(dataset_files.DSPRITES_FACTOR_SIZES, dtype=np.int64),
       "author": "mine_plugin (procedural)",
   }
   _, shapes, scales, orientations, pos_x, pos_y = values
@@ -143,11 +143,11 @@ def write_dsprites(root=None, overwrite=False, compress=True):
 
   with writing.npz_writer(path, compress) as add:
     add("imgs", image_chunks(),
-        shape=(files.DSPRITES_NUM_IMAGES,) + files.DSPRITES_IMAGE_SHAPE,
+        shape=(dataset_files.DSPRITES_NUM_IMAGES,) + dataset_files.DSPRITES_IMAGE_SHAPE,
         dtype=np.uint8)
     add("latents_classes", classes)
     add("latents_values", latents_values)
     add("metadata", np.array(metadata, dtype=object))
-    add(files.STANDIN_MARKER, np.array(writing.STANDIN_NOTE.format(name="dSprites")))
+    add(dataset_files.STANDIN_MARKER, np.array(writing.STANDIN_NOTE.format(name="dSprites")))
   writing.write_readme(path, "dSprites", _DETAILS)
   return path

@@ -2,7 +2,7 @@
 
 A room (floor and walls coloured by hue, skewed by the camera azimuth) with one
 shaded object, after Burgess & Kim 2018 (https://github.com/deepmind/3d-shapes),
-written with the keys, dtypes and shapes of `mine_plugin.data.files`: dlib's
+written with the keys, dtypes and shapes of `mine_plugin.data.dataset_files`: dlib's
 `shapes3d.Shapes3D` reads the full-grid npz, the plugin's `Shapes3D` reads both
 files and reduced grids (tests).
 """
@@ -10,9 +10,9 @@ import os
 
 import numpy as np
 
-from mine_plugin.data import files
+from mine_plugin.data import dataset_files
 from mine_plugin.data.standin_data import writing
-from mine_plugin.utils import files as file_utils
+from mine_plugin.utils import atomic_write
 
 
 def shapes3d_factor_values():
@@ -24,7 +24,7 @@ def shapes3d_factor_values():
   degrees.
   """
   (num_floor_hues, num_wall_hues, num_object_hues, num_scales, num_shapes,
-   num_orientations) = files.SHAPES3D_FACTOR_SIZES
+   num_orientations) = dataset_files.SHAPES3D_FACTOR_SIZES
   return (np.arange(num_floor_hues) / num_floor_hues,
           np.arange(num_wall_hues) / num_wall_hues,
           np.arange(num_object_hues) / num_object_hues,
@@ -33,7 +33,7 @@ def shapes3d_factor_values():
           np.linspace(-30., 30., num_orientations))
 
 
-_SIDE = files.SHAPES3D_IMAGE_SHAPE[0]
+_SIDE = dataset_files.SHAPES3D_IMAGE_SHAPE[0]
 _SUPERSAMPLING = 4
 # Colours: HSV with these saturation/value (the official scenes are vivid).
 _SATURATION, _VALUE = 0.75, 0.9
@@ -218,14 +218,14 @@ def write_shapes3d(root=None, overwrite=False, file_format="npz", factor_sizes=N
                      "3dshapes.h5), got {!r}.".format(file_format))
   full_values = shapes3d_factor_values()
   if factor_sizes is None:
-    factor_sizes = files.SHAPES3D_FACTOR_SIZES
-  if len(factor_sizes) != len(files.SHAPES3D_FACTOR_NAMES):
+    factor_sizes = dataset_files.SHAPES3D_FACTOR_SIZES
+  if len(factor_sizes) != len(dataset_files.SHAPES3D_FACTOR_NAMES):
     raise ValueError("factor_sizes needs one entry per factor {}, got {}.".format(
-        files.SHAPES3D_FACTOR_NAMES, factor_sizes))
+        dataset_files.SHAPES3D_FACTOR_NAMES, factor_sizes))
   values = tuple(writing.subgrid(v, s) for v, s in zip(full_values, factor_sizes))
   factor_sizes = tuple(len(v) for v in values)
-  path = (files.shapes3d_npz_path(root) if file_format == "npz"
-          else files.shapes3d_h5_path(root))
+  path = (dataset_files.shapes3d_npz_path(root) if file_format == "npz"
+          else dataset_files.shapes3d_h5_path(root))
   writing.check_target(path, overwrite, "Shapes3D")
   os.makedirs(os.path.dirname(path), exist_ok=True)
   _, labels = writing.factor_grid(values)
@@ -237,21 +237,21 @@ def write_shapes3d(root=None, overwrite=False, file_format="npz", factor_sizes=N
       for wall_index in range(factor_sizes[1]):
         yield renderer.render(floor_index, wall_index)
 
-  image_shape = files.SHAPES3D_IMAGE_SHAPE
+  image_shape = dataset_files.SHAPES3D_IMAGE_SHAPE
   note = writing.STANDIN_NOTE.format(name="Shapes3D")
   if file_format == "npz":
     with writing.npz_writer(path, compress) as add:
       add("images", image_chunks(), shape=factor_sizes + image_shape, dtype=np.uint8)
       add("labels", labels.reshape(factor_sizes + (len(factor_sizes),)))
-      add(files.STANDIN_MARKER, np.array(note))
+      add(dataset_files.STANDIN_MARKER, np.array(note))
   else:
     import h5py  # pylint: disable=g-import-not-at-top
-    with file_utils.atomic_path(path) as partial:
+    with atomic_write.atomic_path(path) as partial:
       with h5py.File(partial, "w") as h5_file:
         images = h5_file.create_dataset("images", (num_images,) + image_shape,
                                         np.uint8)
         h5_file.create_dataset("labels", data=labels)
-        h5_file.attrs[files.STANDIN_MARKER] = note
+        h5_file.attrs[dataset_files.STANDIN_MARKER] = note
         start = 0
         for chunk in image_chunks():
           chunk = chunk.reshape((-1,) + image_shape)
@@ -260,6 +260,6 @@ def write_shapes3d(root=None, overwrite=False, file_format="npz", factor_sizes=N
   writing.write_readme(path, "Shapes3D", (
       "Room (floor and walls coloured by hue, skewed by the camera azimuth) with one "
       "shaded object (cube, cylinder, sphere or capsule), rendered after Burgess & "
-      "Kim 2018. Grid sizes: {}.".format(dict(zip(files.SHAPES3D_FACTOR_NAMES,
+      "Kim 2018. Grid sizes: {}.".format(dict(zip(dataset_files.SHAPES3D_FACTOR_NAMES,
                                                    factor_sizes)))))
   return path

@@ -7,10 +7,10 @@ import zipfile
 
 import numpy as np
 
-from mine_plugin.data import files
-from mine_plugin.utils import files as file_utils
+from mine_plugin.data import dataset_files
+from mine_plugin.utils import atomic_write
 
-# What the marker (`files.STANDIN_MARKER`) and the README next to the file say.
+# What the marker (`dataset_files.STANDIN_MARKER`) and the README next to the file say.
 STANDIN_NOTE = ("PROCEDURAL STAND-IN written by mine_plugin.data.standin_data; NOT the "
                 "real {name} data set. Scores on it are not comparable with "
                 "published results.")
@@ -21,7 +21,7 @@ def check_target(path, overwrite, title):
   if not os.path.exists(path):
     return
   try:
-    ours = files.is_standin(path)
+    ours = dataset_files.is_standin(path)
   except Exception:  # pylint: disable=broad-except
     ours = False  # Unreadable: not provably ours, so never touch it.
   if not ours:
@@ -37,7 +37,7 @@ def check_target(path, overwrite, title):
 
 def write_readme(path, title, details):
   """Writes the text file that says the data file `path` is a stand-in."""
-  with open(files.standin_readme_path(path), "w") as f:
+  with open(dataset_files.standin_readme_path(path), "w") as f:
     f.write("{}\n\nFile: {}\n\n{}\n".format(
         STANDIN_NOTE.format(name=title), os.path.basename(path), details))
 
@@ -48,10 +48,10 @@ def npz_writer(path, compress):
 
   An .npz is a zip of .npy files (numpy.lib.format); members are streamed so a
   multi-GB array never sits in memory. The file appears under `path` only once it
-  is complete (`file_utils.atomic_path`).
+  is complete (`atomic_write.atomic_path`).
   """
   compression = zipfile.ZIP_DEFLATED if compress else zipfile.ZIP_STORED
-  with file_utils.atomic_path(path) as partial:
+  with atomic_write.atomic_path(path) as partial:
     with zipfile.ZipFile(partial, "w", compression=compression, allowZip64=True,
                          compresslevel=1 if compress else None) as zip_file:
 

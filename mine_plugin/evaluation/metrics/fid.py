@@ -44,7 +44,7 @@ import numpy as np
 from scipy import linalg
 import tensorflow.compat.v1 as tf
 
-from mine_plugin.data import files
+from mine_plugin.data import dataset_files
 from mine_plugin.evaluation import trained_model
 
 KINDS = ("samples", "reconstructions")
@@ -188,8 +188,8 @@ def compute_fid(ground_truth_data, representation_function, random_state,
   if not kinds or any(kind not in KINDS for kind in kinds):
     raise ValueError("fid.kinds must be a non-empty subset of {}, got {!r}.".format(
         KINDS, kinds))
-  path = files.user_file("fid.inception_graph", inception_graph,
-                         files.INCEPTION_RELATIVE_PATH, files.INCEPTION_URL, "FID")
+  path = dataset_files.user_file("fid.inception_graph", inception_graph,
+                         dataset_files.INCEPTION_RELATIVE_PATH, dataset_files.INCEPTION_URL, "FID")
   model_dir = trained_model.find_model_dir(artifact_dir, model_dir, "fid.model_dir")
   inception = InceptionFeatures(path, input_tensor, feature_tensor, input_range)
   sizes = trained_model.batches(num_images, batch_size)

@@ -31,7 +31,7 @@ import gin
 import numpy as np
 import tensorflow.compat.v1 as tf
 
-from mine_plugin.data import files
+from mine_plugin.data import dataset_files
 from mine_plugin.evaluation import trained_model
 from mine_plugin.utils import torch_files
 
@@ -165,10 +165,10 @@ def compute_lpips(ground_truth_data, representation_function, random_state,
   trained_model.check_count("lpips", "batch_size", batch_size, 1)
   trained_model.check_reconstruct_from("lpips", reconstruct_from)
   metric = LPIPS(
-      files.user_file("lpips.backbone", backbone, files.LPIPS_BACKBONE_RELATIVE_PATH,
-                      files.LPIPS_BACKBONE_URL, "LPIPS"),
-      files.user_file("lpips.heads", heads, files.LPIPS_HEAD_RELATIVE_PATH,
-                      files.LPIPS_HEAD_URL, "LPIPS"))
+      dataset_files.user_file("lpips.backbone", backbone, dataset_files.LPIPS_BACKBONE_RELATIVE_PATH,
+                      dataset_files.LPIPS_BACKBONE_URL, "LPIPS"),
+      dataset_files.user_file("lpips.heads", heads, dataset_files.LPIPS_HEAD_RELATIVE_PATH,
+                      dataset_files.LPIPS_HEAD_URL, "LPIPS"))
   model_dir = trained_model.find_model_dir(artifact_dir, model_dir, "lpips.model_dir")
   distances = []
   try:

@@ -20,9 +20,8 @@ overflows nor underflows.
 
 The functions take tensors and return tensors (reductions over axis 0, the batch;
 a [batch, k] input gives k bounds at once). `mlp_critic` is the gin-configurable
-critic network, `Critic` applies it with one of the objectives inside a graph, and
-`estimate_mutual_information` trains a critic on samples (x, y)
-and returns the estimate, for use outside a VAE.
+critic network and `Critic` applies it with one of the objectives inside a graph
+(`evaluation.posterior_mi.estimate_mutual_information` trains one on samples).
 
 Density-ratio critic (`density_ratio_critic_loss`, `density_ratio_estimate`): the
 critic is a classifier between joint and product samples trained with the logistic
@@ -54,13 +53,10 @@ of a lower bound; with a q that lags the encoder it can fall below the MI too.
 encoders: I(z_a; z_b) for every pair of latent dimensions of the batch's aggregate
 posterior, in the way beta-TCVAE's minibatch-weighted sampling estimates the total
 correlation (Chen et al. 2018, Sec. 4.1; dlib's `vae.total_correlation`).
-
-Over 300 lines: every estimator of the plugin, each a small pure function with its
-closed-form test in tests/test_estimators.py, plus the two critic networks they
-share; one module keeps the bounds side by side, as dlib keeps its metrics' helpers.
 """
 import math
 
+from disentanglement_lib.methods.unsupervised import vae
 import gin
 import numpy as np
 import tensorflow.compat.v1 as tf
@@ -414,9 +410,6 @@ def pairwise_mutual_information_mws(z, z_mean, z_logvar):
   Returns:
     [L, L] symmetric tensor of estimates with a zero diagonal.
   """
-  # Imported here: importing dlib's vae imports the plugin's models (compat hook),
-  # which need this module fully loaded.
-  from disentanglement_lib.methods.unsupervised import vae  # pylint: disable=g-import-not-at-top
   # dlib's gaussian_log_density: log q(z_jl | x_i), indexed [j, i, l].
   log_q = vae.gaussian_log_density(
       tf.expand_dims(z, 1), tf.expand_dims(z_mean, 0),
@@ -462,7 +455,6 @@ def mixture_dependence(z, component_mean, component_logvar, log_weight,
   Returns:
     (pairwise_sum, total_correlation), scalar tensors in nats.
   """
-  from disentanglement_lib.methods.unsupervised import vae  # pylint: disable=g-import-not-at-top
   log_q = vae.gaussian_log_density(
       tf.expand_dims(z, 1), tf.expand_dims(component_mean, 0),
       tf.expand_dims(component_logvar, 0))  # [M, K, L]
@@ -563,70 +555,3 @@ class Critic(object):
         critic_loss = -tf.reduce_sum(
             bias_corrected_dv_surrogate(t_joint, t_marginal, new_log_ma))
     return estimate, loss, critic_loss
-
-
-def estimate_mutual_information(x, y, objective="dv", steps=1000, batch_size=256,
-                                learning_rate=1e-3, hidden_units=(64, 64),
-                                ema_decay=0.99, seed=0):
-  """Trains a critic on paired samples and returns its estimate of I(X; Y).
-
-  Minibatches of (x, y) are joint samples; shuffling y across the batch gives
-  product-of-marginals samples. Each column is standardised first (an affine map
-  per dimension, which leaves I(X; Y) unchanged and keeps the critic's inputs at unit
-  scale). After `steps` Adam steps, the estimate (the bound, the density-ratio
-  critic's mean logit, or vCLUB) is evaluated on all samples (y shuffled by several random
-  permutations, averaged).
-
-  Args:
-    x: [n, dx] (or [n]) array.
-    y: [n, dy] (or [n]) array.
-    objective: "dv", "nwj", "density_ratio" (see `Critic`) or "club"
-      (`ClubCritic`: q(y|x) fitted to the samples, an upper estimate).
-    steps: Number of critic updates.
-    batch_size: Minibatch size.
-    learning_rate: Adam learning rate.
-    hidden_units: Critic widths (see `mlp_critic`).
-    ema_decay: Moving-average decay of the DV bound.
-    seed: Random seed of the graph and the minibatches.
-
-  Returns:
-    The estimate in nats (float).
-  """
-  if objective not in OBJECTIVES + ("club",):
-    raise ValueError(
-        "Unknown objective {!r}; valid: {} ('dv', 'nwj': MINE's bounds, "
-        "'density_ratio': a classifier of joint vs product samples, 'club': "
-        "vCLUB's upper estimate).".format(
-            objective, ", ".join(repr(o) for o in OBJECTIVES + ("club",))))
-  x = np.asarray(x, np.float32).reshape(len(x), -1)
-  y = np.asarray(y, np.float32).reshape(len(y), -1)
-  if len(x) != len(y) or len(x) < batch_size:
-    raise ValueError("x and y need the same number of samples, at least "
-                     "batch_size={}; got {} and {}.".format(batch_size, len(x),
-                                                            len(y)))
-  x = (x - x.mean(axis=0)) / np.maximum(x.std(axis=0), 1e-12)
-  y = (y - y.mean(axis=0)) / np.maximum(y.std(axis=0), 1e-12)
-  graph = tf.Graph()
-  with graph.as_default():
-    tf.set_random_seed(seed)
-    x_in = tf.placeholder(tf.float32, [None, x.shape[1]])
-    y_in = tf.placeholder(tf.float32, [None, y.shape[1]])
-    if objective == "club":
-      critic = ClubCritic(
-          "mine_critic", np.arange(x.shape[1], x.shape[1] + y.shape[1]),
-          conditional_fn=lambda v, n: gaussian_conditional(v, n, hidden_units))
-    else:
-      critic = Critic("mine_critic", objective=objective, ema_decay=ema_decay,
-                      critic_fn=lambda v: mlp_critic(v, hidden_units))
-    joint = tf.concat([x_in, y_in], axis=1)
-    marginal = tf.concat([x_in, shuffle_rows(y_in)], axis=1)
-    estimate, _, critic_loss = critic.terms(joint, marginal, train_critic=True)
-    train_op = tf.train.AdamOptimizer(learning_rate).minimize(critic_loss)
-    rng = np.random.RandomState(seed)
-    with tf.Session(graph=graph) as session:
-      session.run(tf.global_variables_initializer())
-      for _ in range(steps):
-        index = rng.randint(len(x), size=batch_size)
-        session.run(train_op, {x_in: x[index], y_in: y[index]})
-      values = [session.run(estimate, {x_in: x, y_in: y}) for _ in range(5)]
-  return float(np.mean(values))

@@ -3,7 +3,7 @@
 TensorFlow's own stop (`NanTensorHook`, "NaN loss during training.") names neither.
 `checked_in_order` puts `tf.debugging.check_numerics` on each term, each after the
 previous one, so that the first non-finite term computed is the one named. The
-message starts with "mine_plugin:", which `compat.short_training_error` makes the last
+message starts with "mine_plugin:", which `run_errors.short_training_error` makes the last
 line of dlib_train's output.
 """
 import tensorflow.compat.v1 as tf

@@ -10,7 +10,7 @@ model_dir may be `gs://...`) goes through `tf.io.gfile`, imported only then.
 import json
 import os
 
-from mine_plugin.utils import files
+from mine_plugin.utils import atomic_write
 
 
 def results_path(estimator_model_dir, filename):
@@ -53,7 +53,7 @@ def write_json(path, content):
   gfile = _gfile(path)
   if gfile is None:
     os.makedirs(directory, exist_ok=True)
-    files.write_json_atomically(path, content)
+    atomic_write.write_json_atomically(path, content)
     return
   gfile.makedirs(directory)
   with gfile.GFile(path, "w") as output:

@@ -45,7 +45,7 @@ from mine_plugin.methods.unsupervised import critic_penalty
 from mine_plugin.methods.unsupervised import penalized_vae
 import tensorflow.compat.v1 as tf
 
-# 0.1's `mine_plugin.attention` (an alias of this module, compat.MOVED_MODULES)
+# 0.1's `mine_plugin.attention` (an alias of this module, old_module_paths.py)
 # held the allocation file's I/O; scripts written against it keep reading it here.
 ALLOCATION_FILE = allocation_file.ALLOCATION_FILE
 read_allocation = allocation_file.read_allocation

@@ -133,3 +133,13 @@ class CriticPenalty(penalized_vae.Penalty):
     active = tf.cast(tf.train.get_global_step() >= self.warmup_steps,
                      critic_term.dtype)
     return active * critic_term
+
+  def lag_advice(self, gin_name):
+    """What to change when the critic lags, for the warning of CriticTrackingHook."""
+    return ("Give the critic more updates per training step ({0}.inner_steps, now "
+            "{1}), a higher learning rate than the VAE's "
+            "(critic_optimizer.learning_rate vs vae/AdamOptimizer.learning_rate), "
+            "or a longer warm-up ({0}.warmup_steps, now {2}); or compare another "
+            "estimator ({0}.estimator, now {3!r}; valid: {4}).".format(
+                gin_name, self.inner_steps, self.warmup_steps, self.estimator,
+                ", ".join(repr(e) for e in self.valid_estimators)))

@@ -3,7 +3,7 @@
 dlib's `vae`, `annealed_vae`, `dip_vae`, `beta_tc_vae` (all `BaseVAE.model_fn`) and
 `factor_vae` (its own `model_fn`) train until TensorFlow's NanTensorHook ends the run
 with "NaN loss during training.", which names neither the term nor the fix. Installed
-by `mine_plugin.compat` when dlib's vae module loads, their training op also runs
+by `mine_plugin.registration` when dlib's vae module loads, their training op also runs
 `numerics.checked_in_order` on the terms in the order dlib computes them
 (reconstruction loss, KL, then the regularizer, or FactorVAE's gamma * TC), and the
 error names the learning rate and the model's weights with their bound values.

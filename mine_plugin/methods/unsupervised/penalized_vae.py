@@ -10,9 +10,7 @@ hooks); a penalty only builds tensors. `model_fn` is `vae_outputs` (dlib's VAE u
 to its losses) then `penalized_spec`; a model that adds to the spec
 (`attention_mine_vae`) calls the two itself. The penalties and the gin models are in
 their own modules: `critic_penalty` (the base of the critic-estimated ones),
-`mine_tc_vae`, `pairwise_mi_vae`, `lambda_beta_vae`, `attention_mine_vae`. This
-module is longer than the others because `model_fn` is one piece of plumbing, in
-the pattern of dlib's FactorVAE.model_fn.
+`mine_tc_vae`, `pairwise_mi_vae`, `lambda_beta_vae`, `attention_mine_vae`.
 
 `Penalty.__call__(outputs, is_training) -> PenaltyTerms(loss, critic_loss, logs,
 tracking=None)`
@@ -333,7 +331,8 @@ class PenalizedVAE(vae.BaseVAE):
       if tracking is not None and config is not None:
         hooks.append(critic_tracking.CriticTrackingHook(
             tracking, penalty.warmup_steps, config.model_dir,
-            self.lag_advice()))
+            penalty.lag_advice(getattr(type(self), "gin_name",
+                                       type(self).__name__))))
       return contrib_tpu.TPUEstimatorSpec(
           mode=mode, loss=loss, train_op=train_op, training_hooks=hooks)
     elif mode == tf.estimator.ModeKeys.EVAL:
@@ -344,18 +343,6 @@ class PenalizedVAE(vae.BaseVAE):
     else:
       raise NotImplementedError(
           "Mode {!r} is not supported; use TRAIN or EVAL.".format(mode))
-
-  def lag_advice(self):
-    """What to change when the critic lags, for the warning of CriticTrackingHook."""
-    gin_name = getattr(type(self), "gin_name", type(self).__name__)
-    return ("Give the critic more updates per training step ({0}.inner_steps, now "
-            "{1}), a higher learning rate than the VAE's "
-            "(critic_optimizer.learning_rate vs vae/AdamOptimizer.learning_rate), "
-            "or a longer warm-up ({0}.warmup_steps, now {2}); or compare another "
-            "estimator ({0}.estimator, now {3!r}; valid: {4}).".format(
-                gin_name, self.penalty.inner_steps, self.penalty.warmup_steps,
-                self.penalty.estimator,
-                ", ".join(repr(e) for e in self.penalty.valid_estimators)))
 
   def _critic_variables(self):
     scope = self.penalty.critic_scope

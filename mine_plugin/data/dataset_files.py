@@ -28,6 +28,8 @@ import os
 import warnings
 import zipfile
 
+import numpy as np
+
 DATA_ENV = "DISENTANGLEMENT_LIB_DATA"
 
 # dSprites: the official file, which dlib reads.
@@ -257,3 +259,18 @@ def warn_if_standin(path, title):
         "{} is a PROCEDURAL STAND-IN for {} written by mine_plugin, not the real "
         "data: results on it are not comparable with published ones.".format(
             path, title), StandinDataWarning, stacklevel=3)
+
+
+def read_npy_header(stream):
+  """Returns (shape, fortran_order, dtype) of the `.npy` array starting at `stream`.
+
+  Leaves `stream` at the first byte of the array's data. Raises ValueError for a
+  stream that is not a `.npy` array.
+  """
+  version = np.lib.format.read_magic(stream)
+  if version == (1, 0):
+    return np.lib.format.read_array_header_1_0(stream)
+  if version == (2, 0):
+    return np.lib.format.read_array_header_2_0(stream)
+  raise ValueError("Unsupported .npy format version {}; expected 1.0 or 2.0.".format(
+      version))
