@@ -14,7 +14,7 @@ import sys
 # 0.1 path -> the module that registers its gin names now.
 OLD_PATHS = {
     "mine_plugin.architectures": "mine_plugin.methods.shared.architectures",
-    "mine_plugin.estimators": "mine_plugin.methods.shared.estimators",
+    "mine_plugin.estimators": "mine_plugin.methods.shared.critics",
     "mine_plugin.critic_tracking": "mine_plugin.methods.shared.critic_tracking",
     "mine_plugin.models": "mine_plugin.methods.unsupervised.penalized_vae",
     "mine_plugin.attention": "mine_plugin.methods.unsupervised.attention_mine_vae",

@@ -59,6 +59,7 @@ AFTER = {
         "mine_plugin.training.dlib_steps:install_postprocess"],
     "disentanglement_lib.evaluation.evaluate": [
         "mine_plugin.training.dlib_steps:install_evaluate",
+        "mine_plugin.config.gin_files:search_dlib_configs",
         "mine_plugin.evaluation.metrics.latent_dependence",
         "mine_plugin.evaluation.metrics.fid",
         "mine_plugin.evaluation.metrics.lpips"],

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 import tensorflow.compat.v1 as tf
 
-from mine_plugin.methods.shared import estimators
+from mine_plugin.methods.shared import critics
 from mine_plugin.methods.unsupervised import allocation_file
 from mine_plugin.methods.unsupervised import attention_mine_vae
 from mine_plugin.methods.unsupervised import capacity_allocator
@@ -154,7 +154,7 @@ def _mine_penalty(z, allocation):
   # evaluations see the same marginal samples.
   joint, marginal = capacity_allocator.critic_inputs(own, rest,
                                                      tf.roll(rest, 1, axis=0))
-  critic = estimators.Critic("critic")
+  critic = critics.Critic("critic")
   estimate, loss, _ = critic.terms(joint, marginal, train_critic=False)
   return estimate, loss
 

@@ -8,6 +8,7 @@ import math
 
 from disentanglement_lib.methods.unsupervised import vae
 from mine_plugin.evaluation import posterior_mi
+from mine_plugin.methods.shared import critics
 from mine_plugin.methods.shared import estimators
 import numpy as np
 import pytest
@@ -141,7 +142,7 @@ def test_zero_decay_means_no_averaging():
   new = estimators.update_log_moving_average(tf.constant(3.0, tf.float64),
                                              tf.constant(batch), 0.)
   assert evaluate(new) == pytest.approx(math.log(np.exp(batch).mean()), rel=1e-12)
-  critic = estimators.Critic("zero_decay_critic", ema_decay=0.)
+  critic = critics.Critic("zero_decay_critic", ema_decay=0.)
   joint = tf.constant(np.random.RandomState(0).randn(8, 2), tf.float32)
   _, _, critic_loss = critic.terms(joint, estimators.shuffle_rows(joint),
                                    train_critic=True)
@@ -244,7 +245,7 @@ def test_estimate_rejects_unknown_objective():
 
 
 def test_shared_critic_applies_one_network_to_every_column():
-  critic = estimators.Critic("critic")
+  critic = critics.Critic("critic")
   inputs = tf.constant(np.random.RandomState(0).randn(5, 3, 4), tf.float32)
   batched = critic.apply(inputs)
   per_column = [critic.apply(inputs[:, k]) for k in range(3)]
@@ -303,9 +304,9 @@ def test_club_with_the_true_conditional_is_its_closed_form_and_above_the_mi(rho)
   y_marginal = np.random.RandomState(2).permutation(y)
   mean = tf.constant(rho * x[:, None], tf.float32)
   log_variance = tf.fill(tf.shape(mean), math.log(1. - rho ** 2))
-  log_q_joint = estimators.gaussian_log_likelihood(
+  log_q_joint = critics.gaussian_log_likelihood(
       tf.constant(y[:, None], tf.float32), mean, log_variance)
-  log_q_marginal = estimators.gaussian_log_likelihood(
+  log_q_marginal = critics.gaussian_log_likelihood(
       tf.constant(y_marginal[:, None], tf.float32), mean, log_variance)
   estimate, joint = evaluate([
       estimators.club_estimate(log_q_joint, log_q_marginal), log_q_joint])
@@ -331,7 +332,7 @@ def test_trained_club_reaches_its_closed_form_above_the_mutual_information(rho):
 
 
 def test_club_critic_reduces_over_the_batch_per_column_with_one_network():
-  critic = estimators.ClubCritic("club", target_columns=[1])
+  critic = critics.ClubCritic("club", target_columns=[1])
   joint = tf.constant(np.random.RandomState(0).randn(6, 3, 4), tf.float32)
   marginal = tf.constant(np.random.RandomState(1).randn(6, 3, 4), tf.float32)
   estimate, loss, critic_loss = critic.terms(joint, marginal, train_critic=True)
@@ -346,11 +347,11 @@ def test_club_critic_reduces_over_the_batch_per_column_with_one_network():
 
 def test_club_critic_rejects_target_columns_it_cannot_use():
   with pytest.raises(ValueError, match="at least one column index >= 0"):
-    estimators.ClubCritic("club", target_columns=[])
-  critic = estimators.ClubCritic("club", target_columns=[2])
+    critics.ClubCritic("club", target_columns=[])
+  critic = critics.ClubCritic("club", target_columns=[2])
   with pytest.raises(ValueError, match=r"target columns \[2\] outside inputs of "
                      "width 2"):
     critic.log_likelihood(tf.zeros([4, 2]))
   with pytest.raises(ValueError, match="no conditioning columns"):
-    estimators.ClubCritic("club", target_columns=[0, 1]).log_likelihood(
+    critics.ClubCritic("club", target_columns=[0, 1]).log_likelihood(
         tf.zeros([4, 2]))

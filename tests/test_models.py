@@ -14,7 +14,9 @@ from disentanglement_lib.methods.unsupervised import train  # pylint: disable=un
 from disentanglement_lib.methods.unsupervised import vae
 import gin
 from mine_plugin.methods.shared import critic_tracking
+from mine_plugin.methods.shared import critics
 from mine_plugin.methods.shared import estimators
+from mine_plugin.methods.unsupervised import critic_penalty
 from mine_plugin.methods.unsupervised import lambda_beta_vae
 from mine_plugin.methods.unsupervised import mine_tc_vae
 from mine_plugin.methods.unsupervised import pairwise_mi_vae
@@ -242,7 +244,7 @@ def test_variables_outside_every_optimizer_scope_are_an_error():
 
 
 def test_nan_in_the_critic_stops_training_and_names_the_term():
-  exploding = lambda inputs: tf.exp(1e4 * estimators.mlp_critic(inputs) + 1e4)
+  exploding = lambda inputs: tf.exp(1e4 * critics.mlp_critic(inputs) + 1e4)
   model = mine_tc_vae.MineTCVAE(beta=6., estimator="mine")
   model.penalty.critic.critic_fn = exploding
   built = Built(model)
@@ -323,7 +325,7 @@ def test_replay_keeps_the_last_batches_codes_for_the_critic():
 def test_a_model_with_every_critic_setting_trains(tmp_path):
   model = pairwise_mi_vae.PairwiseMIVAE(
       lam=1., estimator="density_ratio", samples_per_input=2, replay_batches=3,
-      critic_fn=estimators.separable_pair_critic, warmup_steps=0)
+      critic_fn=critics.separable_pair_critic, warmup_steps=0)
   built = Built(model)
   for _ in range(4):
     built.run(built.spec.train_op)
@@ -342,8 +344,8 @@ def test_the_separable_critic_is_a_low_rank_function_of_the_pair():
   grid = np.stack(np.meshgrid(values, values, indexing="ij"), -1).reshape(-1, 2)
   inputs = np.concatenate([grid, np.tile([[1., 0., 0.]], (len(grid), 1))], 1)
   ranks = {}
-  for name, critic in (("separable", lambda x: estimators.separable_pair_critic(
-      x, hidden_units=(16,), embedding=2)), ("mlp", estimators.mlp_critic)):
+  for name, critic in (("separable", lambda x: critics.separable_pair_critic(
+      x, hidden_units=(16,), embedding=2)), ("mlp", critics.mlp_critic)):
     with tf.Graph().as_default(), tf.Session() as session:
       tf.set_random_seed(0)
       out = critic(tf.constant(inputs.astype(np.float32)))
@@ -429,8 +431,8 @@ def test_unused_settings_at_their_defaults_are_accepted():
   # dlib's train.gin of a trained model lists every parameter, defaults included.
   pairwise_mi_vae.PairwiseMIVAE(
       lam=1., estimator="mws", bound="dv",
-      inner_steps=penalized_vae.DEFAULT_INNER_STEPS, ema_decay=0.99,
-      warmup_steps=penalized_vae.DEFAULT_WARMUP_STEPS)
+      inner_steps=critic_penalty.DEFAULT_INNER_STEPS, ema_decay=0.99,
+      warmup_steps=critic_penalty.DEFAULT_WARMUP_STEPS)
   for estimator in ("club", "density_ratio"):
     pairwise_mi_vae.PairwiseMIVAE(lam=1., estimator=estimator, ema_decay=0.99)
   model = pairwise_mi_vae.PairwiseMIVAE(lam=1., estimator="mine", ema_decay=0.5)
@@ -557,16 +559,16 @@ def test_critic_follows_a_dependence_that_changes_while_it_trains(objective):
     z = estimators.standardize(samples)
     marginal = tf.stack([z[:, 0], estimators.shuffle_rows(z)[:, 1]], axis=1)
     if objective == "club":
-      critic = estimators.ClubCritic("critic", target_columns=[1])
+      critic = critics.ClubCritic("critic", target_columns=[1])
     else:
-      critic = estimators.Critic("critic", objective=objective)
+      critic = critics.Critic("critic", objective=objective)
     estimate, _, critic_loss = critic.terms(z, marginal, train_critic=True)
     train_op = penalized_vae.make_critic_optimizer().minimize(critic_loss)
     estimates = []
     with tf.Session() as session:
       session.run(tf.global_variables_initializer())
       for rho in rhos:
-        for _ in range(penalized_vae.DEFAULT_INNER_STEPS):
+        for _ in range(critic_penalty.DEFAULT_INNER_STEPS):
           x = rng.randn(batch_size)
           y = rho * x + math.sqrt(1. - rho ** 2) * rng.randn(batch_size)
           value, _ = session.run([estimate, train_op],

@@ -10,7 +10,7 @@ from disentanglement_lib.config import reproduce
 from mine_plugin.config import gin_files
 from mine_plugin.config import studies
 from mine_plugin.config import sweeps
-from mine_plugin.methods.unsupervised import penalized_vae
+from mine_plugin.methods.unsupervised import critic_penalty
 
 
 def test_studies_are_registered_with_dlib_reproduce():
@@ -172,8 +172,8 @@ def test_mi_constrained_study_binds_the_papers_setting_and_each_estimator():
         # Every critic at the plugin's defaults (a model's own gin file, included
         # by its name, may not override them).
         prefix = model[1:-2]
-        for key, value in [("inner_steps", penalized_vae.DEFAULT_INNER_STEPS),
-                           ("warmup_steps", penalized_vae.DEFAULT_WARMUP_STEPS)]:
+        for key, value in [("inner_steps", critic_penalty.DEFAULT_INNER_STEPS),
+                           ("warmup_steps", critic_penalty.DEFAULT_WARMUP_STEPS)]:
           try:
             bound = gin.query_parameter(prefix + "." + key)
           except ValueError:

@@ -5,14 +5,17 @@
   dlib_postprocess  dlib's unsupervised_study_v1 postprocess_configs/<name>.gin;
   dlib_evaluate     dlib's unsupervised_study_v1 metric_configs/<name>.gin
                     (Locatello et al. 2019, App. C), or the plugin's lighter
-                    gin_configs/mine_plugin_small/metric_configs/<name>.gin
+                    gin_configs/mine_plugin_small/metric_configs/<name>.gin,
+                    which include dlib's file and bind smaller sample sizes
                     (`step_config`).
 
 dlib's configs are used as installed, not copied: they bind no plugin configurable,
 and `dataset.name = "auto"` resolves to the training's data set, which the plugin
 registers whenever dlib is imported (mine_plugin_compat.pth imports mine_plugin at
 start-up; mine_plugin/registration.py). Nothing here imports disentanglement_lib (that
-loads TensorFlow): its package directory is found with importlib.
+loads TensorFlow): its package directory is found with importlib. Where dlib's
+evaluate is loaded, dlib's config/ joins gin's search path (`search_dlib_configs`),
+so that a plugin gin file can `include 'unsupervised_study_v1/metric_configs/...'`.
 """
 import importlib.util
 import pathlib
@@ -72,6 +75,14 @@ def _dlib_config_dir():
         "configs cannot be found. Install it as the README says: "
         "pip install --no-deps disentanglement-lib==1.5")
   return pathlib.Path(list(spec.submodule_search_locations)[0]) / "config"
+
+
+def search_dlib_configs(unused_module=None):
+  """Lets gin `include` dlib's config files by their path under its config/."""
+  import gin  # pylint: disable=g-import-not-at-top
+  directory = str(_dlib_config_dir())
+  if directory not in gin.config._LOCATION_PREFIXES:  # pylint: disable=protected-access
+    gin.add_config_file_search_path(directory)
 
 
 def _existing(path, description, folder):

@@ -15,6 +15,7 @@ import numpy as np
 import tensorflow.compat.v1 as tf
 import tensorflow_hub as hub
 
+from mine_plugin.methods.shared import critics
 from mine_plugin.methods.shared import estimators
 
 
@@ -91,7 +92,7 @@ def estimate_mutual_information(x, y, objective="dv", steps=1000, batch_size=256
   Returns:
     The estimate in nats (float).
   """
-  objectives = estimators.OBJECTIVES + ("club",)
+  objectives = critics.OBJECTIVES + ("club",)
   if objective not in objectives:
     raise ValueError(
         "Unknown objective {!r}; valid: {} ('dv', 'nwj': MINE's bounds, "
@@ -112,14 +113,14 @@ def estimate_mutual_information(x, y, objective="dv", steps=1000, batch_size=256
     x_in = tf.placeholder(tf.float32, [None, x.shape[1]])
     y_in = tf.placeholder(tf.float32, [None, y.shape[1]])
     if objective == "club":
-      critic = estimators.ClubCritic(
+      critic = critics.ClubCritic(
           "mine_critic", np.arange(x.shape[1], x.shape[1] + y.shape[1]),
-          conditional_fn=lambda v, n: estimators.gaussian_conditional(
+          conditional_fn=lambda v, n: critics.gaussian_conditional(
               v, n, hidden_units))
     else:
-      critic = estimators.Critic(
+      critic = critics.Critic(
           "mine_critic", objective=objective, ema_decay=ema_decay,
-          critic_fn=lambda v: estimators.mlp_critic(v, hidden_units))
+          critic_fn=lambda v: critics.mlp_critic(v, hidden_units))
     joint = tf.concat([x_in, y_in], axis=1)
     marginal = tf.concat([x_in, estimators.shuffle_rows(y_in)], axis=1)
     estimate, _, critic_loss = critic.terms(joint, marginal, train_critic=True)

@@ -37,6 +37,7 @@ back with `allocation_file.read_allocation(model_dir)`) and reports every entry
 A[j, i] as the EVAL metric `allocation/z<j>_<slot>` in dlib's `train_results.json`.
 """
 import gin
+from mine_plugin.methods.shared import critics
 from mine_plugin.methods.shared import estimators
 from mine_plugin.methods.shared import result_files
 from mine_plugin.methods.unsupervised import allocation_file
@@ -72,9 +73,9 @@ class AttentionAllocation(critic_penalty.CriticPenalty):
   def __init__(self, num_factors, lam, alpha, gamma, nuisance_capacity=None,
                embedding_dim=16, key_dim=16,
                estimator=critic_penalty.DEFAULT_CRITIC_ESTIMATOR, bound="dv",
-               inner_steps=penalized_vae.DEFAULT_INNER_STEPS, ema_decay=0.99,
-               warmup_steps=penalized_vae.DEFAULT_WARMUP_STEPS,
-               critic_fn=estimators.mlp_critic, allocator="attention"):
+               inner_steps=critic_penalty.DEFAULT_INNER_STEPS, ema_decay=0.99,
+               warmup_steps=critic_penalty.DEFAULT_WARMUP_STEPS,
+               critic_fn=critics.mlp_critic, allocator="attention"):
     if allocator not in ALLOCATORS:
       raise ValueError(
           "attention_mine_vae.allocator must be one of {}, got {!r}.".format(
@@ -198,8 +199,8 @@ class AttentionMineVAE(penalized_vae.PenalizedVAE):
                alpha=gin.REQUIRED, gamma=gin.REQUIRED, nuisance_capacity=None,
                embedding_dim=16, key_dim=16,
                estimator=critic_penalty.DEFAULT_CRITIC_ESTIMATOR, bound="dv",
-               inner_steps=penalized_vae.DEFAULT_INNER_STEPS, ema_decay=0.99,
-               warmup_steps=penalized_vae.DEFAULT_WARMUP_STEPS,
+               inner_steps=critic_penalty.DEFAULT_INNER_STEPS, ema_decay=0.99,
+               warmup_steps=critic_penalty.DEFAULT_WARMUP_STEPS,
                allocator="attention"):
     """Creates the model.
 

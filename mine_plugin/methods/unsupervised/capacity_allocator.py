@@ -224,7 +224,7 @@ def factor_partitions(z, allocation):
 
   Returns:
     own, rest: two (batch_size, num_factors, num_latent) tensors, [:, k] holding
-    x_k and y_k (the layout of `estimators.Critic`'s k estimates).
+    x_k and y_k (the layout of `critics.Critic`'s k estimates).
   """
   num_latent, _ = _check_allocation(allocation)
   _, z_latent = _static_shape(

@@ -2,13 +2,13 @@
 
 A `CriticPenalty` is a `penalized_vae.Penalty` whose quantity (a total correlation,
 pairwise MIs, the MIs of the allocator's partitions) is estimated by a critic
-network (`estimators.Critic`): MINE with its `bound` (Belghazi et al. 2018) or the
+network (`critics.Critic`): MINE with its `bound` (Belghazi et al. 2018) or the
 density-ratio classifier (`estimators.density_ratio_critic_loss`; FactorVAE, Kim &
 Mnih 2018, Sec. 3). `PenalizedVAE.model_fn` trains the critic `inner_steps` times
 per training step with `critic_optimizer`; the subclasses are the penalties of
 `mine_tc_vae`, `pairwise_mi_vae` and `attention_mine_vae`.
 """
-from mine_plugin.methods.shared import estimators
+from mine_plugin.methods.shared import critics
 from mine_plugin.methods.unsupervised import penalized_vae
 import tensorflow.compat.v1 as tf
 
@@ -20,6 +20,12 @@ CRITIC_ESTIMATORS = ("mine", "density_ratio")
 # The estimator of the critic-based models when their gin file does not set it;
 # docs/mine_penalty.md has the measurements behind it.
 DEFAULT_CRITIC_ESTIMATOR = "density_ratio"
+
+# The critics' training schedule when a model's gin file does not set it:
+# `inner_steps` critic updates per training step, the critic's term off for the
+# first `warmup_steps` steps. docs/mine_penalty.md has the measurements behind them.
+DEFAULT_INNER_STEPS = 5
+DEFAULT_WARMUP_STEPS = 500
 
 
 def check_inner_steps(inner_steps):
@@ -39,8 +45,8 @@ def check_warmup_steps(warmup_steps):
 
 
 def critic_objective(estimator, bound):
-  """The estimators.Critic objective of a model's `estimator` and MINE `bound`."""
-  estimators.check_bound(bound)
+  """The critics.Critic objective of a model's `estimator` and MINE `bound`."""
+  critics.check_bound(bound)
   if estimator != "mine":
     if bound != "dv":
       raise ValueError(
@@ -101,9 +107,9 @@ class CriticPenalty(penalized_vae.Penalty):
   log_prefix = None
 
   def __init__(self, weight, estimator=DEFAULT_CRITIC_ESTIMATOR, bound="dv",
-               inner_steps=penalized_vae.DEFAULT_INNER_STEPS, ema_decay=0.99,
-               warmup_steps=penalized_vae.DEFAULT_WARMUP_STEPS,
-               critic_fn=estimators.mlp_critic):
+               inner_steps=DEFAULT_INNER_STEPS, ema_decay=0.99,
+               warmup_steps=DEFAULT_WARMUP_STEPS,
+               critic_fn=critics.mlp_critic):
     if estimator not in self.valid_estimators:
       raise ValueError(
           "Unknown critic estimator {!r} for {}; valid: {} (the model's gin "
@@ -122,8 +128,8 @@ class CriticPenalty(penalized_vae.Penalty):
       self.name = self.log_prefix + "_" + estimator
 
   def make_critic(self, objective, ema_decay, critic_fn):
-    """The critic of `objective` in `critic_scope`: an estimators.Critic."""
-    return estimators.Critic(self.critic_scope, objective=objective,
+    """The critic of `objective` in `critic_scope`: a critics.Critic."""
+    return critics.Critic(self.critic_scope, objective=objective,
                              ema_decay=ema_decay, critic_fn=critic_fn)
 
   def warmed_up(self, critic_term, is_training):

@@ -56,8 +56,8 @@ class MineTCVAE(penalized_vae.PenalizedVAE):
 
   def __init__(self, beta=gin.REQUIRED,
                estimator=critic_penalty.DEFAULT_CRITIC_ESTIMATOR, bound="dv",
-               inner_steps=penalized_vae.DEFAULT_INNER_STEPS, ema_decay=0.99,
-               warmup_steps=penalized_vae.DEFAULT_WARMUP_STEPS):
+               inner_steps=critic_penalty.DEFAULT_INNER_STEPS, ema_decay=0.99,
+               warmup_steps=critic_penalty.DEFAULT_WARMUP_STEPS):
     """Creates the model.
 
     Args:

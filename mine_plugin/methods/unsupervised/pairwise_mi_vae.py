@@ -25,13 +25,14 @@ selected estimator does not use is an error unless it is at its default
 (`critic_penalty.check_unused_settings`).
 """
 import gin
+from mine_plugin.methods.shared import critics
 from mine_plugin.methods.shared import estimators
 from mine_plugin.methods.unsupervised import critic_penalty
 from mine_plugin.methods.unsupervised import penalized_vae
 import tensorflow.compat.v1 as tf
 
 # The critic estimators of the pairwise penalty: those of every critic penalty and
-# vCLUB (estimators.ClubCritic), an upper bound on the MI of two variables when its
+# vCLUB (critics.ClubCritic), an upper bound on the MI of two variables when its
 # q fits (Cheng et al. 2020, Thm. 3.2), which does not apply to TC or to the
 # allocator's partitions.
 PAIRWISE_CRITIC_ESTIMATORS = critic_penalty.CRITIC_ESTIMATORS + ("club",)
@@ -86,7 +87,7 @@ class PairwiseCriticMutualInformation(critic_penalty.CriticPenalty):
   samples pair z_a with z_b of a shuffled batch. All pairs go through the critic
   as one batch. I(z_i; z_j) is symmetric, so the sum over ordered pairs is twice
   the sum over a < b. With estimator "club" the critic is vCLUB's q(z_b | z_a, p)
-  (`estimators.ClubCritic`), an upper bound on the MI where q fits (instead of a
+  (`critics.ClubCritic`), an upper bound on the MI where q fits (instead of a
   lower bound). Reference: the "mws" estimate of the same sum.
   """
 
@@ -98,7 +99,7 @@ class PairwiseCriticMutualInformation(critic_penalty.CriticPenalty):
   def make_critic(self, objective, ema_decay, critic_fn):
     if objective == "club":
       # q(z_b | z_a, pair id): the second column of `pair_samples`.
-      return estimators.ClubCritic(self.critic_scope, target_columns=[1])
+      return critics.ClubCritic(self.critic_scope, target_columns=[1])
     return super(PairwiseCriticMutualInformation, self).make_critic(
         objective, ema_decay, critic_fn)
 
@@ -198,9 +199,9 @@ class PairwiseMIVAE(penalized_vae.PenalizedVAE):
   gin_name = "pairwise_mi_vae"
 
   def __init__(self, beta=1., lam=gin.REQUIRED, estimator="mws", bound="dv",
-               inner_steps=penalized_vae.DEFAULT_INNER_STEPS, ema_decay=0.99,
-               warmup_steps=penalized_vae.DEFAULT_WARMUP_STEPS,
-               critic_fn=estimators.mlp_critic, samples_per_input=1,
+               inner_steps=critic_penalty.DEFAULT_INNER_STEPS, ema_decay=0.99,
+               warmup_steps=critic_penalty.DEFAULT_WARMUP_STEPS,
+               critic_fn=critics.mlp_critic, samples_per_input=1,
                replay_batches=0):
     """Creates the model.
 
@@ -236,10 +237,10 @@ class PairwiseMIVAE(penalized_vae.PenalizedVAE):
     if estimator == "mws":
       critic_penalty.check_unused_settings(self.gin_name, estimator, {
           "bound": (bound, "dv"),
-          "inner_steps": (inner_steps, penalized_vae.DEFAULT_INNER_STEPS),
+          "inner_steps": (inner_steps, critic_penalty.DEFAULT_INNER_STEPS),
           "ema_decay": (ema_decay, 0.99),
-          "warmup_steps": (warmup_steps, penalized_vae.DEFAULT_WARMUP_STEPS),
-          "critic_fn": (critic_fn, estimators.mlp_critic),
+          "warmup_steps": (warmup_steps, critic_penalty.DEFAULT_WARMUP_STEPS),
+          "critic_fn": (critic_fn, critics.mlp_critic),
           "samples_per_input": (samples_per_input, 1),
           "replay_batches": (replay_batches, 0),
       }, used_by="the critic estimators " + ", ".join(
@@ -253,7 +254,7 @@ class PairwiseMIVAE(penalized_vae.PenalizedVAE):
               self.gin_name, name, minimum, value))
       if estimator == "club":
         critic_penalty.check_unused_settings(
-            self.gin_name, estimator, {"critic_fn": (critic_fn, estimators.mlp_critic)},
+            self.gin_name, estimator, {"critic_fn": (critic_fn, critics.mlp_critic)},
             used_by="estimators 'mine' and 'density_ratio'")
       penalty = PairwiseCriticMutualInformation(
           lam, estimator=estimator, bound=bound, inner_steps=inner_steps,

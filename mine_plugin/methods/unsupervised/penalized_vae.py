@@ -120,12 +120,6 @@ def check_weight(model, name, value, minimum=0.):
   return float(value)
 
 
-# The critics' training schedule when a model's gin file does not set it:
-# `inner_steps` critic updates per training step, the critic's term off for the
-# first `warmup_steps` steps. docs/mine_penalty.md has the measurements behind them.
-DEFAULT_INNER_STEPS = 5
-DEFAULT_WARMUP_STEPS = 500
-
 # The critics' optimizer when `critic_optimizer` is not bound in gin: Adam with
 # FactorVAE's discriminator moments (Kim & Mnih 2018, Appendix: beta1 0.5, beta2 0.9)
 # and learning rate 1e-3. At dlib's discriminator rate (1e-4) the critic did not
