@@ -308,7 +308,7 @@ def test_replay_keeps_the_last_batches_codes_for_the_critic():
   with tf.Graph().as_default(), tf.Session() as session:
     z = tf.placeholder(tf.float32, [4, 3])
     stored = penalty.replay_memory(z)
-    penalty.replay_memory(z)  # a second call reuses the graph's memory
+    penalty.replay_write(z)
     writes = tf.get_collection(tf.GraphKeys.UPDATE_OPS)
     assert len(writes) == 1
     session.run(tf.global_variables_initializer())
@@ -334,6 +334,19 @@ def test_a_model_with_every_critic_setting_trains(tmp_path):
               if v.op.name.endswith("pairwise_mi_replay/stored")]
   assert built.run(stored[0]) == 4 * 4  # one write of the batch per step
   assert built.run(built.global_step) == 4
+  # The write comes after the last critic update (its control input).
+  with built.graph.as_default():
+    write = [op for op in tf.get_collection(tf.GraphKeys.UPDATE_OPS)]
+  assert len(write) == 1
+  ancestors, frontier = set(), [write[0].op if hasattr(write[0], "op") else write[0]]
+  while frontier:
+    op = frontier.pop()
+    for parent in list(op.control_inputs) + [t.op for t in op.inputs]:
+      if parent not in ancestors:
+        ancestors.add(parent)
+        frontier.append(parent)
+  assert any(op.name.startswith("critic_step_{}".format(model.penalty.inner_steps - 1))
+             for op in ancestors)
   assert np.isfinite(built.run(built.logs["pairwise_mi_density_ratio"]))
 
 

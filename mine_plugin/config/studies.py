@@ -306,8 +306,8 @@ CRITIC_SETTINGS = (
 def critic_settings_study():
   """pairwise_mi_vae (density ratio) under CRITIC_SETTINGS, 5 seeds, seed-major.
 
-  The vanilla VAE and the closed-form penalty of the same setting are models 0-9 of
-  mine_plugin_mi_constrained (same training, data and metrics).
+  The vanilla VAE and the closed-form penalty of the same setting are models 0, 7,
+  ... and 1, 8, ... of mine_plugin_mi_constrained (same training, data, metrics).
   """
   models = h.chainit([_fixed_model(name, [
       ("model.model", "@pairwise_mi_vae()"),

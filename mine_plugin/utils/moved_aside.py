@@ -3,7 +3,7 @@ run left behind, and how many are kept.
 
 Under the plugin, `--overwrite` of dlib_train/dlib_postprocess/dlib_evaluate renames
 the old directory to the hidden sibling `.<name>.previous-<time>-<pid>` and a failed
-run's output to `.<name>.failed-<time>-<pid>` (`compat._overwrite_guarded`); the study
+run's output to `.<name>.failed-<time>-<pid>` (`training.overwrite_guard.guarded`); the study
 runner moves an unfinished model directory to `<study>/_incomplete/<name>-<time>`
 (`runner.markers.move_aside`).
 

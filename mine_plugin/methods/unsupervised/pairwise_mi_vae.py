@@ -110,7 +110,11 @@ class PairwiseCriticMutualInformation(critic_penalty.CriticPenalty):
     self._replay = None
 
   def codes(self, outputs, is_training):
-    """The batch's codes: z_sampled and `samples_per_input - 1` more draws per x."""
+    """The batch's codes: z_sampled and `samples_per_input - 1` more draws per x.
+
+    New draws at each call: each critic update and the encoder's term see their own
+    (as each sees its own shuffle of the batch).
+    """
     z = outputs.z_sampled
     if is_training and self.samples_per_input > 1:
       std = tf.exp(outputs.z_logvar / 2.)
@@ -120,12 +124,8 @@ class PairwiseCriticMutualInformation(critic_penalty.CriticPenalty):
     return z
 
   def replay_memory(self, z):
-    """(stored codes [n, L], write op) of the last `replay_batches` batches.
-
-    Made once per graph; the write joins tf.GraphKeys.UPDATE_OPS, which the VAE
-    update runs after the critic's updates, so the critic of a step trains on the
-    codes of earlier steps and the current batch.
-    """
+    """The stored codes [n, L] of the last `replay_batches` batches (n grows to
+    batch * replay_batches); the variables are made once per graph."""
     if self._replay is None or self._replay[0].graph is not tf.get_default_graph():
       batch = tf.compat.dimension_value(z.shape[0])
       if batch is None:
@@ -136,20 +136,35 @@ class PairwiseCriticMutualInformation(critic_penalty.CriticPenalty):
                                 tf.zeros_initializer(), trainable=False)
         stored = tf.get_variable("stored", [], tf.int64, tf.zeros_initializer(),
                                  trainable=False)
-      rows = tf.cast(tf.mod(stored + tf.range(batch, dtype=tf.int64), capacity),
-                     tf.int32)
-      with tf.control_dependencies([tf.scatter_update(
-          codes, rows, tf.stop_gradient(tf.cast(z, tf.float32)))]):
-        write = tf.assign_add(stored, batch)
-      tf.add_to_collection(tf.GraphKeys.UPDATE_OPS, write)
-      in_use = tf.cast(tf.minimum(stored, capacity), tf.int32)
-      self._replay = (codes, in_use)
-    codes, in_use = self._replay
-    return codes.read_value()[:in_use]
+      self._replay = (codes, stored, batch, capacity, [0])
+    codes, stored, _, capacity, _ = self._replay
+    return codes.read_value()[:tf.cast(tf.minimum(stored, capacity), tf.int32)]
+
+  def replay_write(self, z):
+    """Writes the batch's codes over the oldest; the op joins tf.GraphKeys.UPDATE_OPS.
+
+    `__call__` makes it in its last training call, which `PenalizedVAE.model_fn`
+    builds under the critic updates' control dependency: the critics of a step
+    train on earlier steps' codes and the current batch, then the batch is stored.
+    """
+    self.replay_memory(z)
+    codes, stored, batch, capacity, _ = self._replay
+    rows = tf.cast(tf.mod(stored + tf.range(batch, dtype=tf.int64), capacity),
+                   tf.int32)
+    with tf.control_dependencies([tf.scatter_update(
+        codes, rows, tf.stop_gradient(tf.cast(z, tf.float32)))]):
+      write = tf.assign_add(stored, batch)
+    tf.add_to_collection(tf.GraphKeys.UPDATE_OPS, write)
+    return write
 
   def __call__(self, outputs, is_training):
     z = self.codes(outputs, is_training)
     if is_training and self.replay_batches:
+      self.replay_memory(outputs.z_sampled)
+      calls = self._replay[4]
+      calls[0] += 1
+      if calls[0] == self.inner_steps + 1:  # the encoder's term: after the critics
+        self.replay_write(outputs.z_sampled)
       # The critic trains on the current codes and the replayed ones, all mapped
       # by the current batch's moments; the encoder's term uses the current codes.
       current, (replayed,) = estimators.standardize(
