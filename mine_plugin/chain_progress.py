@@ -1,24 +1,7 @@
 """How far one model's chain (`pipeline.reproduce`) has got, read from its log.
 
-The log holds everything needed, in lines that the chain and TensorFlow write anyway:
-
-    [    0.0s] (1/4) Training with shared.gin, ... and bindings:  a phase of the chain
-      => model.training_steps = 2000, step_log.every_n_steps = 100  the phase trains
-    INFO:tensorflow:mine_plugin: resume: continuing ... from step 1000.  resumed
-    INFO:tensorflow:Saving checkpoints for 1000 into ...            the exact step
-    INFO:tensorflow:global_step/sec: 25.3                           every_n_steps steps
-    INFO:tensorflow:Loss for final step: ...                        training has ended
-    [   94.2s] (3/4) Computing metric mig on mean...
-    [  187.5s] Done.
-
-The step between two checkpoints is the last checkpoint's step plus `every_n_steps`
-per speed reading since (`training.step_log`: dlib_train reads its speed every
-`every_n_steps` steps). Each reading counts once: only TensorFlow's own lines count
-(`INFO:tensorflow:`; dlib_train's console script repeats them in absl's format),
-and a line the same as the one before it is a copy (once a handler is added to the
-root logger, TensorFlow's lines reach the log through both).
-
-`ChainLog` follows a log file as it grows; `ChainState` is what it has read so far.
+The step since the last checkpoint: `step_log.every_n_steps` per speed reading. Only
+`INFO:tensorflow:` lines count; a line equal to the one before it is a copy.
 """
 import os
 import re

@@ -1,18 +1,9 @@
 """Runs disentanglement_lib 1.5, unedited, on TensorFlow 2.15 and gin-config 0.5.
 
-dlib 1.5 was written for TensorFlow 1.14; on Python 3.11 the newest TensorFlow that
-still ships `tf.estimator` is 2.15, reached through `tensorflow.compat.v1`. The
-version shims dlib needs beyond that, and only those, are here:
-
-- graph mode (TF 1.x's default) when dlib is imported;
-- `tensorflow.contrib.tpu` -> `tf.compat.v1.estimator.tpu` (same classes);
-  `tensorflow.contrib.framework.assign_from_checkpoint_fn` -> `assign_from_checkpoint_fn`;
-- gin 0.4's `configurable(whitelist=, blacklist=)` -> gin 0.5's `allowlist=`/`denylist=`;
-- `visualize_util.save_image/save_animation`: float images to uint8 before Pillow
-  >= 10 and imageio see them.
-
-`mine_plugin.registration` runs `before_dlib` and `patch_visualize_util` when the dlib
-modules they patch load.
+Only the shims dlib needs beyond `tensorflow.compat.v1`: graph mode when dlib is
+imported; `tensorflow.contrib.tpu` and `contrib.framework.assign_from_checkpoint_fn`
+mapped to TF 2.15's; gin 0.4's `whitelist=`/`blacklist=` as 0.5's `allowlist=`/
+`denylist=`; `visualize_util`'s float images as uint8 for Pillow >= 10 and imageio.
 """
 import functools
 import importlib

@@ -1,11 +1,4 @@
-"""Module paths of mine_plugin 0.1, kept importable.
-
-0.1's gin files imported the plugin's modules by their flat paths (`import
-mine_plugin.datasets`, `import mine_plugin.attention`), and users imported them to
-register the plugin's gin names. Each old path loads the module that registers
-those names now. The 0.1 Python names inside them (e.g. `mine_plugin.models.MineTCVAE`)
-are not kept: their new homes are in the README's Layout.
-"""
+"""mine_plugin 0.1's module paths, which old gin files import, load today's modules."""
 import importlib
 import importlib.abc
 import importlib.util

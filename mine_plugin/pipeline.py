@@ -1,31 +1,10 @@
 """dlib's chain for one model: train -> visualize -> postprocess -> evaluate, one call.
 
-The chain is `dlib_reproduce`'s (bin/dlib_reproduce of disentanglement_lib 1.5), with
-its order and seeds: `train.train_with_gin`, `visualize_model.visualize`, then
-`postprocess.postprocess_with_gin` for every postprocessing config and
-`evaluate.evaluate_with_gin` for every metric config, each in sorted order with a
-seed drawn from one `np.random.RandomState(0)`. These are the functions that dlib's
-console scripts `dlib_train`, `dlib_visualize_model`, `dlib_postprocess` and
-`dlib_evaluate` call with their flags. Every caller runs this one chain:
-
-- `reproduce` runs it in the calling process. gin's configuration and TensorFlow's
-  graph are process-global, so that is one model per fresh process: the study
-  runner's model processes (`python -m mine_plugin.runner`), and this module's
-  command line (`python -m mine_plugin.pipeline`).
-- `run_pipeline` runs it in a fresh `python -m mine_plugin.pipeline` process, with
-  dlib's unsupervised_study_v1 postprocessing and metric configs by name
-  (`config.gin_files.step_config`), and returns the scores (scripts/main_job.py,
-  the tests).
-
-The layout is dlib's (`disentanglement_lib/config/reproduce.py`):
-
-    <model_dir>/model/                      tf_checkpoint/, tfhub/, results/
-    <model_dir>/visualizations/             reconstructions, traversals, GIFs
-    <model_dir>/postprocessed/<post>/       tfhub/, results/
-    <model_dir>/metrics/<post>/<metric>/    results/json/evaluation_results.json,
-                                            results/aggregate/evaluation.json
-
-where <post> and <metric> are the configs' names (`config_name`): `mean`, `mig`, ...
+Mirrors bin/dlib_reproduce of disentanglement_lib 1.5: the same steps, configs in
+sorted order, seeds from one `np.random.RandomState(0)`, and dlib's layout
+(`config/reproduce.py`): <model_dir>/model/, visualizations/, postprocessed/<post>/,
+metrics/<post>/<metric>/. gin and TF graphs are process-global: `reproduce` runs one
+model per fresh process; `run_pipeline` starts one and returns the scores.
 """
 import argparse
 import collections

@@ -1,20 +1,9 @@
 """The plugin's one registration point with dlib: what loads after which dlib module.
 
-dlib's console scripts (`dlib_train`, `dlib_evaluate`, ...) import only dlib, and its
-later steps re-read a training's gin config without its `import` lines. So the
-plugin's gin names must exist wherever the dlib module they extend is loaded: an
-import hook (installed by `mine_plugin_compat.pth` at interpreter start-up, and by
-`import mine_plugin`) runs, when a module named in `BEFORE` or `AFTER` is imported,
-the entries listed for it, in order:
-
-- "package.module" imports that plugin module (its gin names join dlib's);
-- "package.module:function" imports it and calls `function(loaded_module)`, which
-  patches the module just loaded (compat's version shims, the training's guards).
-
-`GIN_WRAPPED` names the dlib functions that gin registers wrapped (dlib's closed
-`dataset.name` chain). The hook imports nothing else: TensorFlow is not loaded into
-programs that never import dlib. This table is the whole wiring; the README's
-"Layout" and tests/test_compat.py read it.
+When a module named in `BEFORE` or `AFTER` is imported, the import hook (installed by
+`mine_plugin_compat.pth` and by `import mine_plugin`) imports each "package.module"
+listed for it, and for "package.module:function" also calls `function(loaded_module)`.
+`GIN_WRAPPED`: dlib functions gin registers wrapped. No other import (no TensorFlow).
 """
 import importlib
 import importlib.abc

@@ -13,6 +13,7 @@ import argparse
 import sys
 
 from mine_plugin.evaluation import compare
+from mine_plugin.records import study_records
 
 
 def parse_args(argv):
@@ -33,7 +34,7 @@ def main(argv):
   tables = {}
   for flag in ("results", "reference"):
     try:
-      tables[flag] = compare.scores(compare.load_results(getattr(args, flag)))
+      tables[flag] = study_records.scores(study_records.load_results(getattr(args, flag)))
     except (OSError, ValueError) as error:
       raise SystemExit("compare_results.py: --{} {}: {}".format(
           flag, getattr(args, flag), error)) from None

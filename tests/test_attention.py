@@ -1,11 +1,9 @@
 """Tests of attention_mine_vae and its modules in mine_plugin.methods.unsupervised:
-the allocator's math (capacity_allocator), the model, the allocation file
-(allocation_file) and a dlib run."""
+the allocator's math (capacity_allocator), the model and a dlib run (the
+allocation file: test_records.py)."""
 import json
 import math
 import os
-import subprocess
-import sys
 
 import gin
 import gin.tf.external_configurables  # pylint: disable=unused-import
@@ -13,12 +11,12 @@ import numpy as np
 import pytest
 import tensorflow.compat.v1 as tf
 
-from mine_plugin.methods.shared import critics
-from mine_plugin.methods.unsupervised import allocation_file
-from mine_plugin.methods.unsupervised import attention_mine_vae
-from mine_plugin.methods.unsupervised import capacity_allocator
 from mine_plugin import pipeline
 from mine_plugin.config import gin_files
+from mine_plugin.methods.shared import critics
+from mine_plugin.methods.unsupervised import attention_mine_vae
+from mine_plugin.methods.unsupervised import capacity_allocator
+from mine_plugin.records import run_files
 
 
 def _run(build, feed=None):
@@ -339,36 +337,9 @@ def test_model_rejects_bad_hyperparameters():
     attention_mine_vae.AttentionMineVAE(lam=1., alpha=1., gamma=1., bound="infonce")
 
 
-def test_write_and_read_allocation_round_trip(tmp_path):
-  allocation = np.array([[.7, .2, .1], [.1, .1, .8], [.2, .6, .2]])
-  path = str(tmp_path / "results" / "json" / allocation_file.ALLOCATION_FILE)
-  assert path == attention_mine_vae.allocation_path(str(tmp_path / "tf_checkpoint"))
-  allocation_file.write_allocation(path, allocation, num_factors=2)
-  np.testing.assert_allclose(allocation_file.read_allocation(str(tmp_path)),
-                             allocation)
-  with open(path) as written:
-    content = json.load(written)
-  assert content["slots"] == ["factor0", "factor1", "nuisance"]
-  assert content["dominant_slot"] == ["factor0", "nuisance", "factor1"]
-  assert content["latents_by_slot"] == {"factor0": [0], "factor1": [2],
-                                        "nuisance": [1]}
-  assert content["capacity"]["nuisance"] == pytest.approx((.1 + .8 + .2) / 3)
-
-
-def test_allocation_file_imports_no_tensorflow():
-  # Reports read the file with pandas and matplotlib only.
-  completed = subprocess.run(
-      [sys.executable, "-c", "import sys; "
-       "from mine_plugin.methods.unsupervised import allocation_file; "
-       "print('tensorflow' in sys.modules)"],
-      capture_output=True, text=True, check=True)
-  assert completed.stdout.strip() == "False", completed.stderr
-
-
-def test_read_allocation_explains_a_missing_file(tmp_path):
-  with pytest.raises(FileNotFoundError, match="written when an attention_mine_vae "
-                     "finishes training"):
-    allocation_file.read_allocation(str(tmp_path))
+def test_allocation_goes_beside_dlibs_results():
+  assert attention_mine_vae.allocation_path("/m/tf_checkpoint") == (
+      "/m/results/json/" + run_files.ALLOCATION_FILE)
 
 
 @pytest.fixture(scope="module")
@@ -389,7 +360,7 @@ def dlib_run(tmp_path_factory):
 
 def test_dlib_run_exports_a_readable_allocation(dlib_run):
   trained = os.path.join(dlib_run.model_dir, "model")
-  allocation = allocation_file.read_allocation(trained)
+  allocation = run_files.read_allocation(trained)
   assert allocation.shape == (10, 4)  # shared.gin: 10 latents; K = 3 + nuisance.
   np.testing.assert_allclose(allocation.sum(axis=1), np.ones(10), rtol=1e-5)
   # The same matrix is in dlib's own train results, as EVAL metrics ...
@@ -400,7 +371,7 @@ def test_dlib_run_exports_a_readable_allocation(dlib_run):
   np.testing.assert_allclose([results[n] for n in names], allocation.ravel(),
                              rtol=1e-5)
   # ... and dlib copied the file into the postprocessed representation's results.
-  np.testing.assert_allclose(allocation_file.read_allocation(
+  np.testing.assert_allclose(run_files.read_allocation(
       os.path.join(dlib_run.model_dir, "postprocessed", "mean")), allocation)
   mig = dlib_run.scores["mean"]["mig"]["discrete_mig"]
   assert 0. <= mig <= 1.

@@ -8,6 +8,7 @@ import pandas as pd
 import pytest
 
 from mine_plugin.evaluation import compare
+from mine_plugin.records import study_records
 
 HERE = os.path.dirname(__file__)
 REFERENCE = os.path.join(HERE, "fixtures", "dlib_reference")
@@ -57,7 +58,7 @@ def _row(table, dataset, metric, source, model):
 
 
 def test_reference_directory_reads_both_release_layouts():
-  reference = compare.scores(compare.load_results(REFERENCE))
+  reference = study_records.scores(study_records.load_results(REFERENCE))
   mig = reference[(reference.metric == "MIG") & (reference.representation == "mean")
                   & (reference.dataset == "dsprites_full")]
   # 4 aggregate/ records + the json/-only model 8 for beta_vae, 3 for factor_vae.
@@ -66,8 +67,8 @@ def test_reference_directory_reads_both_release_layouts():
 
 
 def test_medians_iqr_and_percentiles_match_hand_computation(ours_json):
-  table = compare.compare(compare.scores(compare.load_results(ours_json)),
-                          compare.scores(compare.load_results(REFERENCE)))
+  table = compare.compare(study_records.scores(study_records.load_results(ours_json)),
+                          study_records.scores(study_records.load_results(REFERENCE)))
   # Reference beta_vae MIG: sorted [0.05, 0.10, 0.20, 0.22, 0.30]; linear
   # quartiles at positions 1 and 3.
   row = _row(table, "dsprites_full", "MIG", "reference", "beta_vae")
@@ -114,9 +115,9 @@ def test_script_prints_markdown_tables(ours_json, tmp_path):
 
 def test_missing_results_are_explained(tmp_path):
   with pytest.raises(FileNotFoundError, match="No results at"):
-    compare.load_results(str(tmp_path / "nothing.json"))
+    study_records.load_results(str(tmp_path / "nothing.json"))
   with pytest.raises(ValueError, match="No metric results found"):
-    compare.load_results(str(tmp_path))
+    study_records.load_results(str(tmp_path))
 
 
 def test_nan_and_inf_scores_are_counted_and_shown_not_dropped(tmp_path):
@@ -128,8 +129,8 @@ def test_nan_and_inf_scores_are_counted_and_shown_not_dropped(tmp_path):
                       discrete_mig=float("inf"))]
   path = str(tmp_path / "results.json")
   pd.DataFrame(records).to_json(path)
-  table = compare.compare(compare.scores(compare.load_results(path)),
-                          compare.scores(compare.load_results(REFERENCE)))
+  table = compare.compare(study_records.scores(study_records.load_results(path)),
+                          study_records.scores(study_records.load_results(REFERENCE)))
   vae = _row(table, "dsprites_full", "MIG", "ours", "vae")
   assert (vae.n, vae.not_finite) == (2, 1)
   assert vae["median"] == pytest.approx(0.3)

@@ -142,11 +142,6 @@ def test_zero_decay_means_no_averaging():
   new = estimators.update_log_moving_average(tf.constant(3.0, tf.float64),
                                              tf.constant(batch), 0.)
   assert evaluate(new) == pytest.approx(math.log(np.exp(batch).mean()), rel=1e-12)
-  critic = critics.Critic("zero_decay_critic", ema_decay=0.)
-  joint = tf.constant(np.random.RandomState(0).randn(8, 2), tf.float32)
-  _, _, critic_loss = critic.terms(joint, estimators.shuffle_rows(joint),
-                                   train_critic=True)
-  assert np.isfinite(evaluate(critic_loss))
 
 
 def test_log_moving_average_does_not_overflow():
@@ -244,16 +239,6 @@ def test_estimate_rejects_unknown_objective():
                                            objective="js")
 
 
-def test_shared_critic_applies_one_network_to_every_column():
-  critic = critics.Critic("critic")
-  inputs = tf.constant(np.random.RandomState(0).randn(5, 3, 4), tf.float32)
-  batched = critic.apply(inputs)
-  per_column = [critic.apply(inputs[:, k]) for k in range(3)]
-  got, expected = evaluate([batched, per_column])
-  np.testing.assert_allclose(got, np.stack(expected, axis=1), rtol=1e-5)
-  assert len(tf.trainable_variables()) == 6  # one network, not three
-
-
 def gaussian_posterior_batch(cov_means, posterior_std, size, seed):
   rng = np.random.RandomState(seed)
   z_mean = rng.multivariate_normal(np.zeros(len(cov_means)), cov_means, size=size)
@@ -329,29 +314,3 @@ def test_trained_club_reaches_its_closed_form_above_the_mutual_information(rho):
   assert estimate == pytest.approx(club_of_gaussian(rho),
                                    abs=0.05 + 0.1 * club_of_gaussian(rho))
   assert estimate > gaussian_mi(rho) - 0.03
-
-
-def test_club_critic_reduces_over_the_batch_per_column_with_one_network():
-  critic = critics.ClubCritic("club", target_columns=[1])
-  joint = tf.constant(np.random.RandomState(0).randn(6, 3, 4), tf.float32)
-  marginal = tf.constant(np.random.RandomState(1).randn(6, 3, 4), tf.float32)
-  estimate, loss, critic_loss = critic.terms(joint, marginal, train_critic=True)
-  per_column = [critic.terms(joint[:, k], marginal[:, k], train_critic=True)
-                for k in range(3)]
-  got, expected = evaluate([(estimate, loss, critic_loss), per_column])
-  np.testing.assert_allclose(got[0], [e[0] for e in expected], rtol=1e-5)
-  assert got[1] == pytest.approx(sum(e[0] for e in expected), rel=1e-5)
-  assert got[2] == pytest.approx(sum(e[2] for e in expected), rel=1e-5)
-  assert len(tf.trainable_variables()) == 8  # 2 hidden, mean, log-variance
-
-
-def test_club_critic_rejects_target_columns_it_cannot_use():
-  with pytest.raises(ValueError, match="at least one column index >= 0"):
-    critics.ClubCritic("club", target_columns=[])
-  critic = critics.ClubCritic("club", target_columns=[2])
-  with pytest.raises(ValueError, match=r"target columns \[2\] outside inputs of "
-                     "width 2"):
-    critic.log_likelihood(tf.zeros([4, 2]))
-  with pytest.raises(ValueError, match="no conditioning columns"):
-    critics.ClubCritic("club", target_columns=[0, 1]).log_likelihood(
-        tf.zeros([4, 2]))

@@ -9,7 +9,7 @@ from PIL import Image
 import pytest
 
 from mine_plugin.methods.unsupervised import attention_mine_vae
-from mine_plugin.evaluation import compare
+from mine_plugin.records import study_records
 from mine_plugin.reports import report
 
 SCRIPT = os.path.join(os.path.dirname(__file__), "..", "scripts", "make_report.py")
@@ -69,8 +69,8 @@ def test_reports_do_not_load_tensorflow():
 
 
 def test_beta_is_read_for_each_score(toy_study):
-  frame = compare.load_results(toy_study[0])
-  table = report.with_beta(frame, compare.scores(frame))
+  frame = study_records.load_results(toy_study[0])
+  table = report.with_beta(frame, study_records.scores(frame))
   betas = table[table["model"] == "lambda_beta_vae"]["beta"]
   assert sorted(set(betas)) == [1., 4., 16.] and len(betas) == 6 * 3
   # attention_mine_vae is swept over lam, not beta: no point on the beta curves.

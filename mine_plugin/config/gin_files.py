@@ -1,21 +1,9 @@
 """Where the gin configs of each of dlib's steps are: the plugin's, then dlib's own.
 
-  dlib_train        the plugin's gin_configs/shared.gin and
-                    gin_configs/models/<name>.gin (`plugin_config`);
-  dlib_postprocess  dlib's unsupervised_study_v1 postprocess_configs/<name>.gin;
-  dlib_evaluate     dlib's unsupervised_study_v1 metric_configs/<name>.gin
-                    (Locatello et al. 2019, App. C), or the plugin's lighter
-                    gin_configs/mine_plugin_small/metric_configs/<name>.gin,
-                    which include dlib's file and bind smaller sample sizes
-                    (`step_config`).
-
-dlib's configs are used as installed, not copied: they bind no plugin configurable,
-and `dataset.name = "auto"` resolves to the training's data set, which the plugin
-registers whenever dlib is imported (mine_plugin_compat.pth imports mine_plugin at
-start-up; mine_plugin/registration.py). Nothing here imports disentanglement_lib (that
-loads TensorFlow): its package directory is found with importlib. Where dlib's
-evaluate is loaded, dlib's config/ joins gin's search path (`search_dlib_configs`),
-so that a plugin gin file can `include 'unsupervised_study_v1/metric_configs/...'`.
+dlib_train: gin_configs/shared.gin + gin_configs/models/<name>.gin (`plugin_config`).
+dlib_postprocess, dlib_evaluate (`step_config`): dlib's unsupervised_study_v1 configs
+as installed (metrics: Locatello et al. 2019, App. C), or the plugin's lighter ones.
+No dlib import. `search_dlib_configs` puts dlib's config/ on gin's search path.
 """
 import importlib.util
 import pathlib

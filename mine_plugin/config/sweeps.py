@@ -1,10 +1,4 @@
-"""What the plugin's studies vary: model families with their grids, and data sets.
-
-Plain data, stated once: mine_plugin.config.studies turns it into dlib `Study`
-objects, and the reports (mine_plugin.reports) read it to know which parameter is a
-model's beta or which data sets a study runs. No dlib import (dlib loads
-TensorFlow), so a report does not start TensorFlow to read it.
-"""
+"""The studies' model families, grids and data sets: plain data, no dlib import."""
 import collections
 
 # dlib's study uses 50 seeds per setting; ten keep the full study at 1440 models.

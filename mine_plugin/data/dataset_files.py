@@ -1,27 +1,12 @@
 """The data files: where each one lies, what it holds, how a stand-in is marked.
 
-The one place that knows the plugin's data files, shared by the loaders
-(`mine_plugin.data.ground_truth`) and the writers of procedural stand-ins
-(`mine_plugin.data.standin_data`), so neither imports the other. It imports no
-TensorFlow, so scripts can ask which files a data set needs cheaply.
-
-Files lie under the data root $DISENTANGLEMENT_LIB_DATA (default '.'), read when
-asked: dlib's own modules read it once, at import.
-
-* dSprites (Matthey et al. 2017, https://github.com/deepmind/dsprites-dataset):
-  `dsprites/dsprites_ndarray_co1sh3sc6or40x32y32_64x64.npz` with `imgs` uint8
-  (737280, 64, 64), `latents_values` float64 and `latents_classes` int64
-  (737280, 6), and the pickled `metadata` dict (`latents_sizes` [1, 3, 6, 40, 32,
-  32]), as dlib's `dsprites.DSprites` reads it.
-* Shapes3D (Burgess & Kim 2018, https://github.com/deepmind/3d-shapes): dlib's
-  `3dshapes/look-at-object-room_floor-hueXwall-hueXobj-hueXobj-sizeXobj-shapeXview-
-  azi.npz` with `images` uint8 (10, 10, 10, 8, 4, 15, 64, 64, 3) and `labels`
-  float64 (10, 10, 10, 8, 4, 15, 6), or the official `3dshapes/3dshapes.h5` with
-  `images` uint8 (480000, 64, 64, 3) and `labels` float64 (480000, 6).
-
-A procedural stand-in holds the extra npz member / h5 root attribute
-`STANDIN_MARKER` and has a text file `<file>` + `STANDIN_README_SUFFIX` next to it;
-loading one emits a `StandinDataWarning`.
+Under $DISENTANGLEMENT_LIB_DATA (default '.'), read when asked; no TensorFlow.
+dSprites (Matthey et al. 2017, https://github.com/deepmind/dsprites-dataset):
+`dsprites/dsprites_ndarray_co1sh3sc6or40x32y32_64x64.npz`. Shapes3D (Burgess & Kim
+2018, https://github.com/deepmind/3d-shapes): dlib's `3dshapes/look-at-object-room_
+floor-hueXwall-hueXobj-hueXobj-sizeXobj-shapeXview-azi.npz` or the official
+`3dshapes/3dshapes.h5` (keys, dtypes, shapes as dlib reads them). A stand-in holds
+`STANDIN_MARKER` and has a `<file>` + `STANDIN_README_SUFFIX` beside it.
 """
 import math
 import os

@@ -1,15 +1,8 @@
 """The pairwise MI of a trained model's aggregate posterior by critics and by MWS.
 
-An instrument kept to compare with the measurement (`latent_dependence`, exact on
-a finite noiseless data set): it draws many samples of the aggregate posterior
-q(z) = E_x q(z | x) through the exported TF-Hub module (dlib's `gaussian_encoder`
-signature) and trains a critic on each pair of latent dimensions with
-`estimate_mutual_information`; the minibatch (MWS) estimate at two batch
-sizes is reported beside it. MWS with batch size M mixes M posteriors, and when the
-posteriors are narrow compared with the spread of their means each sample's own
-posterior dominates its mixture, which biases it upwards (up to log M per pair).
-A fresh critic is biased the other way on encoders trained against a critic: they
-learn to hide the dependence from MLP critics (docs/mine_penalty.md).
+An instrument beside the exact `latent_dependence`: MWS with batch M is biased up (to
+log M per pair) for narrow posteriors, a fresh critic down on encoders trained against
+one (docs/mine_penalty.md).
 """
 import numpy as np
 import tensorflow.compat.v1 as tf

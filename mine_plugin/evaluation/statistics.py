@@ -1,10 +1,4 @@
-"""Summaries of scores over runs, each defined once for every table and report.
-
-A score is one run's value of one metric; it may be NaN or inf (a metric that failed
-on a degenerate representation). Every summary here is over the finite scores and
-counts the others apart (`not_finite`), so that a table shows a failed run instead
-of dropping it silently. numpy and scipy only.
-"""
+"""Score summaries over runs, of finite scores; NaN/inf are counted (`not_finite`)."""
 import collections
 
 import numpy as np

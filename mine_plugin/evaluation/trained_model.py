@@ -1,25 +1,9 @@
 """The trained model's decoder inside a dlib evaluation function (for FID and LPIPS).
 
-dlib's `evaluate` gives an evaluation function only the representation (the
-postprocessed TF-Hub module's "representation" signature: images -> codes) and
-`artifact_dir = <representation dir>/artifacts/<name>`. Image metrics also need the
-decoder, which only the training's TF-Hub module exports: `dlib_train` writes
-`<model dir>/tfhub` with the signatures "gaussian_encoder" (images -> mean, logvar),
-"reconstructions" and "decoder" (latent_vectors -> images)
-(`gaussian_encoder_model.export_as_tf_hub`), and `dlib_postprocess` copies the
-training's `results/` (its train.gin included) into the representation directory.
-
-So the metric finds the training's directory from the representation's:
-  1. the setting `model_dir` of the metric, if given;
-  2. else the first of these that has `tfhub/` and the same `results/gin/train.gin`
-     as the representation: the representation directory itself (a trained model
-     evaluated directly), `<run>/model` for `<run>/postprocessed/<name>`
-     (dlib_reproduce's and the plugin runner's layout), and `<run>` for
-     `<run>/postprocessed/<name>` (the README's dlib_postprocess commands).
-It then loads that module in its own graph and session
-(`hub.eval_function_for_module`), beside dlib's, and decodes with it. The decoder
-outputs logits; images are `sigmoid(logits)` or `tanh(logits) / 2 + 1/2`, as
-`reconstruction_loss.activation` of train.gin says (as dlib_visualize_model does).
+The training directory (its `tfhub/` exports "decoder") is the metric's `model_dir`
+setting, else the first of the representation directory, `<run>/model` and `<run>`
+(for `<run>/postprocessed/<name>`) that has `tfhub/` and the representation's
+`results/gin/train.gin`. Logits become images as its `reconstruction_loss.activation`.
 """
 import contextlib
 import os

@@ -1,11 +1,7 @@
 """The encoder's Gaussian posterior as a representation: [z_mean, z_logvar].
 
-dlib's `mean_representation` and `sampled_representation` keep one number per
-latent, which is all its disentanglement metrics need. A metric of the aggregate
-posterior q(z) = E_x q(z | x) needs the whole posterior of each observation:
-`postprocess.postprocess_fn = @gaussian_posterior` exports both halves, means then
-log variances (2 x num_latent columns), for `evaluation.metrics.latent_dependence`.
-Only metrics that expect this layout may be run on it (config.gin_files pairs them).
+`@gaussian_posterior`: means then log variances (2 x num_latent columns), for
+`latent_dependence`; only metrics expecting this layout may run on it.
 """
 import gin.tf
 import tensorflow.compat.v1 as tf

@@ -1,19 +1,8 @@
-"""The evidence of a study of critic-penalised models: scores with their spread, how
-closely each critic tracked its reference, and how close that reference came to the
-exact value (latent_dependence).
+"""The evidence of a critic-penalised study: scores, critic tracking, reference error.
 
-Reads a study's results.json (dlib_aggregate_results' format, `compare.load_results`)
-and the files that `critic_tracking.CriticTrackingHook` writes into every model directory:
-
-  <model>/model/results/json/critic_tracking.json   summary, aggregated by dlib as
-                                                    `critic_tracking.*` columns
-  <model>/model/results/critic_tracking_history.json  estimate and reference by step
-
-and writes `<output_dir>/report.md` (per model: mean ± sd, n seeds, a bootstrap 95 %
-interval of the mean where n >= 5, and the median ratio estimate / reference), the
-histories of one seed per model under `<output_dir>/tracking/` (so the page can be
-regenerated without the model directories) and `<output_dir>/tracking.png`.
-No TensorFlow: pandas and matplotlib only.
+Reads results.json and `<model>/model/results/critic_tracking_history.json`; writes
+`<output_dir>/report.md` (mean ± sd, n, bootstrap 95 % CI where n >= 5, median
+estimate / reference), `tracking/` (one seed's histories) and `tracking.png`.
 """
 import json
 import os
@@ -27,7 +16,8 @@ import pandas as pd
 
 from mine_plugin.evaluation import compare
 from mine_plugin.evaluation import statistics
-from mine_plugin.reports import report
+from mine_plugin.records import run_files
+from mine_plugin.records import study_records
 
 TRACKING_COLUMN = "critic_tracking.median_ratio_after_warmup"
 HISTORY_FILE = "critic_tracking_history.json"
@@ -38,7 +28,7 @@ def summarize(scores, tracking=None):
   """Per model and metric: n, mean, sd (ddof 1), bootstrap interval, median ratio.
 
   Args:
-    scores: tidy table of `compare.scores`.
+    scores: tidy table of `study_records.scores`.
     tracking: optional Series model -> list of per-seed median ratios.
 
   Returns:
@@ -75,7 +65,7 @@ def tracking_ratios(frame):
   run_keys = (["train_results.uuid"] if "train_results.uuid" in frame else
               ["train_config.model.name", SEED_COLUMN])
   per_run = frame.drop_duplicates(subset=run_keys)
-  models = per_run["train_config.model.name"].map(compare.unquote)
+  models = per_run["train_config.model.name"].map(study_records.unquote)
   ratios = pd.to_numeric(per_run[TRACKING_COLUMN], errors="coerce")
   return ratios.groupby(models).apply(lambda r: r.dropna().tolist())
 
@@ -100,7 +90,7 @@ def reference_accuracy(frame):
   if any(c not in frame for c in needed):
     return pd.DataFrame(columns=columns)
   names = frame.get("evaluation_config.evaluation.name")
-  rows = frame[(names.map(compare.unquote) == DEPENDENCE_METRIC) &
+  rows = frame[(names.map(study_records.unquote) == DEPENDENCE_METRIC) &
                frame["critic_tracking.final_reference"].notna()]
   records = []
   for _, row in rows.iterrows():
@@ -109,7 +99,7 @@ def reference_accuracy(frame):
            else "pairwise_mi_sum")
     reference = float(row["critic_tracking.final_reference"])
     exact = float(row["evaluation_results." + key])
-    records.append([compare.unquote(row["train_config.model.name"]),
+    records.append([study_records.unquote(row["train_config.model.name"]),
                     int(pd.to_numeric(row[SEED_COLUMN])), quantity, reference,
                     exact, reference / exact if exact else np.nan])
   return pd.DataFrame(records, columns=columns).sort_values(["model", "seed"])
@@ -134,11 +124,11 @@ def copy_histories(frame, output_dir, seed=0):
   os.makedirs(target, exist_ok=True)
   copied = {}
   for _, record in frame.iterrows():
-    model = compare.unquote(record["train_config.model.name"])
+    model = study_records.unquote(record["train_config.model.name"])
     if model in copied or pd.to_numeric(record.get(SEED_COLUMN),
                                         errors="coerce") != seed:
       continue
-    model_dir = report.model_output_dir(record["path"])
+    model_dir = run_files.model_output_dir(record["path"])
     source = model_dir and os.path.join(model_dir, "model", "results",
                                         HISTORY_FILE)
     if source and os.path.isfile(source):
@@ -198,8 +188,8 @@ def make_page(results_path, output_dir,
               metrics=("MIG", "DCI disentanglement", "pairwise MI",
                        "total correlation", "pairwise MI, KSG")):
   """Writes report.md, tracking/ and tracking.png under output_dir; returns report.md."""
-  frame = compare.load_results(results_path)
-  scores = compare.scores(frame)
+  frame = study_records.load_results(results_path)
+  scores = study_records.scores(frame)
   scores = scores[scores["metric"].isin(metrics)]
   os.makedirs(output_dir, exist_ok=True)
   copy_histories(frame, output_dir)

@@ -1,9 +1,7 @@
-"""The three reproduced papers: their published numbers and their protocols.
+"""The three reproduced papers' numbers and protocols, quoted from ../shared/PAPERS.md.
 
-Quoted from ../shared/PAPERS.md, for docs/reproductions.md
-(mine_plugin.reports.reproductions): each paper's numbers (PAPER_*), which of our
-models stands for which of its models (*_MODELS: (our model.name, the paper's name or
-None)), and a table of its protocol beside ours (*_PROTOCOL, Markdown).
+PAPER_* (numbers), *_MODELS ((our model.name, the paper's name or None)), *_PROTOCOL
+(Markdown: the paper's protocol beside ours).
 """
 
 # MI-constrained VAE (Lan, Putra, Fernandez), Table 1 ("averaged over multiple

@@ -1,17 +1,7 @@
 """A Markdown report with PNG figures from a study's aggregated results.
 
-Figures (matplotlib, Agg backend), one set per data set:
-  - metrics_<dataset>.png: every metric by model, box plots over runs with the runs
-    as points (as dlib's paper, Locatello et al. 2019, Fig. 1 and 7);
-  - beta_<dataset>.png: MIG and SAP against beta for every model swept over a
-    `.beta` (beta-VAE against lambda-beta-VAE in particular), median over seeds with
-    the interquartile range as a band;
-and for the study:
-  - attention_allocation.png: the learned (num_latent x factors + nuisance)
-    allocation of attention_mine_vae models 
-    (`mine_plugin.methods.unsupervised.allocation_file.read_allocation`);
-  - traversal_<model>.jpg: latent traversals written by dlib's visualize_model (the
-    runner runs it, like dlib_reproduce), with links to its animated GIFs.
+metrics_<dataset>.png (as Locatello et al. 2019, Fig. 1 and 7), beta_<dataset>.png
+(MIG, SAP against `.beta`), attention_allocation.png, traversal_<model>.jpg.
 """
 import os
 import shutil
@@ -25,7 +15,8 @@ import pandas as pd
 from mine_plugin.config import sweeps
 from mine_plugin.evaluation import compare
 from mine_plugin.evaluation import statistics
-from mine_plugin.methods.unsupervised import allocation_file
+from mine_plugin.records import run_files
+from mine_plugin.records import study_records
 
 # Curves against beta: the model families the studies sweep over a weight named
 # beta (mine_plugin.config.sweeps), and that weight's gin parameter.
@@ -36,23 +27,14 @@ ATTENTION_MODEL = sweeps.ATTENTION_MINE_VAE.name
 MAX_ALLOCATIONS = 4
 
 
-def model_output_dir(result_path):
-  """A model's dlib_reproduce directory, from the path of one of its metric results."""
-  parts = os.path.normpath(result_path).split(os.sep)
-  if "metrics" not in parts:
-    return None
-  position = len(parts) - 1 - parts[::-1].index("metrics")
-  return os.sep.join(parts[:position]) or os.sep
-
-
 def with_beta(frame, table):
   """Adds the `beta` of each score's model (NaN for models without one)."""
   betas = {}
   for _, record in frame.iterrows():
-    model = compare.unquote(record.get("train_config.model.name"))
+    model = study_records.unquote(record.get("train_config.model.name"))
     column = "train_config." + BETA_PARAMETERS.get(model, "")
     value = record.get(column) if column in frame else None
-    betas[record.get("path")] = (float(compare.unquote(value))
+    betas[record.get("path")] = (float(study_records.unquote(value))
                                  if value is not None and not pd.isna(value)
                                  else np.nan)
   table = table.copy()
@@ -63,7 +45,7 @@ def with_beta(frame, table):
 def plot_metrics_by_model(table, dataset, path):
   """One panel per metric: a box per model over its runs, runs as points."""
   data = table[table["dataset"] == dataset]
-  metrics = [m for m in compare.METRICS if m in set(data["metric"])]
+  metrics = [m for m in study_records.METRICS if m in set(data["metric"])]
   models = sorted(set(data["model"]))
   columns = min(3, len(metrics))
   rows = int(np.ceil(len(metrics) / columns))
@@ -133,7 +115,7 @@ def read_allocations(model_dirs):
   found, notes = [], []
   for label, model_dir in model_dirs:
     try:
-      found.append((label, allocation_file.read_allocation(
+      found.append((label, run_files.read_allocation(
           os.path.join(model_dir, "model"))))
     except (FileNotFoundError, OSError, ValueError, KeyError) as error:
       notes.append("{}: {}".format(label, error))
@@ -146,7 +128,7 @@ def plot_allocations(allocations, path):
                               figsize=(3.2 * len(allocations) + 1, 4.5))
   for axis, (label, allocation) in zip(axes[0], allocations):
     image = axis.imshow(allocation, vmin=0., vmax=1., cmap="viridis", aspect="auto")
-    slots = allocation_file.slot_names(allocation.shape[1] - 1)
+    slots = run_files.slot_names(allocation.shape[1] - 1)
     axis.set_xticks(range(len(slots)))
     axis.set_xticklabels(slots, rotation=45, ha="right")
     axis.set_yticks(range(allocation.shape[0]))
@@ -162,7 +144,7 @@ def plot_allocations(allocations, path):
 
 
 def _model_label(table, model_dir):
-  rows = table[table["path"].map(model_output_dir) == model_dir]
+  rows = table[table["path"].map(run_files.model_output_dir) == model_dir]
   first = rows.iloc[0]
   return "{} #{} ({})".format(first["model"], os.path.basename(model_dir),
                               first["dataset"])
@@ -170,7 +152,7 @@ def _model_label(table, model_dir):
 
 def _summary_table(table):
   data = table[table["representation"] == "mean"]
-  metrics = [m for m in compare.METRICS if m in set(data["metric"])]
+  metrics = [m for m in study_records.METRICS if m in set(data["metric"])]
   lines = ["| data set | model | n | " + " | ".join(metrics) + " |",
            "|---|---|---:|" + "---|" * len(metrics)]
   for (dataset, model), runs in data.groupby(["dataset", "model"]):
@@ -186,25 +168,25 @@ def _summary_table(table):
         cell += " ({} of {} NaN/inf)".format(not_finite, n + not_finite)
       cells.append(cell)
     lines.append("| {} | {} | {} | {} |".format(
-        dataset, model, runs["path"].map(model_output_dir).nunique(),
+        dataset, model, runs["path"].map(run_files.model_output_dir).nunique(),
         " | ".join(cells)))
   return lines
 
 
 def make_report(aggregate_path, output_dir, title=None):
   """Writes <output_dir>/report.md and its figures; returns the report's path."""
-  frame = compare.load_results(aggregate_path)
-  table = with_beta(frame, compare.scores(frame))
+  frame = study_records.load_results(aggregate_path)
+  table = with_beta(frame, study_records.scores(frame))
   if table.empty:
     raise ValueError("{} holds no scores of the metrics {}.".format(
-        aggregate_path, ", ".join(compare.METRICS)))
+        aggregate_path, ", ".join(study_records.METRICS)))
   figures_dir = os.path.join(output_dir, "figures")
   os.makedirs(figures_dir, exist_ok=True)
   mean = table[table["representation"] == "mean"]
   lines = ["# {}".format(title or "Study report"), "",
            "Results: `{}` ({} scores of {} models).".format(
                aggregate_path, len(table),
-               table["path"].map(model_output_dir).nunique()), "",
+               table["path"].map(run_files.model_output_dir).nunique()), "",
            "Median [interquartile range] over runs, mean representation:", ""]
   lines += _summary_table(table) + [""]
 
@@ -224,7 +206,8 @@ def make_report(aggregate_path, output_dir, title=None):
 
   lines += ["## Attention allocation", ""]
   attention_dirs = sorted(
-      set(mean[mean["model"] == ATTENTION_MODEL]["path"].map(model_output_dir)))
+      set(mean[mean["model"] == ATTENTION_MODEL]["path"].map(
+          run_files.model_output_dir)))
   labelled = [(_model_label(mean, d), d) for d in attention_dirs[:MAX_ALLOCATIONS]]
   allocations, notes = read_allocations(labelled)
   if allocations:
@@ -241,7 +224,7 @@ def make_report(aggregate_path, output_dir, title=None):
             "one encoded image (top to bottom), the others fixed.", ""]
   for model in sorted(set(mean["model"])):
     model_dirs = sorted(set(mean[mean["model"] == model]["path"].map(
-        model_output_dir)), key=lambda d: (len(d), d))
+        run_files.model_output_dir)), key=lambda d: (len(d), d))
     for model_dir in model_dirs:
       traversal = os.path.join(model_dir, "visualizations", "traversals",
                                "traversals0.jpg")

@@ -1,21 +1,17 @@
-"""The figures of docs/reproductions.md (matplotlib, Agg backend), one per paper.
-
-Each function draws from the tables of mine_plugin.reports.study_results and writes
-one PNG; mine_plugin.reports.reproductions links them into the page.
-"""
+"""The figures of docs/reproductions.md (matplotlib, Agg), one PNG per paper."""
 import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # pylint: disable=g-import-not-at-top
 
 from mine_plugin.evaluation import statistics
-from mine_plugin.reports import study_results
+from mine_plugin.records import study_records
 
 
 def scores_beside_paper(table, models, metrics, paper, path, title):
   """Per data set and metric: our runs as points and mean, the paper's as a cross.
 
   Args:
-    table: tidy scores (`study_results.scores_with_seed`).
+    table: tidy scores (`study_records.scores_with_seed`).
     models: our model names, in the order of the x axis.
     metrics: score labels, one panel column each.
     paper: {our model name: {metric: the paper's value}} (the crosses).
@@ -31,7 +27,7 @@ def scores_beside_paper(table, models, metrics, paper, path, title):
       axis = axes[row][col]
       for x, model in enumerate(models):
         values, _ = statistics.split_finite(
-            study_results.values(table, model, metric, dataset))
+            study_records.values(table, model, metric, dataset))
         axis.plot([x] * len(values), values, "o", alpha=.4, color="C0")
         if len(values):
           axis.plot([x - .3, x + .3], [values.mean()] * 2, color="C0")

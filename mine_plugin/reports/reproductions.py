@@ -1,7 +1,7 @@
 """docs/reproductions.md: each paper's experiment, run through dlib, beside its table.
 
 Reads the committed results of three studies (dlib_aggregate_results' format,
-`compare.load_results`):
+`study_records.load_results`):
 
   docs/mine_penalty/results.json                 mine_plugin_mi_constrained
   docs/reproductions/lambda_beta/results.json    mine_plugin_lambda_beta
@@ -26,9 +26,9 @@ import numpy as np
 from mine_plugin.config import sweeps
 from mine_plugin.evaluation import compare
 from mine_plugin.evaluation import statistics
+from mine_plugin.records import study_records
 from mine_plugin.reports import papers
 from mine_plugin.reports import reproduction_figures
-from mine_plugin.reports import study_results
 from mine_plugin.reports import untrained_baselines
 from mine_plugin.reports import verdicts
 
@@ -64,10 +64,10 @@ LEARNING_RULE = (
 
 
 def _noise_scores(noise_path, dataset, label):
-  """The noise codes' scores of one metric label (compare.METRICS) on a data set."""
+  """The noise codes' scores of one metric label (study_records.METRICS) on a data set."""
   if not os.path.isfile(noise_path):
     return np.array([])
-  metric, key = compare.METRICS[label]
+  metric, key = study_records.METRICS[label]
   with open(noise_path) as f:
     entries = json.load(f)
   return np.array([e["evaluation_results"][key] for e in entries
@@ -76,11 +76,11 @@ def _noise_scores(noise_path, dataset, label):
 
 def learning_checks(reference_runs, section_dir, dataset):
   """[(label, reference, untrained, noise, learned_on_metric's outcome)] per
-  verdicts.LEARNING_METRICS; `reference_runs` (study_results.runs_with_scores rows
+  verdicts.LEARNING_METRICS; `reference_runs` (study_records.runs_with_scores rows
   of the reference model) is kept to the floors' seeds."""
   untrained_path = os.path.join(section_dir, untrained_baselines.UNTRAINED_FILE)
-  untrained = (study_results.runs_with_scores(
-      compare.load_results(untrained_path), verdicts.LEARNING_METRICS)
+  untrained = (study_records.runs_with_scores(
+      study_records.load_results(untrained_path), verdicts.LEARNING_METRICS)
                if os.path.isfile(untrained_path) else None)
   if untrained is not None:
     untrained = untrained[untrained["dataset"] == dataset]
@@ -136,7 +136,7 @@ def _steps(runs):
 # ---------------------------------------------------------------- MI-constrained VAE
 def mi_constrained_section(results_path, figure_dir):
   """The page's section on the MI-constrained VAE, as lines; draws its figure."""
-  table = study_results.scores_with_seed(compare.load_results(results_path))
+  table = study_records.scores_with_seed(study_records.load_results(results_path))
   metrics = ("MIG", "DCI disentanglement")
   out = ["## MI-constrained VAE (Lan, Putra, Fernández): the pairwise-MI penalty",
          "", papers.MI_CONSTRAINED_PROTOCOL,
@@ -149,13 +149,13 @@ def mi_constrained_section(results_path, figure_dir):
     paper = papers.PAPER_MI_CONSTRAINED.get(paper_name, {})
     cells = []
     for metric in metrics:
-      values = study_results.values(table, model, metric)
+      values = study_records.values(table, model, metric)
       cells += ["{:.2f}".format(paper[metric]) if metric in paper else "—",
                 format_mean_sd(values), format_interval(values)]
     out.append("| `{}`{} | {} |".format(
         model, " ({})".format(paper_name) if paper_name else "", " | ".join(cells)))
 
-  dependence = [(model, study_results.values(table, model, "pairwise MI"))
+  dependence = [(model, study_records.values(table, model, "pairwise MI"))
                 for model, _ in papers.MI_CONSTRAINED_MODELS]
   dependence = [(model, values) for model, values in dependence if len(values)]
   if dependence:
@@ -165,7 +165,7 @@ def mi_constrained_section(results_path, figure_dir):
                 "`{}` {}".format(model, format_mean_sd(values))
                 for model, values in dependence) + "."]
 
-  runs = study_results.runs_with_scores(compare.load_results(results_path),
+  runs = study_records.runs_with_scores(study_records.load_results(results_path),
                                         verdicts.LEARNING_METRICS)
   reference = runs[runs["model"] == "vae"]
   datasets = sorted(reference["dataset"].dropna().unique())
@@ -178,8 +178,8 @@ def mi_constrained_section(results_path, figure_dir):
 
   def against_vae(model, metric):
     verdict, difference = verdicts.verdict_difference(
-        study_results.values(table, model, metric),
-        study_results.values(table, "vae", metric))
+        study_records.values(table, model, metric),
+        study_records.values(table, "vae", metric))
     gated = verdicts.gated_verdict(verdict, learned, steps)
     return gated + ("" if gated == verdict else " (by the rule alone: {})".format(
         verdict)), difference
@@ -212,7 +212,7 @@ def mi_constrained_section(results_path, figure_dir):
 def lambda_beta_section(results_path, figure_dir):
   """The page's section on the lambda-beta-VAE, as lines; draws its figure."""
   metrics = ("MIG", "SAP", "DCI disentanglement", "DCI informativeness")
-  runs = study_results.runs_with_scores(compare.load_results(results_path),
+  runs = study_records.runs_with_scores(study_records.load_results(results_path),
                                         metrics)
   out = ["## λβ-VAE (Vu, Wan, Wei 2026): the L2 term against MI collapse", "",
          papers.LAMBDA_BETA_PROTOCOL,
@@ -384,7 +384,7 @@ def allocation_summary(entry):
 
 def allocator_section(results_path, allocations_path, figure_dir):
   """The page's section on the allocator's ablation, as lines; draws its figure."""
-  table = study_results.scores_with_seed(compare.load_results(results_path))
+  table = study_records.scores_with_seed(study_records.load_results(results_path))
   metrics = ("BetaVAE score", "DCI completeness", "MIG")
   out = ["## MINE Disentangle VAE: the allocator's ablation", "",
          papers.ALLOCATOR_PROTOCOL,
@@ -395,7 +395,7 @@ def allocator_section(results_path, allocations_path, figure_dir):
              _missing_datasets(results_path, sweeps.ABLATION_DATASETS))]
   found = []
   learning_rows = []
-  runs = study_results.runs_with_scores(compare.load_results(results_path),
+  runs = study_records.runs_with_scores(study_records.load_results(results_path),
                                         verdicts.LEARNING_METRICS)
   for dataset in sorted(table["dataset"].dropna().unique()):
     reference = runs[(runs["model"] == "vae") & (runs["dataset"] == dataset)]
@@ -407,7 +407,7 @@ def allocator_section(results_path, allocations_path, figure_dir):
     found.append("- {}: {}.".format(dataset, learning_note(checks)))
 
     def values(model, metric, dataset=dataset):
-      return study_results.values(table, model, metric, dataset)
+      return study_records.values(table, model, metric, dataset)
 
     out += ["", "**{}**".format(dataset), "",
             "| model | paper BetaVAE (CelebA) | our BetaVAE | paper DCI "
@@ -475,13 +475,13 @@ def allocator_section(results_path, allocations_path, figure_dir):
 
 # ---------------------------------------------------------------------- the page
 def _runs_found(results_path):
-  return len(study_results.per_run(compare.load_results(results_path)))
+  return len(study_records.per_run(study_records.load_results(results_path)))
 
 
 def _missing_datasets(results_path, study_datasets):
   """A sentence naming the study's data sets (sweeps.StudyData) without results yet,
   or ''."""
-  found = set(study_results.per_run(compare.load_results(results_path))["dataset"])
+  found = set(study_records.per_run(study_records.load_results(results_path))["dataset"])
   missing = [d.name for d in study_datasets if d.name not in found]
   if not missing:
     return ""
@@ -494,7 +494,7 @@ def collect(run_results, docs_results, allocations_path=None):
   os.makedirs(os.path.dirname(docs_results), exist_ok=True)
   shutil.copyfile(run_results, docs_results)
   if allocations_path is not None:
-    return study_results.collect_allocations(run_results, allocations_path)
+    return study_records.collect_allocations(run_results, allocations_path)
   return None
 
 

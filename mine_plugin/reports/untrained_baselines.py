@@ -1,28 +1,11 @@
 """What a model that learned nothing scores: the floors of the learning criterion.
 
-docs/reproductions.md gives a verdict only where the comparison's reference model
-learned the factors (`verdicts.learned_factors`): its MIG or DCI disentanglement
-clearly above two representations that learned nothing, each scored by the same
-dlib metric configs with the same seeds as the reference:
-
-- the untrained encoder: the study's own reference model (its data set,
-  architecture, latent size, seeds 0..2, postprocessing and metric configs, and
-  dlib_reproduce's metric seeds) trained for 1 step, through the study runner
-  (`runner.run_study`, i.e. `pipeline.reproduce`). dlib trains with
-  `TPUEstimator.train(steps=...)`, which refuses 0 steps; one Adam step at 1e-3
-  leaves the network at its initialisation for these scores.
-- noise: codes drawn from N(0, I), independent of the observation (a fresh
-  `RandomState(seed)` per model seed), scored in-process by dlib's metric
-  functions with the study's metric config and that metric's seed there.
-
-Written per reproduction section (`REFERENCES`), under docs/reproductions/<section>/:
-
-    untrained.json   the untrained encoders' records (dlib_aggregate_results' format)
-    noise.json       [{"dataset", "seed", "metric", "evaluation_seed", "num_latents",
-                       "evaluation_results": {...}}], one per data set, seed, metric
-
-`measure` writes both (scripts/measure_untrained.py); the page reads them. Only the
-standard library at import: dlib (and TensorFlow) are imported where they are used.
+A verdict needs the reference model's MIG or DCI clearly above two floors, scored with
+its metric configs and seeds: the reference model trained for 1 step (TPUEstimator
+refuses 0) and N(0, I) noise codes (a `RandomState(seed)` per model seed). `measure`
+writes docs/reproductions/<section>/untrained.json (dlib_aggregate_results' format)
+and noise.json ([{"dataset", "seed", "metric", "evaluation_seed", "num_latents",
+"evaluation_results"}], one per data set, seed and metric).
 """
 import collections
 import json

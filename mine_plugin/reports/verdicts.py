@@ -1,9 +1,7 @@
 """The rules that turn measured scores into a paper's verdict on docs/reproductions.md.
 
-Each rule is stated in its docstring and, in words, next to its verdicts on the
-page (mine_plugin.reports.reproductions). The statistics are
-mine_plugin.evaluation.statistics'. NaN/inf scores are left out here; the page's
-tables count them.
+Each rule is stated in its docstring and, in words, next to its verdicts on the page.
+NaN/inf scores are left out here; the page's tables count them.
 """
 import numpy as np
 
@@ -51,7 +49,7 @@ def verdict_lambda_beta(runs, dataset, metric, high_beta):
   one: partly; neither: not reproduced. Means over the finite scores.
 
   Args:
-    runs: one row per trained model (`study_results.runs_with_scores`) with
+    runs: one row per trained model (`study_records.runs_with_scores`) with
       columns model, dataset, beta, lam, seed and `metric`.
     dataset, metric: which data set and score column.
     high_beta: the large beta at which the paper reports the collapse.

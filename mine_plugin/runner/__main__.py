@@ -1,9 +1,4 @@
-"""A model's process: `python -m mine_plugin.runner --study --model_num --model_dir`.
-
-Started by `model_process.run_job` with the flags of `cli.model_command`; rebuilds
-the runner's job from them (`cli.parse_model_command`) and runs it
-(`model_process.reproduce_model`).
-"""
+"""A model's process: `python -m mine_plugin.runner` (flags: `cli.model_command`)."""
 import sys
 
 from mine_plugin import pipeline

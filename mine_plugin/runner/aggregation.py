@@ -1,20 +1,7 @@
 """A study's results.json, in `dlib_aggregate_results`' format, of its finished models.
 
-dlib's `aggregate_results.aggregate_results_to_json(pattern, output_path)` loads
-every file a glob pattern matches (`_load`: the file's namespaced record plus its
-`path`) into a `pd.DataFrame` and writes `frame.to_json(path_or_buf=f)`. The runner
-uses dlib's record loader and the same frame and `to_json` call, so
-`aggregate_results.load_aggregated_json_results` (and scripts/make_*report*.py) read
-the file as dlib's. It does not use the glob-and-write function itself:
-
-- which files belong in the aggregate is decided by `markers.is_finished` (marker,
-  run settings, every expected result readable), which no glob pattern can say; a
-  directory of a run with other settings or an unfinished one holds the same file
-  names;
-- dlib writes the output in place, so a runner killed while writing would leave half
-  a file; here it appears whole or not at all (`utils.atomic_write.write_atomically`);
-- dlib loads through a `multiprocessing.Pool()` of one forked process per CPU,
-  forked from a runner that may hold Ray's threads.
+dlib's record loader and `to_json`, but only on runs that `markers.is_finished`
+accepts (no glob can tell), and written atomically.
 """
 import os
 

@@ -1,12 +1,7 @@
 """Where the model jobs run: one after another in this process, or as Ray tasks.
 
-Both backends run every job through `model_process.run_job` and honour warm starts
-(`job_spec.study_dependencies`): a continuation runs after its pre-training, and not
-at all if that failed. With Ray (an optional extra, `pip install mine_plugin[ray]`)
-each model is one Ray task that waits on its process, on a local Ray instance that
-ends with the runner (`local_ray`) or on a cluster (`address`) whose nodes all mount
-the study directory (`probe_storage`), with Ray's token when one is available
-(`use_token_if_available`).
+A continuation runs after its pre-training, never if that failed. Ray: local
+(`local_ray`) or a cluster whose nodes all mount the study directory (`probe_storage`).
 """
 import os
 import shutil

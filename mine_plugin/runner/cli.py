@@ -1,13 +1,4 @@
-"""The runner's two command lines, each flag defined once.
-
-- A model's process: `python -m mine_plugin.runner --study=S --model_num=N
-  --model_dir=D [--gin_bindings=...] [--metric_gin_bindings=...] [--no_visualize]`
-  (`__main__.py`). `model_command` writes that command for a job and
-  `parse_model_command` reads it back, side by side, so the process rebuilds the
-  runner's job (its run settings included) with `job_spec.model_job`, as the runner
-  built it.
-- A study: scripts/run_study.py (`parse_study_args`).
-"""
+"""The runner's command lines; `parse_model_command` inverts `model_command`."""
 import argparse
 import sys
 

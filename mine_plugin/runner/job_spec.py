@@ -1,10 +1,7 @@
 """What one model job of a study is: its configs, its run settings, its results.
 
-`model_job` is the one place that computes a job's run settings (what, besides the
-study's own configs, decides its results). The runner calls it for every model, and
-the model's process calls it again on the same inputs (`cli.model_command` and
-`cli.parse_model_command` carry them across), so the settings that the completion
-marker records and those that `markers.is_finished` compares with always agree.
+`model_job`, the one place run settings are computed, runs in the runner and again in
+the model's process, so the marker and `markers.is_finished` always agree.
 """
 import collections
 import importlib

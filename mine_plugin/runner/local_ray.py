@@ -1,27 +1,9 @@
 """The local Ray that a runner starts, owned by it: a killed runner takes it along.
 
-`ray.init()` starts gcs_server, the raylet, the monitor, the log monitor and the
-dashboard process with a parent-death signal, so they die with the runner. The raylet
-then starts `ray::DashboardAgent` and `ray::RuntimeEnvAgent` itself, without one:
-after a SIGKILL of the runner those two are re-parented to init and stay about a
-minute (Ray 2.60, measured: they see the raylet gone within 2 s, then try to report
-its death to the GCS, which is gone too). A parent-death signal cannot be given to
-them from here (the raylet starts them), so `start`:
-
-1. starts a watchdog (`Watchdog`, a Python process running `main`) in a session of
-   its own, so that neither the runner's death nor a Ctrl-C or hang-up of its terminal
-   reaches it;
-2. calls `ray.init`, then sends the watchdog the processes that `ray.init` started
-   (the runner's new children) through the watchdog's stdin;
-3. while the runner lives, the watchdog records every second those processes and
-   all their descendants (agents, workers, the models' processes), each with its
-   start time; once the runner is gone (its end of the pipe closes, or its PID
-   ends) it SIGKILLs every recorded process still running with the recorded start
-   time (never a later process given a recorded PID), then exits.
-
-Only descendants of what this runner's `ray.init` started are recorded: the
-processes of a cluster reached with `--address` are never watched, nor killed.
-On a normal exit Ray stops its processes itself, and the watchdog ends the rest.
+Ray's dashboard and runtime-env agents outlive a SIGKILLed runner (Ray 2.60), so
+`start` runs a `Watchdog` in its own session that records each second what `ray.init`
+started and its descendants (with start times), and SIGKILLs those still running
+once the runner is gone. A cluster reached with `--address` is never touched.
 """
 import os
 import select

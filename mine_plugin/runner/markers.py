@@ -1,14 +1,7 @@
 """Completion markers: whether a model directory holds a finished run, and with what.
 
-A model's process writes `MARKER` last, atomically, with the run settings it ran
-with (`job_spec.run_settings`). A model counts as finished only when its marker
-exists, records the same settings as the current run, and every metric result the
-study expects is readable JSON: a rerun skips finished models and redoes half-written
-ones, and a run with other settings (say a quick `model.training_steps = 5` check in
-the same directory) is never mistaken for the study's result. A directory that is
-not finished is resumed when its training stopped part-way with the same settings
-(`model_process`), and otherwise moved aside to `<study dir>/_incomplete/` before its
-model is redone.
+Finished: `MARKER` (written last, atomically) records the current run settings and
+every metric result the study expects is readable JSON. Anything else is redone.
 """
 import datetime
 import json

@@ -1,17 +1,8 @@
 """One model of a study in a process of its own: both ends of that process.
 
-- `run_job` (in the runner, or in a Ray task): skips a finished model, leaves alone a
-  directory whose process still runs, resumes a training stopped part-way with the
-  same settings (`mine_plugin.training.resume`), moves any other unfinished
-  directory aside, then starts
-  `python -m mine_plugin.runner` for the model, waits on it and reports a
-  `ModelOutcome`; it never raises for the model's failure.
-- `reproduce_model` (in that process): dlib_reproduce's chain
-  (`pipeline.reproduce`), then the completion marker.
-
-TensorFlow's graph and gin's configuration are process-global, hence one process
-per model; a model that raises, segfaults or is killed is reported with the end of
-its log and the others go on.
+`run_job` skips a finished model, leaves a live one alone, resumes or moves aside an
+unfinished one, then runs `python -m mine_plugin.runner` and returns a `ModelOutcome`
+(it never raises for the model's failure); `reproduce_model` runs in that process.
 """
 import collections
 import json

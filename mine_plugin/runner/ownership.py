@@ -1,23 +1,10 @@
 """Who owns a study directory and a model directory, so that runs never collide.
 
-- `StudyLock`: an advisory lock (`fcntl.flock`) on `<output_directory>/.runner.lock`,
-  held by a study runner for its whole run, with the owner's PID, host and start time
-  written in the file. A second runner on the same directory is refused at once with
-  a message naming the owner. The kernel releases a flock when its process dies, so a
-  lock file left by a killed runner is taken over (with a message saying so).
-- Owner markers (`OWNER_FILE` in a model directory, removed when the process ends):
-  the PID (with its start time) and host of the process that trains the model,
-  touched every HEARTBEAT_SECONDS by the process that waits on
-  it. A rerun leaves a directory alone while that process lives: on this host, while
-  its PID exists; on another host (a cluster), while the marker is fresher than
-  STALE_SECONDS -- a node lost mid-model stops the heartbeat, and its model is redone.
-- `die_with_parent`: makes a model's process die with the process that waits on it
-  (Linux's parent-death signal), so that a killed runner leaves no orphan writing into
-  a directory that the next run would move aside.
-
-flock works between processes of one host and on most local filesystems; on a shared
-filesystem across hosts it depends on the filesystem (NFSv4 supports it). The owner
-markers carry the host, and a process on another host is never assumed dead.
+`StudyLock`: `fcntl.flock` on `<output_directory>/.runner.lock`, held for the whole
+run; a second runner is refused, a dead runner's lock taken over (across hosts only
+where the filesystem supports flock, e.g. NFSv4). `OWNER_FILE`: PID, start time and
+host of a model's process, touched every HEARTBEAT_SECONDS; a rerun leaves the model
+alone while that PID lives (this host) or the file is fresher than STALE_SECONDS.
 """
 import ctypes
 import errno

@@ -1,10 +1,4 @@
-"""The runner's progress: one text line per model outcome, with elapsed time and ETA,
-and on a terminal a bar with the running models' phase, step, speed and time left.
-
-A model runs while its directory holds an owner marker (`ownership.OWNER_FILE`, on
-either backend); the bar reads its log (`chain_progress`). The lines are printed
-above the bar, so a terminal shows every line that a log file or pipe receives.
-"""
+"""The runner's progress: a line per model outcome with ETA, and a bar on a terminal."""
 import collections
 import os
 import time

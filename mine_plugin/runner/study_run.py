@@ -1,10 +1,4 @@
-"""`run_study`: runs (or resumes) the models of a study and aggregates them.
-
-It checks the model numbers and warm starts before anything runs, takes the study
-directory's lock (`ownership.StudyLock`), builds one `job_spec.ModelJob` per model,
-hands them to a backend (`backends`), reports progress (`progress`) and writes
-results.json (`aggregation`).
-"""
+"""`run_study`: runs (or resumes) the models of a study and aggregates them."""
 import os
 import sys
 

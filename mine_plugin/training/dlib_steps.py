@@ -1,14 +1,9 @@
 """dlib's train, postprocess and evaluate as they run under the plugin.
 
-Installed by `mine_plugin.registration` when dlib's modules load:
-
-- train refuses settings that cannot train before it writes anything
-  (`settings_check`), continues a killed training when `resume.enabled = True`
-  (`resume`), and draws its input a batch at a time (`input_pipeline`); its
-  RunConfig and TPUEstimator carry the training options (`TrainContribTpu`:
-  `precision`, `step_log`, `warm_start`, `resume`);
-- all three keep the previous output until a run with `overwrite` has finished
-  (`overwrite_guard`) and end a failure with one line (`run_errors`).
+Installed by `mine_plugin.registration`: train checks its settings (`settings_check`),
+resumes (`resume`), reads batched input (`input_pipeline`) and passes `precision`,
+`step_log`, `warm_start`, `resume` to its estimator (`TrainContribTpu`); all three
+guard `overwrite` (`overwrite_guard`) and end a failure with one line (`run_errors`).
 """
 import inspect
 

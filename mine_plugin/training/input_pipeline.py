@@ -1,24 +1,8 @@
 """dlib_train's input pipeline, one batch at a time instead of one observation.
 
-dlib's `train._make_input_fn` feeds the estimator from a Python generator that
-yields one observation per call (`util.tf_data_set_from_ground_truth_data`), which
-tf.data then batches: per training step, `batch_size` Python calls, each drawing
-factors and gathering (or rendering) one image. That costs 20-45 % of a run on two
-CPU cores (scripts/benchmark_training.py measures it).
-
-`make_input_fn` keeps dlib's semantics -- i.i.d. observations of the ground-truth
-data set, `sample_observations` of dlib's `GroundTruthData` interface, a NumPy
-RandomState seeded by the seed dlib derives from `model.random_seed`, the same
-stream on every run -- but draws a whole batch per call (`sample_observations(
-batch_size, random_state)`, vectorised in dlib's and the plugin's data sets) and
-prefetches batches while the model trains. The stream is not the one dlib's
-generator draws (the same RandomState consumed in another order), so a model
-trained with it is not bit-identical to one trained with dlib's; set
-`input_pipeline.batched = False` (gin) to get dlib's generator back.
-
-It is on by default for every dlib_train under the plugin (installed by
-`mine_plugin.registration` when dlib's train module loads): the training distribution
-is unchanged and it only removes overhead.
+dlib's per-observation generator costs 20-45 % of a run on two CPU cores. Same i.i.d.
+distribution and seed, another draw order: not bit-identical to dlib's runs;
+`input_pipeline.batched = False` restores dlib's generator. On by default.
 """
 import gin
 from mine_plugin.training import resume

@@ -1,14 +1,8 @@
 """The overwrite guard of dlib's train, postprocess and evaluate.
 
-dlib's train, postprocess and evaluate delete their output directory first when
-`overwrite` is set, before they read the gin config or the data: a typo in a
-binding, or a missing data file, then leaves the user with nothing. Guarded, the
-old directory is moved aside, put back if the run fails or is interrupted (an
-exception, Ctrl-C, SIGTERM or SIGHUP: mine_plugin/training/termination.py), and
-deleted only once the new run has finished. A first run (nothing there before)
-that fails removes the directory it created, so that the rerun is not refused with
-dlib's "Directory already exists and overwrite is False". Names and retention of
-the moved directories: mine_plugin/utils/moved_aside.py.
+The old output is moved aside, put back if the run fails or is interrupted (SIGTERM
+and SIGHUP included), deleted only once it finishes; a failed first run removes its
+directory. Names and retention: `utils.moved_aside`.
 """
 import inspect
 import logging

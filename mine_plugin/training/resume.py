@@ -1,31 +1,12 @@
 """Resume: a killed dlib_train run continues from its last checkpoint.
 
-dlib's train refuses a directory that exists unless `overwrite`, which deletes it and
-starts from step 0. Under the plugin, one binding continues instead:
-
-    dlib_train ... --model_dir=m --gin_bindings="resume.enabled = True"
-
-- `m` does not exist: an ordinary training.
-- `m` holds an unfinished training that the plugin started (its record
-  `m/tf_checkpoint/RECORD`) with the same settings (all bindings except
-  `model.training_steps`, which may be raised, not lowered below the checkpoint):
-  training continues from the last checkpoint's global step to
-  `model.training_steps`, with the optimizer's state. A module export or results
-  left by a run killed after its last step are written again.
-- `m` holds a finished model (`results/aggregate/train.json`, dlib's last record), a
-  directory the plugin did not start, or a training with other settings: an error,
-  and `m` is not touched.
-
-Every dlib_train run saves a checkpoint each `resume.checkpoint_every_steps` steps
-(1,000 by default; dlib's estimator would save every 10 minutes), so a kill loses at
-most that many steps. The record keeps one entry per start (step, time); a resumed
-model's `results/json/train_results.json` holds `resumed_from_step` and its
-train.gin `resume.resumed_from_step` (0 for a training that started afresh). dlib's
-input stream has no position to restore, so the resumed part draws its batches with
-a seed made of the run's seed and the step it resumes from (`data_seed`): fresh
-batches, not a replay of the first ones. dlib's `elapsed_time` counts the last part
-only. The record and the checkpoint index are read without TensorFlow
-(`continuation` serves the study runner's chain).
+With `resume.enabled = True`, a `--model_dir` holding an unfinished training that the
+plugin started (`tf_checkpoint/RECORD`) with the same bindings (`model.training_steps`
+may be raised) continues from its last checkpoint with the optimizer's state; a
+missing directory trains afresh; anything else is an error that leaves it untouched.
+Checkpoints every `resume.checkpoint_every_steps` (1,000). `resumed_from_step` goes
+into train_results.json and train.gin; the resumed part draws fresh batches
+(`data_seed`), and dlib's `elapsed_time` counts only that part.
 """
 import datetime
 import json

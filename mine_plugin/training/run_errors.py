@@ -1,11 +1,4 @@
-"""dlib's failures ended by one line that says what happened and what to do.
-
-dlib's train, postprocess and evaluate end a failure with TensorFlow's stack: the
-plugin's NaN stops, a full disk and a killed --overwrite's backup become one last
-line (`explained`); dlib's `convolute_hub` raises a full disk instead of
-swallowing it (`raise_full_disk`); dlib's `make_decoder` names the architectures to
-use when the decoder's output does not fit the data (`check_decoder_shape`).
-"""
+"""dlib's failures (NaN, full disk, decoder shape) ended by one line: what to do."""
 import inspect
 import logging
 import os

@@ -1,13 +1,4 @@
-"""dlib_train settings that cannot train, refused before anything is written.
-
-dlib reads these sizes only when TensorFlow builds or runs the graph, after the
-model directory has been created: `model.batch_size = 0` fails in a convolution
-("input depth must be evenly divisible by filter depth"), `encoder.num_latent = 0`
-aborts the whole process in oneDNN (exit 134: no Python error, nothing can clean
-up), `model.training_steps = 0` is TPUEstimator's "Must specify steps > 0". Under
-the plugin (`mine_plugin.training.dlib_steps`) dlib's train checks them first, from its call's
-arguments and gin's bindings, and raises one error naming the value and the fix.
-"""
+"""dlib_train settings that cannot train (0 batch/latents/steps), refused up front."""
 import numbers
 
 import gin

@@ -1,20 +1,8 @@
 """How often dlib_train logs its speed: every 100 steps, not every step.
 
-dlib_train runs a TPUEstimator on the CPU (`use_tpu=False`) with
-`TPUConfig(iterations_per_loop=500)` and RunConfig's default
-`log_step_count_steps=100`. TPUEstimator divides the latter by the former, because
-on a TPU one session run is `iterations_per_loop` steps, and logs
-`global_step/sec` and `examples/sec` every ceil(100 / 500) = 1 session run. On
-the CPU a session run is one step, so dlib_train logs twice, writes two summary
-events and runs one more session call (to read the global step) at every step.
-
-Under the plugin (`mine_plugin.training.dlib_steps`), dlib_train's RunConfig asks for
-`every_n_steps * iterations_per_loop`, which TPUEstimator turns back into one
-reading every `every_n_steps` steps (100: a plain Estimator's default interval):
-
-    step_log.every_n_steps = 100   # the default; 0 turns the readings off
-
-scripts/benchmark_training.py measures what the per-step logging cost.
+On the CPU, TPUEstimator divides `log_step_count_steps` by `iterations_per_loop` (500)
+and logs every step; here RunConfig asks for `step_log.every_n_steps` (default 100;
+0: off) * `iterations_per_loop`.
 """
 import gin
 

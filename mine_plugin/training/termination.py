@@ -1,25 +1,9 @@
 """SIGTERM and SIGHUP as an exception, so that a run can clean up before it ends.
 
-`timeout`, Slurm, Kubernetes, systemd and Ray stop a job with SIGTERM; a closed
-terminal sends SIGHUP. Python's default action for both ends the process at once:
-no `except`, `finally` or `with` runs, so a `--overwrite` run killed that way used to
-leave the new run's step-0 checkpoint in place of the user's model. Inside
-`signals_raise()` the first such signal raises `Terminated` where the process would
-have died; on leaving, the signal is delivered again under its previous handler, so
-the process still ends with the signal's status (143 for SIGTERM, 129 for SIGHUP).
-
-    with termination.signals_raise() as signals:
-      try:
-        run()
-      except BaseException:
-        with signals.deferred():   # a further signal does not cut the clean-up short
-          clean_up()
-        raise
-
-SIGINT keeps Python's own handler (KeyboardInterrupt) but is deferred too. A signal
-whose handler is not Python's default (ignored, as under `nohup`, or the caller's
-own) keeps that handler: it is only deferred, then passed on. Off the main thread,
-where Python cannot install handlers, nothing changes.
+Inside `signals_raise()` the first SIGTERM/SIGHUP raises `Terminated`; on leaving it is
+delivered again under the previous handler, so the exit status is the signal's (143,
+129). Clean up inside `signals.deferred()`, which defers further signals (SIGINT too).
+A non-default handler (e.g. `nohup`'s) is kept, only deferred. Main thread only.
 """
 import contextlib
 import logging

@@ -1,30 +1,10 @@
 """Warm start: a dlib_train run that begins from another trained model's weights.
 
-The lambda-beta-VAE authors' protocol (Vu, Wan, Wei 2026, arXiv:2602.09277; their
-public code, PAPERS.md) trains a beta-VAE, then continues from its checkpoint with the
-L2 term and a freshly created Adam optimizer. Under the plugin (`mine_plugin.training.dlib_steps`)
-dlib's unchanged dlib_train does that with one gin binding:
-
-    warm_start.model_dir = 'out/beta_vae/model'   # dlib_train's --model_dir of the
-                                                  # trained model (or dlib_reproduce's
-                                                  # output directory, holding model/)
-
-or, inside a study whose models live side by side in `<study>/<n>/`
-(dlib_reproduce's and scripts/run_study.py's layout),
-
-    warm_start.study_model = 3                    # <this model's study dir>/3/model
-
-What is copied: the encoder's and decoder's trainable variables (variable scopes
-`encoder/` and `decoder/`), through tf.estimator's `WarmStartSettings`. What is not:
-the optimizer's slots and moments, the global step (the new run counts its
-`model.training_steps` from 0), and any variable the new model adds (critics, the
-attention allocator), which start from their initialisers. A run that resumes from
-its own checkpoint ignores the warm start, as tf.estimator does.
-
-Before training, the trained model's `results/gin/train.gin` (written by dlib_train)
-is compared with the new run's settings for the encoder and decoder architectures,
-the latent size and the data set; a mismatch is an error naming each differing
-binding.
+The lambda-beta-VAE authors' protocol (Vu, Wan, Wei 2026, arXiv:2602.09277;
+PAPERS.md). `warm_start.model_dir = '<trained --model_dir>'` or, in a study,
+`warm_start.study_model = 3` (`<study dir>/3/model`) copies the `encoder/` and
+`decoder/` trainable variables only (optimizer and global step start afresh); the
+trained model's train.gin must match in architecture, latent size and data set.
 """
 import os
 import re

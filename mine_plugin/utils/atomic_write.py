@@ -1,9 +1,4 @@
-"""Atomic writes, for every module that writes a file others read.
-
-`atomic_path` / `write_atomically`: a file appears under its final name only once it
-is complete, so a process killed mid-write leaves the previous file whole and a
-reader never sees half a file.
-"""
+"""Atomic writes (`atomic_path`, `write_atomically`): no reader sees half a file."""
 import contextlib
 import json
 import os

@@ -1,13 +1,4 @@
-"""A full disk said in one line: the path that could not be written and the space.
-
-TensorFlow reports a full file system as a ResourceExhaustedError ("<path>; No space
-left on device", with a hint about out-of-memory tensors) and a file past the
-process's size limit (`ulimit -f`, RLIMIT_FSIZE) as an OutOfRangeError ("<path>; File
-too large"), both in the middle of the graph's stack trace; gin then appends "In call
-to configurable 'model'". Python raises an OSError with the errno. `describe` turns
-any of them into one line naming the path, the free space of its file system (or the
-size limit) and what to do.
-"""
+"""A full disk (TensorFlow's or an OSError) in one line: the path and the free space."""
 import errno
 import os
 import resource

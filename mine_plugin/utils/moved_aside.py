@@ -1,29 +1,10 @@
-"""Directories moved aside instead of deleted: their names, the backups that a killed
-run left behind, and how many are kept.
+"""Directories moved aside instead of deleted: names, killed runs' backups, retention.
 
-Under the plugin, `--overwrite` of dlib_train/dlib_postprocess/dlib_evaluate renames
-the old directory to the hidden sibling `.<name>.previous-<time>-<pid>` and a failed
-run's output to `.<name>.failed-<time>-<pid>` (`training.overwrite_guard.guarded`); the study
-runner moves an unfinished model directory to `<study>/_incomplete/<name>-<time>`
-(`runner.markers.move_aside`).
-
-Retention, so that retries (say on a full disk) do not pile up copies:
-- of a directory's failed outputs, and of a study model's unfinished runs, the newest
-  `MINE_PLUGIN_KEEP_MOVED_ASIDE` (default 1; `all` keeps every one) are kept; the older
-  ones are deleted whenever a new one is moved aside. When a run fails on a full
-  disk, the directory's failed outputs are all deleted: they only take the room
-  that a rerun needs;
-- a `.previous-` backup is never deleted by another run. While the run that made it
-  lives, it is that run's to put back or delete. Once that run has gone without doing
-  either (SIGKILL, a lost machine), the backup may be the only copy of the user's
-  model: every later dlib_train/dlib_postprocess/dlib_evaluate on the directory says
-  where it is and how to restore it (`killed_backups_note`), until the user has
-  restored it (`mv`) or deleted it.
-
-Local paths only: on other file systems (gs://...) nothing is reported or pruned. A
-backup's run is looked up by its PID on this machine: on storage that several
-machines share, a backup of a run still going on another machine is reported too
-(and still never deleted).
+`.<name>.previous-<time>-<pid>` (--overwrite's backup), `.<name>.failed-<time>-<pid>`
+(a failed run), `<study>/_incomplete/<name>-<time>`. Only the newest
+`MINE_PLUGIN_KEEP_MOVED_ASIDE` (default 1; `all`) failed or unfinished ones are kept,
+none after a full disk. A `.previous-` backup is never deleted by another run; a dead
+run's is reported by every later run (`killed_backups_note`). Local paths only.
 """
 import collections
 import os

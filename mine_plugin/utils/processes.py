@@ -1,8 +1,4 @@
-"""Processes of this host: whether one runs, and since when (Linux's /proc).
-
-A PID alone does not name a process for long: once it has ended, the kernel may give
-its PID to another. The start time tells the two apart.
-"""
+"""Processes of this host (Linux's /proc): a PID plus its start time names one."""
 import os
 
 

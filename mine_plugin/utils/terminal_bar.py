@@ -1,12 +1,4 @@
-"""A progress bar on a terminal, redrawn by a thread while the caller waits.
-
-`LiveBar(stream, render)` shows `render()`'s `BarText` as one tqdm line on `stream`
-and redraws it every `interval` seconds; `write` prints a line above the bar, so
-the lines a non-terminal run prints are all printed here too; a text too long for
-the terminal is cut short on its right, never the bar. On a stream that
-is not a terminal (a file, a pipe, a test's capture) nothing is drawn, no thread
-runs and `write` writes the line as it is.
-"""
+"""A progress bar on a terminal, redrawn by a thread; on other streams, plain lines."""
 import collections
 import threading
 

@@ -1,22 +1,8 @@
 """Reads PyTorch `.pth` state_dicts into numpy arrays, without PyTorch.
 
-Both formats of `torch.save` (PyTorch's `torch/serialization.py`, "Saving and
-loading tensors", https://pytorch.org/docs/stable/notes/serialization.html):
-
-* zip (the default since PyTorch 1.6): a zip archive with one top folder holding
-  `data.pkl` (the pickled object), `data/<key>` (the raw bytes of each storage)
-  and optionally `byteorder` ("little" or "big").
-* legacy (before 1.6; e.g. the `lpips` wheel's weights): a stream of pickles: the
-  magic number 0x1950a86a20f9469cfc6c, the protocol version 1001, a dict of system
-  information, the object, the list of storage keys, then each storage as a
-  little-endian int64 element count followed by its raw bytes.
-
-In both, a tensor is pickled as `torch._utils._rebuild_tensor_v2(storage,
-storage_offset, size, stride, ...)` and a storage as the persistent id
-`('storage', <torch.XStorage class>, key, location, numel[, view metadata])`.
-The unpickler here accepts only those globals (and `collections.OrderedDict`), so
-a file holding anything but tensors in dicts, lists and tuples is refused, and no
-code from the file runs.
+Both `torch.save` formats, zip (>= 1.6) and legacy (torch/serialization.py;
+https://pytorch.org/docs/stable/notes/serialization.html). Only tensors in dicts,
+lists and tuples are accepted; no code from the file runs.
 """
 import collections
 import pickle

@@ -1,38 +1,13 @@
 """CelebA at 64x64 with its 40 attributes as factors: `dataset.name = 'celeba'`.
 
-CelebA (Liu et al. 2015, "Deep Learning Face Attributes in the Wild",
-https://mmlab.ie.cuhk.edu.hk/projects/CelebA.html) is read from the user's copy in
-`$DISENTANGLEMENT_LIB_DATA/celeba/` (the layout torchvision's `CelebA` documents):
-
-  img_align_celeba/*.jpg   the aligned and cropped faces, 178x218 (width x height)
-  list_attr_celeba.txt     count, the 40 attribute names, then `<file> <40 x -1/1>`
-  list_eval_partition.txt  `<file> <0 train | 1 valid | 2 test>`
-
-Settings (`celeba.*`):
-  split          "train" (162,770 images; default), "valid" (19,867), "test"
-                 (19,962: the "evaluation" images of papers that report 19,962) or
-                 "all" (202,599).
-  preprocessing  "crop148" (default: centre crop 148x148, then resize to 64x64, the
-                 common choice for 64x64 CelebA VAEs) or "resize" (the whole 178x218
-                 image resized to 64x64, aspect ratio not kept).
-  cache_dir      where the one-time uint8 cache is written; default
-                 `<celeba dir>/mine_plugin_cache/`.
-
-The first use of a (split, preprocessing) decodes every JPEG once and writes
-`<split>_<preprocessing>_64.npy` (uint8, N x 64 x 64 x 3; ~2.0 GB for the train
-split), with a progress line on stderr; later runs map that file into memory. A
-cache whose image count differs from the split's is rebuilt.
-
-Factors: the 40 attributes, each with 2 values (0: -1 "absent", 1: "present"), in the
-file's column order. They are NOT independent (e.g. Male and Wearing_Lipstick, Bald
-and Bangs), so dlib's metrics, which assume independent factors, read them as an
-approximation:
-  - `sample_factors` draws the attribute vectors of images drawn uniformly (the
-    empirical joint distribution, not a product of marginals);
-  - `sample_observations_from_factors` returns, for each requested attribute vector,
-    an image drawn uniformly among those with exactly these attributes, else among
-    those nearest in Hamming distance (a requested combination may occur in no
-    image: the BetaVAE metric fixes one attribute of otherwise random vectors).
+Liu et al. 2015 (https://mmlab.ie.cuhk.edu.hk/projects/CelebA.html), from the user's
+`$DISENTANGLEMENT_LIB_DATA/celeba/` (torchvision's layout). `celeba.split`: "train"
+(default), "valid", "test" or "all"; `celeba.preprocessing`: "crop148" (centre 148x148;
+default) or "resize", to 64x64. First use caches `<split>_<preprocessing>_64.npy`
+(uint8) in `celeba.cache_dir` (default `<celeba dir>/mine_plugin_cache/`). Factors:
+the 40 attributes (0 absent, 1 present), NOT independent: `sample_factors` draws real
+images' attributes; `sample_observations_from_factors` an image with exactly those,
+else one nearest in Hamming distance.
 """
 import os
 import sys

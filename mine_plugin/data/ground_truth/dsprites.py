@@ -1,13 +1,4 @@
-"""dSprites through dlib's own loaders, after checking the file.
-
-`dataset.name` = `dsprites_full`, `dsprites_noshape`, `color_dsprites`,
-`noisy_dsprites` (registered in `named_data.py`) build dlib's unmodified
-`dsprites.DSprites` / `ColorDSprites` / `NoisyDSprites`, as dlib's `named_data`
-does. Before that, the file is checked (one clear message for a missing, corrupt
-or wrong-shaped file, instead of dlib's traceback), it is read from the data root
-of now (dlib fixes its path at import), and a stand-in is reported with a
-`StandinDataWarning`. The file's layout: `mine_plugin.data.dataset_files`.
-"""
+"""dSprites by dlib's own loaders, after checking the file, from today's data root."""
 import os
 import zipfile
 

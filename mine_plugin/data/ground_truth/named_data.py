@@ -1,31 +1,7 @@
 """The plugin's `dataset.name`s: the one place where they are registered with dlib.
 
-dlib's `named_data.get_named_ground_truth_data` is a closed if/elif chain; gin
-registers it wrapped by `with_plugin_datasets` (`mine_plugin.registration`), which
-looks the plugin's names up in `FACTORIES` first. This module is therefore loaded
-with dlib's `named_data`, and its names (and the `synthetic_squares.*` gin
-parameters) exist wherever dlib's do.
-
-==========================  ===================================================
-`dataset.name`              returns
-==========================  ===================================================
-`synthetic_squares`         `SyntheticSquares(image_size=64)`: 64x64x1, for dlib's
-                            `conv_encoder`/`deconv_decoder`.
-`synthetic_squares_32`      `SyntheticSquares(image_size=32)`: 32x32x1, for
-                            `conv_encoder_32`/`deconv_decoder_32`.
-`shapes3d`                  `Shapes3D`: dlib's Shapes3D factors and observations,
-                            kept as uint8 in memory (~5.9 GB instead of ~23.6 GB);
-                            replaces dlib's name.
-`celeba`                    `CelebA`: the user's CelebA at 64x64x3, its 40
-                            attributes as binary factors (`celeba.*`: split,
-                            pre-processing, cache directory).
-`dsprites_full`,            dlib's own `dsprites.DSprites`/`ColorDSprites`/
-`dsprites_noshape`,         `NoisyDSprites`, unchanged, after checking that the
-`color_dsprites`,           file exists and has the expected shapes (one clear
-`noisy_dsprites`            message otherwise).
-==========================  ===================================================
-
-The files each name reads: `mine_plugin.data.dataset_files.dataset_files(name)`.
+`FACTORIES` is consulted before dlib's closed if/elif chain (`with_plugin_datasets`,
+wrapped by `mine_plugin.registration`), so the names exist wherever dlib's do.
 """
 import functools
 

@@ -1,10 +1,4 @@
-"""Shapes3D kept as uint8 in memory: `dataset.name = 'shapes3d'`.
-
-Replaces dlib's `shapes3d.Shapes3D` under the same name (registered in
-`named_data.py`): same factors and observations, a quarter of the memory, and it
-also reads the official 3dshapes.h5 and reduced grids. The files:
-`mine_plugin.data.dataset_files`.
-"""
+"""Shapes3D as uint8 in memory, also from 3dshapes.h5; replaces dlib's `shapes3d`."""
 import os
 import zipfile
 

@@ -1,11 +1,4 @@
-"""Synthetic squares: a centred grey square on black, rendered in memory.
-
-`dataset.name = 'synthetic_squares'` (64x64x1, for dlib's `conv_encoder` /
-`deconv_decoder`) and `'synthetic_squares_32'` (32x32x1, for the plugin's
-`conv_encoder_32` / `deconv_decoder_32`); registered in `named_data.py`. The grid is
-gin-configurable (`synthetic_squares.*`, see gin_configs/datasets/). No data file is
-needed, so the metrics and models can be tested in seconds on exact ground truth.
-"""
+"""Synthetic squares, rendered in memory: `synthetic_squares` 64x64, `_32` 32x32."""
 from disentanglement_lib.data.ground_truth import ground_truth_data
 from disentanglement_lib.data.ground_truth import util
 import gin

@@ -1,10 +1,4 @@
-"""Procedural dSprites stand-in, in the official file that dlib reads.
-
-White sprites (square, ellipse, heart) on black after Matthey et al. 2017
-(https://github.com/deepmind/dsprites-dataset), over the full 1x3x6x40x32x32 grid,
-written with the official keys, dtypes and shapes (`mine_plugin.data.dataset_files`) so that
-dlib's unmodified `dsprites.DSprites` reads it.
-"""
+"""Procedural dSprites stand-in (after Matthey et al. 2017), in the file dlib reads."""
 import os
 
 import numpy as np

@@ -1,11 +1,4 @@
-"""Procedural Shapes3D stand-in, in dlib's npz or the official 3dshapes.h5.
-
-A room (floor and walls coloured by hue, skewed by the camera azimuth) with one
-shaded object, after Burgess & Kim 2018 (https://github.com/deepmind/3d-shapes),
-written with the keys, dtypes and shapes of `mine_plugin.data.dataset_files`: dlib's
-`shapes3d.Shapes3D` reads the full-grid npz, the plugin's `Shapes3D` reads both
-files and reduced grids (tests).
-"""
+"""Procedural Shapes3D stand-in (after Burgess & Kim 2018): dlib's npz or the .h5."""
 import os
 
 import numpy as np

@@ -1,6 +1,4 @@
-"""What writing a stand-in takes, whatever the data set: never replacing a file
-that is not one of ours, marking it, and streaming an .npz that appears whole.
-"""
+"""Stand-in writing: never replace others' files, mark ours, write .npz files whole."""
 import contextlib
 import os
 import zipfile

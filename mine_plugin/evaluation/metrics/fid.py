@@ -1,43 +1,13 @@
-"""FID of a trained model's samples and reconstructions: `evaluation.evaluation_fn = @fid`.
+"""FID of a model's samples and reconstructions: `evaluation.evaluation_fn = @fid`.
 
-Heusel et al. 2017, "GANs Trained by a Two Time-Scale Update Rule Converge to a
-Local Nash Equilibrium" (https://arxiv.org/abs/1706.08500), Sec. 3 / App. A.1:
-the Frechet distance between Gaussians fitted to Inception features of real and
-generated images,
-
-  d^2 = ||mu_1 - mu_2||^2 + Tr(Sigma_1 + Sigma_2 - 2 (Sigma_1 Sigma_2)^(1/2)),
-
-computed as TTUR's and pytorch-fid's `calculate_frechet_distance` compute it
-(`frechet_distance`): float64, covariances by `np.cov` (N - 1), the matrix square
-root by `scipy.linalg.sqrtm`, retried with 1e-6 I added to both covariances when it
-is not finite, and its real part taken when the imaginary part is negligible.
-
-Features: the user's Inception graph, TTUR's `classify_image_graph_def.pb` (from
-inception-2015-12-05.tgz), never downloaded. Default path
-`$DISENTANGLEMENT_LIB_DATA/inception/classify_image_graph_def.pb`, or the setting
-`fid.inception_graph`. Images enter at `fid.input_tensor` ("ExpandDims:0", where
-TTUR feeds them) as float RGB with values in `fid.input_range` (default (0, 255),
-TTUR's convention: the graph itself resizes bilinearly to 299x299 and maps
-[0, 255] to [-1, 1]); the features are `fid.feature_tensor` ("pool_3:0", 2048
-values per image). Grey images (e.g. synthetic squares) are repeated to 3 channels.
-Resizing and the input range move FID by whole points (Parmar et al. 2022,
-"On Aliased Resizing and Surprising Subtleties in GAN Evaluation"): compare only
-numbers computed the same way.
-
-Scores (`fid.kinds`):
-  fid_samples          decoder(z), z ~ N(0, I), against the real images;
-  fid_reconstructions  decoder(posterior mean of x) (or of a sample z ~ q(z|x),
-                       `fid.reconstruct_from = 'sampled'`) for real images x,
-                       against other real images.
-Real images: `fid.num_images` observations drawn from the evaluated data set (its
-split: e.g. `celeba.split = 'test'` in the metric config), uniformly with
-replacement as dlib's data sets draw; or, with `fid.reference_statistics`, an npz
-with `mu` and `sigma` (pytorch-fid's `--save-stats` format) instead of real images.
-Such statistics must come from the same feature extractor (the same Inception graph
-and input convention) as the generated images' features here: pytorch-fid's own
-statistics use its PyTorch port of the network, whose features differ slightly from
-TTUR's TensorFlow graph, so mixing the two moves the score.
-The decoder comes from the training's TF-Hub module (mine_plugin.evaluation.trained_model).
+Heusel et al. 2017 (https://arxiv.org/abs/1706.08500), Sec. 3 / App. A.1, computed as
+TTUR and pytorch-fid do, on the user's TTUR Inception graph (never downloaded; default
+`$DISENTANGLEMENT_LIB_DATA/inception/classify_image_graph_def.pb`), by default fed at
+"ExpandDims:0" in (0, 255) and read at "pool_3:0". Resizing and the input range move
+FID by whole points (Parmar et al. 2022): compare only numbers computed the same way;
+`fid.reference_statistics` (pytorch-fid's `--save-stats` npz) must come from this graph.
+Scores: `fid_samples` (decoder(z), z ~ N(0, I)) and `fid_reconstructions`, each
+against `fid.num_images` real images of the evaluated data set and split.
 """
 import gin
 import numpy as np

@@ -1,31 +1,12 @@
 """The dependence between latents of a trained model: pairwise MI and total correlation.
 
-`evaluation.evaluation_fn = @latent_dependence` on the `gaussian_posterior`
-representation (mine_plugin.postprocessing.gaussian_posterior) scores the aggregate
-posterior q(z) = E_x q(z | x) of the encoder:
-
-  mi_<a>_<b>             I(z_a; z_b) for a < b, nats
-  pairwise_mi_sum        sum_{i != j} I(z_i; z_j) (each pair twice, as the pairwise
-                         penalty of pairwise_mi_vae counts it)
-  total_correlation      KL(q(z) || prod_j q(z_j))
-  *_se                   Monte-Carlo standard errors of the two sums
-  method                 "mixture" or "ksg"; exact: whether the value is exact up to
-                         Monte-Carlo error
-
-"mixture": when every factor combination is one observation (the observation is a
-deterministic function of the factors; checked by drawing it twice) and the factors
-are uniform on their grid, as dlib's data sets sample them, q(z) is the mixture
-(1/N) sum_n N(z; mu_n, diag sigma_n^2) over the N observations. With N <=
-`max_components` (noiseless synthetic squares: 576) every observation is a
-component and the MI is exact up to Monte-Carlo error. Larger grids (dSprites:
-737,280; Shapes3D: 480,000) use `max_components` observations drawn uniformly:
-an estimate of the full mixture, which then also reports the value from half as
-many components (`half_components_*`); the gap between the two shows the bias
-against the subset size. The nearest-neighbour estimate is reported beside it.
-"ksg": otherwise (noisy observations), Kraskov et al.'s estimator on samples of q(z).
-
-The math is in pure numpy functions (`mixture_dependence`, `ksg_dependence`) that
-the tests check against closed forms.
+`@latent_dependence` on `gaussian_posterior` scores q(z) = E_x q(z | x), in nats:
+`mi_<a>_<b>` (a < b), `pairwise_mi_sum` (sum_{i != j}: each pair twice, as
+pairwise_mi_vae), `total_correlation`, `*_se` (Monte-Carlo standard errors of the
+sums), `method` and `exact`. "mixture" (deterministic observations of uniform factors):
+q(z) as the mixture of the N posteriors, exact up to Monte-Carlo error when N <=
+`max_components`, else from a uniform subset (`half_components_*`: from half as many,
+to show its bias). "ksg" otherwise. Kraskov et al.'s estimate is always in `ksg_*`.
 """
 import itertools
 import os

@@ -1,31 +1,14 @@
 """LPIPS of a trained model's reconstructions: `evaluation.evaluation_fn = @lpips`.
 
-Zhang et al. 2018, "The Unreasonable Effectiveness of Deep Features as a Perceptual
-Metric" (https://arxiv.org/abs/1801.03924), Sec. 3 and Eq. 1, version 0.1 with the
-AlexNet backbone, as the `lpips` package computes it:
-
-  x in [-1, 1] is scaled per channel, (x - shift) / scale, shift = (-.030, -.088,
-  -.188), scale = (.458, .448, .450); AlexNet's five ReLU outputs y^l (after conv1
-  .. conv5, the max-pools between them) are unit-normalised over channels,
-  y / (||y||_2 + 1e-10); then
+Zhang et al. 2018 (https://arxiv.org/abs/1801.03924), Sec. 3, Eq. 1, v0.1 with
+AlexNet, as the `lpips` package computes it:
 
   d(x, x0) = sum_l mean_{h,w} sum_c w^l_c (y^l_{hwc} - y0^l_{hwc})^2,
 
-  w^l the learned 1x1 heads (64, 192, 384, 256, 256 channels).
-
-The weights are the user's files, never downloaded: the backbone is torchvision's
-ImageNet AlexNet state_dict (`alexnet-owt-7be5be79.pth`; only `features.*` is read),
-the heads the `lpips` wheel's `lpips/weights/v0.1/alex.pth`. Defaults: under
-`$DISENTANGLEMENT_LIB_DATA/lpips/`; settings `lpips.backbone`, `lpips.heads`. They are
-read without PyTorch (mine_plugin.utils.torch_files). Checked against the `lpips`
-package on fixed random weights to 1e-4 (tests/test_lpips.py).
-
-Score: the mean (and standard deviation) over `lpips.num_images` real images x of
-the evaluated data set (its split, e.g. `celeba.split = 'test'`) of
-d(x, decoder(posterior mean of x)) (`lpips.reconstruct_from = 'sampled'`: of a
-sample z ~ q(z|x)). Images stay at their size (64x64; AlexNet needs at least
-~31x31); grey images are repeated to 3 channels. The decoder comes from the
-training's TF-Hub module (mine_plugin.evaluation.trained_model).
+y^l AlexNet's five ReLU outputs unit-normalised over channels, w^l the 1x1 heads.
+Weights: the user's torchvision `alexnet-owt-7be5be79.pth` and the `lpips` wheel's
+`v0.1/alex.pth` (never downloaded; default `$DISENTANGLEMENT_LIB_DATA/lpips/`). Score:
+mean and sd over `lpips.num_images` real images of d(x, decoder(posterior mean of x)).
 """
 import gin
 import numpy as np

@@ -1,13 +1,8 @@
 """Encoder and decoder for 32x32 images, as gin configurables next to dlib's own.
 
-dlib's `conv_encoder`/`deconv_decoder` (beta-VAE paper, Table 1 row 3) assume 64x64
-inputs: the decoder always upsamples 4x4 -> 64x64. These follow the same layer
-pattern with one stride-2 stage fewer, so 32x32 images (for example the
-`synthetic_squares_32` dataset) are encoded to the same 4x4x64 feature map and decoded
-back to 32x32. Select them the way dlib's are selected:
-
-    encoder.encoder_fn = @conv_encoder_32
-    decoder.decoder_fn = @deconv_decoder_32
+dlib's `conv_encoder`/`deconv_decoder` (beta-VAE paper, Table 1 row 3) with one
+stride-2 stage fewer: `encoder.encoder_fn = @conv_encoder_32`,
+`decoder.decoder_fn = @deconv_decoder_32`.
 """
 import gin
 import tensorflow.compat.v1 as tf

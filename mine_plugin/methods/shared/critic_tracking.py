@@ -1,19 +1,11 @@
-"""Whether a critic keeps up: its estimate next to a reference, during training.
+"""Whether a critic keeps up: its estimate next to a gradient-free reference.
 
-Every critic-penalised model (`critic_penalty.CriticPenalty`) logs, beside its
-critic's estimate, a reference estimate of the same quantity that receives no
-gradient: the aggregate posterior of recent observations under the current encoder
-(`ObservationMemory`) where the quantity is a pairwise MI or a TC. `CriticTrackingHook` reads both while dlib_train
-runs, warns when the critic falls far behind, and writes what it saw next to dlib's
-results:
-
-  <model_dir>/results/json/critic_tracking.json    summary, one flat dict (dlib
-                                                    aggregates it into every later
-                                                    step's results)
-  <model_dir>/results/critic_tracking_history.json  estimate and reference by step
+`CriticTrackingHook` warns when the critic falls far behind and writes
+`<model_dir>/results/json/critic_tracking.json` (a flat summary, aggregated by dlib)
+and `<model_dir>/results/critic_tracking_history.json` (estimate, reference by step).
 """
 from mine_plugin.methods.shared import estimators
-from mine_plugin.methods.shared import result_files
+from mine_plugin.records import run_files
 import numpy as np
 import tensorflow.compat.v1 as tf
 
@@ -141,9 +133,9 @@ class CriticTrackingHook(tf.train.SessionRunHook):
                every_n_steps=50, window=5):
     self._name, self._estimate, self._reference = tracking
     self._warmup_steps = warmup_steps
-    self._summary_path = result_files.results_json_path(estimator_model_dir,
+    self._summary_path = run_files.results_json_path(estimator_model_dir,
                                                         TRACKING_FILE)
-    self._history_path = result_files.results_path(estimator_model_dir,
+    self._history_path = run_files.results_path(estimator_model_dir,
                                                    TRACKING_HISTORY_FILE)
     self._advice = advice
     self._every_n_steps = every_n_steps
@@ -210,9 +202,9 @@ class CriticTrackingHook(tf.train.SessionRunHook):
       final_reference = float(np.mean([session.run(self._reference)
                                        for _ in range(FINAL_READINGS)]))
     ratio = median_ratio([e for e, _ in after], [r for _, r in after])
-    result_files.write_json(self._history_path, dict(
+    run_files.write_json(self._history_path, dict(
         self._history, quantity=self._name, warmup_steps=self._warmup_steps))
-    result_files.write_json(self._summary_path, {
+    run_files.write_json(self._summary_path, {
         "quantity": self._name,
         "readings_after_warmup": len(after),
         "median_ratio_after_warmup": ratio,

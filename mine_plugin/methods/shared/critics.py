@@ -1,23 +1,10 @@
 """Critics: the networks that MI estimators train, and their state in a TF1 graph.
 
-The estimators (`estimators.py`) are pure: tensors in, tensors out. A critic adds
-what they need around them inside a graph: a network with its variables under one
-variable scope, applied alike to joint and product-of-marginals samples, and its
-training objective.
-
-`Critic` trains a statistics network T (`mlp_critic`, or `separable_pair_critic`
-for a pair of variables) with one of MINE's bounds (Belghazi et al. 2018,
-https://arxiv.org/abs/1801.04062: "dv", Donsker-Varadhan with the moving average of
-E_Q[e^T] of Algorithm 1 kept in a variable; "nwj", MINE-f) or as the density-ratio
-classifier ("density_ratio"; FactorVAE, Kim & Mnih 2018, Sec. 3).
-
-`ClubCritic` fits vCLUB's variational conditional q(y|x) (`gaussian_conditional`,
-gin name `club_conditional`; Cheng et al. 2020, https://arxiv.org/abs/2006.12013,
-Sec. 3.2) by maximum likelihood and returns `estimators.club_estimate`.
-
-Both give `terms(joint, marginal, train_critic)` -> (estimate, loss, critic_loss);
-the critic penalties (`methods/unsupervised/critic_penalty.py`) and
-`evaluation.posterior_mi.estimate_mutual_information` use them.
+`Critic`: MINE's "dv" (Algorithm 1's moving average) or "nwj" bound (Belghazi et al.
+2018, https://arxiv.org/abs/1801.04062), or the "density_ratio" classifier (FactorVAE,
+Kim & Mnih 2018, Sec. 3). `ClubCritic`: vCLUB's q(y|x) (Cheng et al. 2020,
+https://arxiv.org/abs/2006.12013, Sec. 3.2). Both give `terms(joint, marginal,
+train_critic)` -> (estimate, loss, critic_loss).
 """
 import math
 

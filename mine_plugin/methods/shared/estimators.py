@@ -1,57 +1,17 @@
 """MI estimators as pure functions: MINE's bounds, density ratio, vCLUB, MWS.
 
-MINE (Belghazi et al. 2018, "Mutual Information Neural Estimation", ICML,
-https://arxiv.org/abs/1801.04062) lower-bounds I(X; Y) = KL(P_XY || P_X P_Y) with a
-statistics network ("critic") T:
+Tensors in, tensors out, reduced over axis 0; no variables (critics: `critics.py`).
+P: the joint; Q: the product of marginals (one side shuffled across the batch).
 
-  Donsker-Varadhan (Thm. 1):  I >= E_P[T] - log E_Q[e^T]       (`donsker_varadhan_bound`)
-  NWJ / MINE-f (Sec. 3.1):    I >= E_P[T] - E_Q[e^(T - 1)]     (`nwj_bound`)
-
-where P is the joint and Q the product of marginals. Samples of Q are made by
-shuffling one side across the batch (`shuffle_rows`; for the total correlation of a
-code, dlib's `shuffle_codes` shuffles every dimension on its own). The critic
-maximises the bound; the bound is the estimate.
-
-The minibatch gradient of log E_Q[e^T] is biased. MINE (Sec. 3.2, Algorithm 1)
-replaces its denominator by a moving average of E_Q[e^T]:
-`bias_corrected_dv_surrogate` has the value of the DV bound and that gradient. The
-moving average is kept in log space (`update_log_moving_average`), so it neither
-overflows nor underflows.
-
-The functions take tensors and return tensors (reductions over axis 0, the batch;
-a [batch, k] input gives k bounds at once); they own no variables. The critic
-networks and the stateful critics that train them in a graph (`Critic`,
-`ClubCritic`) are in `critics.py`.
-
-Density-ratio critic (`density_ratio_critic_loss`, `density_ratio_estimate`): the
-critic is a classifier between joint and product samples trained with the logistic
-loss; at its optimum its logit is log dP/dQ (the density-ratio trick, Sugiyama et
-al. 2012; FactorVAE, Kim & Mnih 2018, Sec. 3), so the mean logit over joint samples
-estimates KL(P || Q) = I. It is not a bound, but its loss is bounded below and its
-gradients do not pass through exponentials, which makes it the estimator that keeps
-up with an encoder that minimises it (docs/mine_penalty.md has the measurements).
-
-Critics see standardised codes (`standardize`: each column to zero mean and unit
-variance over the batch). MI and TC are invariant under such per-dimension affine
-maps, so the estimated quantity is unchanged, while the critic's inputs keep one
-scale however the encoder's scale drifts during training.
-
-CLUB (`club_estimate`; Cheng et al. 2020, "CLUB: A Contrastive Log-ratio Upper
-Bound of Mutual Information", ICML, https://arxiv.org/abs/2006.12013, Eq. 3 and
-Sec. 3.2 "vCLUB") is made for minimisation: with the true conditional p(y|x),
-
-  I(X; Y) <= E_P[log p(y|x)] - E_Q[log p(y|x)],
-
-and the variational version replaces p(y|x) by a network q(y|x) fitted by maximum
-likelihood on joint samples (`critics.ClubCritic`). The encoder then minimises an
-estimate that is an upper bound when q is close enough to p(y|x) (their Thm. 3.2:
-KL(p(x, y) || p(x) q(y|x)) <= KL(p(x) p(y) || p(x) q(y|x))), instead of a lower
-bound; with a q that lags the encoder it can fall below the MI too.
-
-`pairwise_mutual_information_mws` is the closed-form alternative for Gaussian
-encoders: I(z_a; z_b) for every pair of latent dimensions of the batch's aggregate
-posterior, in the way beta-TCVAE's minibatch-weighted sampling estimates the total
-correlation (Chen et al. 2018, Sec. 4.1; dlib's `vae.total_correlation`).
+  DV (Belghazi et al. 2018, https://arxiv.org/abs/1801.04062, Thm. 1):
+      I >= E_P[T] - log E_Q[e^T]; Sec. 3.2 / Alg. 1's moving-average gradient.
+  NWJ / MINE-f (ibid., Sec. 3.1): I >= E_P[T] - E_Q[e^(T - 1)].
+  Density ratio (Sugiyama et al. 2012; FactorVAE, Kim & Mnih 2018, Sec. 3): mean
+      logit of a P-vs-Q classifier; not a bound, keeps up with a minimising encoder.
+  vCLUB (Cheng et al. 2020, https://arxiv.org/abs/2006.12013, Eq. 3, Sec. 3.2):
+      E_P[log q(y|x)] - E_Q[log q(y|x)]; an upper bound only while q ~ p(y|x).
+  MWS (Chen et al. 2018, Sec. 4.1; dlib's `vae.total_correlation`): closed-form
+      pairwise I(z_a; z_b) of the batch's aggregate Gaussian posterior.
 """
 import math
 

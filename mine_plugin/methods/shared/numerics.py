@@ -1,10 +1,7 @@
 """A NaN or inf loss term stops training with an error naming the term and the fix.
 
-TensorFlow's own stop (`NanTensorHook`, "NaN loss during training.") names neither.
-`checked_in_order` puts `tf.debugging.check_numerics` on each term, each after the
-previous one, so that the first non-finite term computed is the one named. The
-message starts with "mine_plugin:", which `run_errors.short_training_error` makes the last
-line of dlib_train's output.
+`checked_in_order` names the first non-finite term; the message starts "mine_plugin:",
+which `run_errors.short_training_error` makes dlib_train's last line.
 """
 import tensorflow.compat.v1 as tf
 

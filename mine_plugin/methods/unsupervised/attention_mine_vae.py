@@ -1,56 +1,32 @@
 """`attention_mine_vae`: a capacity allocator and per-factor MINE penalties.
 
-The latent dimensions are softly allocated, by scaled dot-product attention, to K
-ground-truth factors plus one nuisance slot (the allocation A, d x (K + 1);
-`capacity_allocator` holds its math, numbered items 1-5 below refer to its
-docstring); critics penalise the mutual information between each factor's share of
-the code and the other factors' shares. docs/attention.md explains the choices and
-the failure modes.
+Critics penalise, per factor k, the MI between its attention-allocated share of the
+code and the other factors' shares (items 1-5: `capacity_allocator`; the choices:
+docs/attention.md):
 
-Penalty (`AttentionAllocation`). MINE (Belghazi et al. 2018, "MINE",
-https://arxiv.org/abs/1801.04062, Thm. 1 / Eq. 4, the Donsker-Varadhan bound) with
-one critic T(x, y, onehot(k)) for all K factors (item 3):
+    I_k = E_joint[T(x_k, y_k, k)] - log E_marginal[exp T(x_k, y_k~, k)]   (item 3)
+    loss = recon + beta * KL + lambda * sum_k I_k + alpha * L2(A) + gamma * H(A)
 
-    I_k = E_joint[T(x_k, y_k, k)] - log E_marginal[exp T(x_k, y_k~, k)],
-    MINE = sum_k I_k.
-
-Objective, optimised bi-level like FactorVAE (Kim & Mnih 2018,
-https://arxiv.org/abs/1802.05983, Alg. 1): the critic (inner) maximises
-sum_k I_k; the encoder, decoder and allocator (outer) minimise
-
-    recon + beta * KL + lambda * MINE + alpha * L2(A) + gamma * H(A)
-
-(L2 and H: item 4). lambda * MINE is differentiated with MINE's moving-average
-gradient (`estimators.bias_corrected_dv_surrogate`) for the DV bound. The critic may
-instead be the density-ratio classifier (`estimator = "density_ratio"`,
-critic_penalty.CRITIC_ESTIMATORS); it sees standardised codes and gets a warm-up,
-as in every critic penalty (`critic_penalty.CriticPenalty`). alpha sets how far
-the capacities may drift from their prior towards what the data need.
-
-Reference for the critic (critic_tracking.CriticTrackingHook): the pairwise MWS
-estimates (estimators.pairwise_mutual_information_mws) weighted by the partitions,
-`capacity_allocator.partition_dependence_proxy` (item 5).
-
-Outputs: a finished training run writes A to
-`<model_dir>/results/json/attention_allocation.json` (`allocation_file`; read it
-back with `allocation_file.read_allocation(model_dir)`) and reports every entry
-A[j, i] as the EVAL metric `allocation/z<j>_<slot>` in dlib's `train_results.json`.
+MINE's DV bound (Belghazi et al. 2018, https://arxiv.org/abs/1801.04062, Thm. 1 /
+Eq. 4), bi-level like FactorVAE (Kim & Mnih 2018, https://arxiv.org/abs/1802.05983,
+Alg. 1: critic inner; encoder, decoder, allocator outer); L2, H: item 4; tracking
+reference: item 5. A finished training writes A to `<model_dir>/results/json/
+attention_allocation.json` and EVAL metrics `allocation/z<j>_<slot>` (A[j, i]).
 """
 import gin
 from mine_plugin.methods.shared import critics
 from mine_plugin.methods.shared import estimators
-from mine_plugin.methods.shared import result_files
-from mine_plugin.methods.unsupervised import allocation_file
 from mine_plugin.methods.unsupervised import capacity_allocator
 from mine_plugin.methods.unsupervised import critic_penalty
 from mine_plugin.methods.unsupervised import penalized_vae
+from mine_plugin.records import run_files
 import tensorflow.compat.v1 as tf
 
 # 0.1's `mine_plugin.attention` (an alias of this module, old_module_paths.py)
 # held the allocation file's I/O; scripts written against it keep reading it here.
-ALLOCATION_FILE = allocation_file.ALLOCATION_FILE
-read_allocation = allocation_file.read_allocation
-write_allocation = allocation_file.write_allocation
+ALLOCATION_FILE = run_files.ALLOCATION_FILE
+read_allocation = run_files.read_allocation
+write_allocation = run_files.write_allocation
 
 # `allocator`: "attention" learns A (`capacity_allocator.allocate`); "fixed" holds
 # `capacity_allocator.fixed_allocation`, the ablation without the allocator.
@@ -121,7 +97,7 @@ class AttentionAllocation(critic_penalty.CriticPenalty):
     entropy = capacity_allocator.allocation_entropy(allocation)
     loss = (self.lam * self.warmed_up(mine_loss, is_training) +
             self.alpha * l2 + self.gamma * entropy)
-    names = allocation_file.slot_names(self.num_factors)
+    names = run_files.slot_names(self.num_factors)
     total = tf.reduce_sum(estimate)
     logs = {"attention_mine": total,
             "attention_l2": l2,
@@ -141,14 +117,14 @@ class AttentionAllocation(critic_penalty.CriticPenalty):
 def allocation_metric_names(num_latent, num_factors):
   """EVAL metric names of A's entries, row-major: 'allocation/z<j>_<slot>'."""
   return ["allocation/z{}_{}".format(j, slot) for j in range(num_latent)
-          for slot in allocation_file.slot_names(num_factors)]
+          for slot in run_files.slot_names(num_factors)]
 
 
 def allocation_path(estimator_model_dir):
   """Where a run whose TPUEstimator writes to `estimator_model_dir` puts the
-  allocation file (`result_files.results_json_path`)."""
-  return result_files.results_json_path(estimator_model_dir,
-                                        allocation_file.ALLOCATION_FILE)
+  allocation file (`run_files.results_json_path`)."""
+  return run_files.results_json_path(estimator_model_dir,
+                                        run_files.ALLOCATION_FILE)
 
 
 class _WriteAllocationHook(tf.train.SessionRunHook):
@@ -160,7 +136,7 @@ class _WriteAllocationHook(tf.train.SessionRunHook):
     self._path = path
 
   def end(self, session):
-    allocation_file.write_allocation(self._path, session.run(self._allocation),
+    run_files.write_allocation(self._path, session.run(self._allocation),
                                      self._num_factors)
 
 
@@ -190,7 +166,7 @@ class AttentionMineVAE(penalized_vae.PenalizedVAE):
 
   Besides dlib's outputs, a training run exports the learned allocation: EVAL
   metrics `allocation/z<j>_<slot>` (in dlib's results/json/train_results.json) and
-  results/json/attention_allocation.json (`allocation_file`).
+  results/json/attention_allocation.json (`records.run_files`).
   """
 
   gin_name = "attention_mine_vae"

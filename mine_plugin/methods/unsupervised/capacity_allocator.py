@@ -1,65 +1,18 @@
 """The cross-attention capacity allocator: the allocation A and terms built on it.
 
-Tensors in, tensors out (`allocate` also creates the allocator's variables); the
-penalty and the model that use them are in `attention_mine_vae`, the file that
-stores A in `allocation_file`; docs/attention.md explains the choices and the
-failure modes.
-
-Notation: d = num_latent, K = num_factors, S = K + 1 slots (slot K is the nuisance),
-z in R^d a latent sample (`z_sampled`), B the batch size.
-
-1. Allocation (Vaswani et al. 2017, "Attention Is All You Need",
-   https://arxiv.org/abs/1706.03762, Sec. 3.2.1, Eq. 1). Learned embeddings
-   e_j in R^m for every latent dimension j and s_i in R^m for every slot i give
-   queries Q = E W_q (d x d_k) and keys K = S W_k (S x d_k). The values are the
-   one-hot slot indicators, V = I_S, so the attention output is the allocation
-
-       A = softmax(Q K^T / sqrt(d_k)) V = softmax(Q K^T / sqrt(d_k))   (d x S),
-
-   softmax over slots: every row of A sums to one, A[j, i] is the share of latent
-   dimension j given to slot i, and c_i = (1/d) sum_j A[j, i] is slot i's capacity
-   (`attention_weights`, `allocate`, `slot_capacity`).
-
-2. Partitions (`factor_partitions`). Factor k's partition is z masked by its
-   column, and its complement is z masked by the columns of the OTHER factors
-   (never the nuisance column):
-
-       x_k = z * A[:, k],      y_k = z * sum_{k' < K, k' != k} A[:, k'].
-
-   Because rows sum to one, y_k = z * (1 - A[:, k] - A[:, K]); it is computed from
-   the factor columns only, so a penalty of the partitions is a function of
-   A[:, :K] alone: its gradient with respect to the nuisance column is exactly
-   zero, and a dimension allocated wholly to the nuisance slot enters no partition.
-
-3. Critic inputs (`critic_inputs`). One critic T(x, y, onehot(k)) serves all K
-   factors (the one-hot factor id selects the factor's function), so the K
-   estimates I_k = I(x_k; y_k) come from one batched call: joint samples
-   (x_k, y_k, k), and product samples (x_k, y_k~, k) with y_k~ the complement of
-   another sample of the batch (rows permuted).
-
-4. Priors on A (rows a_j of A, capacities c, prior capacity pi):
-
-       entropy  H(A)  = -(1/d) sum_j sum_i A[j, i] log A[j, i]      (nats, mean over
-                        latent dimensions; 0 for a hard allocation, log S uniform),
-       L2       L2(A) = sum_i (c_i - pi_i)^2,  pi_i = (1 - pi_K) / K for factors,
-                        pi_K the prior nuisance capacity (default 1 / S)
-
-   (`allocation_entropy`, `capacity_l2`, `capacity_prior`). Why the capacity
-   prior: any allocation with all dimensions in ONE slot (the nuisance or a single
-   factor) empties every x_k or every y_k and zeroes a penalty of the partitions;
-   such allocations have H(A) = 0 and the same row-wise L2 norm as a balanced hard
-   partition, so neither the entropy nor an L2 norm of the rows can tell them
-   apart. L2(A) on the slot capacities does (it is 0.75 for the full collapse of
-   d dimensions onto one of 4 slots under the uniform prior, 0 for a balanced
-   partition).
-
-5. Dependence proxy (`partition_dependence_proxy`): the I_k are MIs between
-   soft-masked copies of one code, which have no closed form;
-   sum_k sum_{a != b} A[a, k] R_k[b] I(z_a; z_b), R_k = sum_{k' < K, k' != k}
-   A[:, k'], weighs pairwise MIs by how much of dimension a is in x_k and of b in
-   y_k. For a hard allocation and weakly dependent dimensions it is the
-   second-order expansion of sum_k I_k; otherwise it is a proxy, not the same
-   number.
+d = num_latent, K = num_factors, S = K + 1 slots (slot K: nuisance), z a latent sample.
+1. A = softmax(Q K^T / sqrt(d_k)) (d x S), one-hot slot values (Vaswani et al. 2017,
+   https://arxiv.org/abs/1706.03762, Sec. 3.2.1, Eq. 1); rows sum to one; slot i's
+   capacity is c_i = (1/d) sum_j A[j, i].
+2. x_k = z * A[:, k], y_k = z * sum_{k' < K, k' != k} A[:, k']: never the nuisance
+   column, so a penalty of the partitions has zero gradient with respect to it.
+3. One critic T(x, y, onehot(k)) for all K factors; product samples permute y_k.
+4. H(A): mean row entropy (nats). L2(A) = sum_i (c_i - pi_i)^2, pi_K the prior
+   nuisance capacity (default 1 / S), pi_i = (1 - pi_K) / K. Unlike H or a row-wise
+   L2, it tells a balanced partition from a collapse onto one slot (all x_k or y_k 0).
+5. `partition_dependence_proxy`, sum_k sum_{a != b} A[a, k] R_k[b] I(z_a; z_b): the
+   second-order expansion of sum_k I_k for a hard allocation and weakly dependent
+   dimensions, otherwise only a proxy.
 """
 import math
 

@@ -1,12 +1,7 @@
 """The base of the penalties estimated by a critic trained in the inner loop.
 
-A `CriticPenalty` is a `penalized_vae.Penalty` whose quantity (a total correlation,
-pairwise MIs, the MIs of the allocator's partitions) is estimated by a critic
-network (`critics.Critic`): MINE with its `bound` (Belghazi et al. 2018) or the
-density-ratio classifier (`estimators.density_ratio_critic_loss`; FactorVAE, Kim &
-Mnih 2018, Sec. 3). `PenalizedVAE.model_fn` trains the critic `inner_steps` times
-per training step with `critic_optimizer`; the subclasses are the penalties of
-`mine_tc_vae`, `pairwise_mi_vae` and `attention_mine_vae`.
+A `penalized_vae.Penalty` whose quantity a `critics.Critic` estimates: MINE (Belghazi
+et al. 2018) or the density-ratio classifier (FactorVAE, Kim & Mnih 2018, Sec. 3).
 """
 from mine_plugin.methods.shared import critics
 from mine_plugin.methods.unsupervised import penalized_vae

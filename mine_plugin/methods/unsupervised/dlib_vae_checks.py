@@ -1,16 +1,7 @@
 """dlib's own VAEs stop on a NaN or inf loss term as the plugin's models do.
 
-dlib's `vae`, `annealed_vae`, `dip_vae`, `beta_tc_vae` (all `BaseVAE.model_fn`) and
-`factor_vae` (its own `model_fn`) train until TensorFlow's NanTensorHook ends the run
-with "NaN loss during training.", which names neither the term nor the fix. Installed
-by `mine_plugin.registration` when dlib's vae module loads, their training op also runs
-`numerics.checked_in_order` on the terms in the order dlib computes them
-(reconstruction loss, KL, then the regularizer, or FactorVAE's gamma * TC), and the
-error names the learning rate and the model's weights with their bound values.
-
-The checks are created after dlib's model_fn has built its graph and run with its
-training op: dlib's ops, and so their graph-derived random seeds, are unchanged.
-The step whose terms are not finite stops training.
+`numerics.checked_in_order` on dlib's terms, built after dlib's graph so its ops and
+graph-derived seeds are unchanged; the error names the learning rate and weights.
 """
 import functools
 

@@ -1,8 +1,4 @@
-"""`info_vae`: InfoVAE with the MMD divergence (Zhao, Song, Ermon 2017).
-
-The penalty (`PriorMMD`), its math (`gaussian_kernel`, `mmd_squared`) and the gin
-model (`InfoVAE`).
-"""
+"""`info_vae`: InfoVAE with the MMD divergence (Zhao, Song, Ermon 2017)."""
 import gin
 from mine_plugin.methods.unsupervised import penalized_vae
 import tensorflow.compat.v1 as tf

@@ -1,7 +1,4 @@
-"""`lambda_beta_vae`: beta-VAE + lam * ||x - x_hat||^2.
-
-The penalty (`ReconstructionL2`) and the gin model (`LambdaBetaVAE`).
-"""
+"""`lambda_beta_vae`: beta-VAE + lam * ||x - x_hat||^2."""
 from disentanglement_lib.methods.shared import losses
 import gin
 from mine_plugin.methods.unsupervised import penalized_vae

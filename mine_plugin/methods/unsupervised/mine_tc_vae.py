@@ -1,7 +1,4 @@
-"""`mine_tc_vae`: beta-TCVAE with the total correlation estimated by a critic.
-
-The penalty (`MineTotalCorrelation`) and the gin model (`MineTCVAE`).
-"""
+"""`mine_tc_vae`: beta-TCVAE with the total correlation estimated by a critic."""
 from disentanglement_lib.methods.unsupervised import vae
 import gin
 from mine_plugin.methods.shared import estimators

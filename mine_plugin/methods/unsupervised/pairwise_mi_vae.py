@@ -1,28 +1,10 @@
 """`pairwise_mi_vae`: beta-VAE + lam * sum_{i != j} I(z_i; z_j), two penalties.
 
-The MI-constrained VAE's objective (Lan, Putra, Fernandez, "Mutual Information
-Constrained Variational Framework for Identifiable Representation Disentangling",
-Sec. 4.2). The pairwise MI has two penalties, one class each:
-
-  `PairwiseMWSMutualInformation`     closed form over the batch's Gaussian
-                                     posteriors (estimator "mws"); logs
-                                     `pairwise_mi`.
-  `PairwiseCriticMutualInformation`  one critic shared by all pairs (estimator
-                                     "mine", "density_ratio" or "club"); logs
-                                     `pairwise_mi_<estimator>`, and, as every
-                                     critic penalty does (`penalized_vae`),
-                                     `pairwise_mi_<estimator>_reference` (the
-                                     mixture of recent posteriors, without
-                                     gradient), `_ratio` and
-                                     `_critic_loss`.
-
-Each estimate is logged under one name that says how it was estimated: a critic's
-lower bound and the closed form are different numbers for the same MI, and these
-names are the columns of the studies' results (docs/mine_penalty/results.json).
-
-`PairwiseMIVAE`'s gin parameter `estimator` selects the penalty; a setting that the
-selected estimator does not use is an error unless it is at its default
-(`critic_penalty.check_unused_settings`).
+Lan, Putra, Fernandez, "Mutual Information Constrained Variational Framework for
+Identifiable Representation Disentangling", Sec. 4.2. `PairwiseMIVAE.estimator`
+"mws" logs `pairwise_mi`; "mine", "density_ratio", "club" log `pairwise_mi_<estimator>`
+(+ `_reference`, `_ratio`, `_critic_loss`), the studies' result columns. Settings
+the estimator does not use must stay at their defaults.
 """
 import gin
 from mine_plugin.methods.shared import critics

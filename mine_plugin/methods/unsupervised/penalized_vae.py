@@ -1,62 +1,22 @@
 """A dlib VAE with a penalty term: the extension point of the plugin's models.
 
-A model of the plugin is a `PenalizedVAE`: dlib's VAE (encoder, sampling, decoder,
-reconstruction loss, KL; `vae.BaseVAE`) plus a `Penalty`, so that
+loss = reconstruction_loss + beta * kl_loss + penalty.loss. `PenalizedVAE.model_fn`
+owns the graph plumbing; a penalty only builds tensors:
 
-  loss = reconstruction_loss + beta * kl_loss + penalty.loss
+  `Penalty.__call__(outputs: VAEOutputs, is_training) -> PenaltyTerms(loss,
+  critic_loss, logs, tracking=None)`: `loss` added to the VAE objective (weighted);
+  `critic_loss` minimised by the auxiliary networks, or None; `logs` name -> scalar
+  (summary, logging hook, EVAL metric); `tracking` (name, estimate, reference) for a
+  critic, giving `<name>_reference`, `<name>_ratio` and `CriticTrackingHook`.
+  Attributes: `name`; `critic_scope` (exact scope whose variables, only they,
+  `critic_optimizer` trains on `critic_loss`); `outer_scope` (trained with the VAE);
+  `inner_steps`; `warmup_steps`.
 
-`PenalizedVAE.model_fn` owns all graph plumbing (optimizers, variable scopes, checks,
-hooks); a penalty only builds tensors. `model_fn` is `vae_outputs` (dlib's VAE up
-to its losses) then `penalized_spec`; a model that adds to the spec
-(`attention_mine_vae`) calls the two itself. The penalties and the gin models are in
-their own modules: `critic_penalty` (the base of the critic-estimated ones),
-`mine_tc_vae`, `pairwise_mi_vae`, `lambda_beta_vae`, `attention_mine_vae`.
-
-`Penalty.__call__(outputs, is_training) -> PenaltyTerms(loss, critic_loss, logs,
-tracking=None)`
-
-  outputs      `VAEOutputs(features, reconstructions, z_mean, z_logvar, z_sampled,
-               kl_loss, reconstruction_loss)` of the current batch.
-  loss         scalar added to the VAE objective (already weighted).
-  critic_loss  scalar that the penalty's auxiliary networks MINIMISE, or None.
-  logs         dict name -> scalar: every loss term and MI estimate; each becomes a
-               tf.summary.scalar, a LoggingTensorHook entry and an EVAL metric.
-  tracking     for a critic: (name, estimate, reference), a reference estimate of
-               the same quantity without gradient; the model logs `<name>_reference`
-               and `<name>_ratio` and runs `critic_tracking.CriticTrackingHook`.
-
-Attributes a penalty sets (class defaults: no auxiliary networks):
-
-  name          names the penalty in logs and error messages.
-  critic_scope  exact variable scope (relative to the model's) of the auxiliary
-                networks; its trainable variables, and only they, are trained on
-                `critic_loss` by `critic_optimizer` (`make_critic_optimizer`).
-  outer_scope   optional exact variable scope of variables trained with the VAE
-                (by dlib's `vae_optimizer`, together with `encoder/` and `decoder/`).
-  inner_steps   critic updates per training step.
-  warmup_steps  training steps before the critic's term switches on; read by the
-                tracking hook.
-
-In training, `model_fn` calls the penalty `inner_steps + 1` times on the same
-`outputs`: call k (k < inner_steps) builds the k-th critic update, chained after the
-previous one by control dependencies; the last call, made after all critic updates,
-gives the `loss` that the VAE step minimises (bi-level optimisation: critic inner,
-VAE outer). The last call's `critic_loss` is never run. A penalty must therefore
-create its variables with `tf.variable_scope(scope, reuse=tf.AUTO_REUSE)` and fixed
-layer names, and must not assume it is called once. In EVAL mode it is called once
-with is_training=False. The global step is incremented once per training step (by
-the VAE update).
-
-Every loss term and every logged penalty term is checked with
-`tf.debugging.check_numerics` before the VAE update is applied, and each critic
-update checks its own loss first: a NaN or inf stops training with an error naming
-the term. The exported TF-Hub module (dlib's `export_as_tf_hub`) calls
-`gaussian_encoder`/`decode` only, so auxiliary networks never enter it.
-
-`PenalizedVAE` itself is not a gin configurable: a new penalty comes with a small
-named subclass that builds it from its hyperparameters, so every model is selected
-in gin the same way (`model.model = @<name>()`) and its hyperparameters are bound
-under its own name.
+In training it is called `inner_steps + 1` times on the same outputs (chained critic
+updates, then the VAE loss; that call's `critic_loss` never runs), so variables need
+`tf.variable_scope(scope, reuse=tf.AUTO_REUSE)` and fixed layer names; in EVAL, once.
+The global step counts training steps. The TF-Hub export has no auxiliary networks.
+Each model is a small named gin subclass: `model.model = @<name>()`.
 """
 import abc
 import collections

@@ -1,0 +1,255 @@
+"""A study's metric records, in dlib's formats, as the tables reports and scripts use.
+
+Read: an aggregated JSON written by `dlib_aggregate_results` (or by
+mine_plugin.runner, same format): one record per metric result, dlib's namespaced
+keys (`train_config.model.name`, `evaluation_results.discrete_mig`, ...); or a
+directory of per-model results as dlib_reproduce writes them and as the
+unsupervised_study_v1 release ships them:
+`<model>/metrics/<representation>/<metric>/results/aggregate/evaluation.json`, or
+only `.../results/json/*.json` (then namespaced like dlib does). Tables: one row
+per score (`scores`, `scores_with_seed`) or per trained model (`per_run`,
+`runs_with_scores`). pandas and numpy only.
+"""
+import collections
+import glob
+import io
+import json
+import os
+
+import numpy as np
+import pandas as pd
+
+from mine_plugin.records import run_files
+
+# Score columns, as (label, metric config name, key the metric writes): dlib's
+# evaluation/metrics/*.py and the plugin's. beta_vae_sklearn and factor_vae_metric
+# both write `eval_accuracy`, so a score is identified by the metric config name too.
+METRICS = collections.OrderedDict([
+    ("BetaVAE score", ("beta_vae_sklearn", "eval_accuracy")),
+    ("FactorVAE score", ("factor_vae_metric", "eval_accuracy")),
+    ("MIG", ("mig", "discrete_mig")),
+    ("DCI disentanglement", ("dci", "disentanglement")),
+    ("Modularity", ("modularity_explicitness", "modularity_score")),
+    ("SAP", ("sap_score", "SAP_score")),
+    # The plugin's metric of the aggregate posterior (metrics/latent_dependence.py),
+    # nats.
+    ("pairwise MI", ("latent_dependence", "pairwise_mi_sum")),
+    ("total correlation", ("latent_dependence", "total_correlation")),
+    ("pairwise MI, KSG", ("latent_dependence", "ksg_pairwise_mi_sum")),
+    ("total correlation, KSG", ("latent_dependence", "ksg_total_correlation")),
+])
+
+
+def unquote(value):
+  """gin values are stored as written in the operative config: "'beta_vae'"."""
+  return value.strip("'\"") if isinstance(value, str) else value
+
+
+def _from_path(path, index):
+  """Element of .../metrics/<representation>/<metric>/results/... after 'metrics'."""
+  parts = os.path.normpath(path).split(os.sep)
+  if "metrics" not in parts:
+    return None
+  position = len(parts) - 1 - parts[::-1].index("metrics")
+  return parts[position + index] if position + index < len(parts) else None
+
+
+def _records_from_directory(directory):
+  """Flattened dlib records of every metric result found under a directory."""
+  records = []
+  pattern = os.path.join(directory, "**", "metrics", "*", "*", "results")
+  for results_dir in sorted(glob.glob(pattern, recursive=True)):
+    aggregate = os.path.join(results_dir, "aggregate", "evaluation.json")
+    json_dir = os.path.join(results_dir, "json")
+    if os.path.exists(aggregate):
+      record = _read_json_file(aggregate)[1]
+      record["path"] = aggregate
+    elif os.path.exists(os.path.join(json_dir, "evaluation_results.json")):
+      # dlib's own flattening (results.update_result_directory's aggregate step).
+      record = collections.OrderedDict()
+      for name in sorted(os.listdir(json_dir)):
+        if name.endswith(".json"):
+          content = _read_json_file(os.path.join(json_dir, name))[1]
+          for key, value in content.items():
+            record["{}.{}".format(name[:-len(".json")], key)] = value
+      record["path"] = os.path.join(json_dir, "evaluation_results.json")
+    else:
+      continue
+    records.append(record)
+  return pd.DataFrame(records)
+
+
+def _read_json_file(path):
+  """json.load of a file, with errors that name the file and what is wrong."""
+  with open(path) as f:
+    text = f.read()
+  if not text.strip():
+    raise ValueError("{} is empty (a results file cut short, or not written "
+                     "yet).".format(path))
+  try:
+    return text, json.loads(text)
+  except ValueError as error:
+    raise ValueError("{} is not valid JSON ({}); it may have been cut short "
+                     "while it was written.".format(path, error)) from None
+
+
+def _read_aggregate(path):
+  """dlib's aggregate_results.load_aggregated_json_results, without its import of
+  TensorFlow; dates are not parsed (`*_time` columns are seconds)."""
+  text, content = _read_json_file(path)
+  if not isinstance(content, dict) or not all(
+      isinstance(column, dict) for column in content.values()):
+    raise ValueError(
+        "{} is not a dlib results table (dlib_aggregate_results writes a JSON "
+        "object of columns, each an object of rows); got a JSON {}.".format(
+            path, type(content).__name__))
+  return pd.read_json(io.StringIO(text), orient="columns", convert_dates=False)
+
+
+def load_results(path):
+  """dlib records from an aggregated JSON file or a directory of model results."""
+  if os.path.isdir(path):
+    frame = _records_from_directory(path)
+  elif os.path.isfile(path):
+    frame = _read_aggregate(path)
+  else:
+    raise FileNotFoundError(
+        "No results at {!r}: pass an aggregated JSON (dlib_aggregate_results, or "
+        "results.json of scripts/run_study.py) or a directory of dlib model "
+        "results.".format(path))
+  if frame.empty:
+    raise ValueError("No metric results found in {!r} (looked for "
+                     "*/metrics/<representation>/<metric>/results/).".format(path))
+  return frame
+
+
+def scores(frame, metrics=None):
+  """Tidy table: dataset, model, representation, path, metric, value (per score)."""
+  metrics = METRICS if metrics is None else metrics
+  paths = frame["path"] if "path" in frame else pd.Series([""] * len(frame))
+
+  def column(name, path_index):
+    if name in frame:
+      values = frame[name].map(unquote)
+    else:
+      values = pd.Series([None] * len(frame), index=frame.index)
+    # Older records lack the name bindings; dlib's layout has them in the path.
+    return values.where(values.notna(), paths.map(lambda p: _from_path(p, path_index)))
+
+  base = pd.DataFrame({
+      "dataset": frame["train_config.dataset.name"].map(unquote),
+      "model": frame["train_config.model.name"].map(unquote),
+      "representation": column("postprocess_config.postprocess.name", 1),
+      "metric_config": column("evaluation_config.evaluation.name", 2),
+      "path": paths,
+  })
+  tables = []
+  for label, (metric_config, key) in metrics.items():
+    name = "evaluation_results." + key
+    if name not in frame:
+      continue
+    rows = base[base["metric_config"] == metric_config].copy()
+    rows["metric"] = label
+    # A metric that came out NaN or inf stays in the table (as NaN or inf), so
+    # that summaries report it instead of silently dropping the model.
+    rows["value"] = pd.to_numeric(frame.loc[rows.index, name], errors="coerce")
+    tables.append(rows)
+  if not tables:
+    return pd.DataFrame(columns=["dataset", "model", "representation", "path",
+                                 "metric", "value"])
+  return pd.concat(tables, ignore_index=True).drop(columns="metric_config")
+
+SEED = "train_config.model.random_seed"
+# Columns of a model's training results that measure the code's information.
+KL_COLUMN = "train_results.kl_loss"
+# The training steps a model ran (of a continuation: after its warm start).
+STEP_COLUMN = "train_results.global_step"
+
+# Extra score columns (label -> metric config, key) next to METRICS.
+EXTRA_METRICS = {"DCI completeness": ("dci", "completeness"),
+                 "DCI informativeness": ("dci", "informativeness_test")}
+
+
+def scores_with_seed(frame):
+  """Tidy table of `scores` plus DCI completeness/informativeness, with seed."""
+  metrics = dict(METRICS)
+  metrics.update(EXTRA_METRICS)
+  table = scores(frame, metrics)
+  seeds = (pd.to_numeric(frame[SEED], errors="coerce") if SEED in frame else
+           pd.Series(np.nan, index=frame.index))
+  table["seed"] = table["path"].map(dict(zip(frame["path"], seeds)))
+  return table
+
+
+def _config(frame, name):
+  column = "train_config." + name
+  if column not in frame:
+    return pd.Series([np.nan] * len(frame), index=frame.index)
+  return pd.to_numeric(frame[column].map(unquote), errors="coerce")
+
+
+def per_run(frame):
+  """One row per trained model: dataset, model, seed, beta, lam, KL, steps, path."""
+  runs = pd.DataFrame({
+      "dataset": frame["train_config.dataset.name"].map(unquote),
+      "model": frame["train_config.model.name"].map(unquote),
+      "seed": (pd.to_numeric(frame[SEED], errors="coerce") if SEED in frame
+               else np.nan),
+      "beta": _config(frame, "vae.beta").fillna(
+          _config(frame, "lambda_beta_vae.beta")),
+      "lam": _config(frame, "lambda_beta_vae.lam"),
+      "kl": pd.to_numeric(frame.get(KL_COLUMN), errors="coerce"),
+      "steps": pd.to_numeric(frame.get(STEP_COLUMN), errors="coerce"),
+      "model_dir": frame["path"].map(run_files.model_output_dir),
+  })
+  return runs.drop_duplicates("model_dir").reset_index(drop=True)
+
+
+def runs_with_scores(frame, metrics):
+  """`per_run` with a column per metric label: the run's finite score, or NaN."""
+  table = scores_with_seed(frame)
+  table = table[table["representation"] == "mean"]
+  wide = table.pivot_table(index="path", columns="metric", values="value")
+  runs = per_run(frame)
+  by_dir = {}
+  for path, row in wide.iterrows():
+    by_dir.setdefault(run_files.model_output_dir(path), {}).update(
+        {k: v for k, v in row.items() if np.isfinite(v)})
+  for metric in metrics:
+    runs[metric] = runs["model_dir"].map(
+        lambda d, m=metric: by_dir.get(d, {}).get(m, np.nan))
+  return runs
+
+
+def values(table, model, metric, dataset=None):
+  """The mean representation's scores of one model and metric (NaN/inf kept)."""
+  rows = table[(table["model"] == model) & (table["metric"] == metric) &
+               (table["representation"] == "mean")]
+  if dataset is not None:
+    rows = rows[rows["dataset"] == dataset]
+  return rows["value"].to_numpy(dtype=float)
+
+
+def collect_allocations(results_path, output_path):
+  """Copies each attention model's allocation (by dataset, model, seed) to one file.
+
+  Reads `<model>/model/results/json/attention_allocation.json` of every
+  attention_mine_vae* run in the results; returns how many were found.
+  """
+  frame = load_results(results_path)
+  collected = []
+  for run in per_run(frame).itertuples():
+    if (not str(run.model).startswith("attention_mine_vae") or not run.model_dir or
+        not np.isfinite(run.seed)):
+      continue
+    source = os.path.join(run.model_dir, "model", "results", "json",
+                          run_files.ALLOCATION_FILE)
+    if os.path.isfile(source):
+      with open(source) as f:
+        content = json.load(f)
+      collected.append({"dataset": run.dataset, "model": run.model,
+                        "seed": int(run.seed), "slots": content["slots"],
+                        "allocation": content["allocation"]})
+  with open(output_path, "w") as f:
+    json.dump(collected, f, indent=1)
+  return len(collected)

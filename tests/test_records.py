@@ -1,0 +1,58 @@
+"""Tests of mine_plugin.records: a run's files and a study's records, read back
+without TensorFlow (the loaders on dlib's formats: test_compare.py)."""
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from mine_plugin.records import run_files
+
+
+def test_a_runs_files_go_beside_dlibs_results():
+  assert run_files.results_path("/m/tf_checkpoint", "json/a.json") == (
+      "/m/results/json/a.json")
+  assert run_files.results_json_path("/m/tf_checkpoint", "a.json") == (
+      "/m/results/json/a.json")
+  # An estimator directory of another layout gets the file inside it.
+  assert run_files.results_json_path("/elsewhere", "a.json") == "/elsewhere/a.json"
+
+
+def test_model_output_dir_is_the_directory_above_metrics():
+  path = os.path.join("/s", "3", "metrics", "mean", "mig", "results", "aggregate",
+                      "evaluation.json")
+  assert run_files.model_output_dir(path) == os.path.join("/s", "3")
+  assert run_files.model_output_dir("/s/3/model/results/json/x.json") is None
+
+
+def test_write_and_read_allocation_round_trip(tmp_path):
+  allocation = np.array([[.7, .2, .1], [.1, .1, .8], [.2, .6, .2]])
+  path = str(tmp_path / "results" / "json" / run_files.ALLOCATION_FILE)
+  run_files.write_allocation(path, allocation, num_factors=2)
+  np.testing.assert_allclose(run_files.read_allocation(str(tmp_path)),
+                             allocation)
+  with open(path) as written:
+    content = json.load(written)
+  assert content["slots"] == ["factor0", "factor1", "nuisance"]
+  assert content["dominant_slot"] == ["factor0", "nuisance", "factor1"]
+  assert content["latents_by_slot"] == {"factor0": [0], "factor1": [2],
+                                        "nuisance": [1]}
+  assert content["capacity"]["nuisance"] == pytest.approx((.1 + .8 + .2) / 3)
+
+
+def test_records_import_no_tensorflow():
+  # Reports and scripts read a run's files with pandas and numpy only.
+  completed = subprocess.run(
+      [sys.executable, "-c", "import sys; "
+       "from mine_plugin.records import run_files, study_records; "
+       "print('tensorflow' in sys.modules)"],
+      capture_output=True, text=True, check=True)
+  assert completed.stdout.strip() == "False", completed.stderr
+
+
+def test_read_allocation_explains_a_missing_file(tmp_path):
+  with pytest.raises(FileNotFoundError, match="written when an attention_mine_vae "
+                     "finishes training"):
+    run_files.read_allocation(str(tmp_path))
