@@ -55,13 +55,15 @@ CASES = {
     "beta_tc_vae@32": ("beta_tc_vae", SMALL),
     "pairwise_mi_vae@32": ("pairwise_mi_vae", SMALL),
 }
-# setting -> (input_pipeline.batched, step_log.every_n_steps, bf16)
-SETTINGS = {"dlib as is": (False, 1, False), "plugin": (True, 100, False),
-            "plugin + bf16": (True, 100, True)}
+# setting -> (input_pipeline.batched, step_log.every_n_steps, bf16, float32_ops)
+SETTINGS = {"dlib as is": (False, 1, False, ()), "plugin": (True, 100, False, ()),
+            "plugin + bf16": (True, 100, True, ()),
+            "plugin + bf16, dense fp32": (True, 100, True, precision.DENSE_LAYER_OPS),
+            "plugin + bf16, conv only": (True, 100, True, precision.CONVOLUTIONS_ONLY)}
 
 
-def op_alone_session(config, bindings, warmup, bf16):
-  """(session, train op) of the model on one fixed batch, warmed up."""
+def _one_batch(bindings, config):
+  """One fixed training batch of the case's data set."""
   # pylint: disable=g-import-not-at-top,unused-import
   import gin
   from disentanglement_lib.data.ground_truth import named_data
@@ -74,12 +76,21 @@ def op_alone_session(config, bindings, warmup, bf16):
   data = named_data.get_named_ground_truth_data()
   batch_size = gin.query_parameter("model.batch_size")
   gin.clear_config()
-  observations = data.sample_observations(
-      batch_size, np.random.RandomState(0)).astype(np.float32)
+  return data.sample_observations(batch_size,
+                                  np.random.RandomState(0)).astype(np.float32)
+
+
+def op_alone_session(config, bindings, warmup, bf16, float32_ops=()):
+  """(session, train op) of the model on one fixed batch, warmed up.
+
+  The rewrite reads `float32_ops` from the environment when the session first
+  runs the op, so the warm-up runs right away (at least one step).
+  """
+  observations = _one_batch(bindings, config)
   # The session config dlib_train's estimator runs with (plus the rewrite).
   session, train_op = benchmark_models.build(
-      config, observations, bindings, precision.session_config(bfloat16=bf16))
-  for _ in range(warmup):
+      config, observations, bindings, precision.session_config(bf16, float32_ops))
+  for _ in range(max(1, warmup)):
     session.run(train_op)
   return session, train_op
 
@@ -103,7 +114,8 @@ def _peak_rss_kib(pid):
   return None
 
 
-def dlib_train_rate(config, bindings, steps, batched, log_every, bf16):
+def dlib_train_rate(config, bindings, steps, batched, log_every, bf16,
+                    float32_ops=()):
   """(steady-state steps/s, peak RSS MiB) of one dlib_train run."""
   with tempfile.TemporaryDirectory() as directory:
     command = [pipeline.console_script("dlib_train"),
@@ -114,7 +126,9 @@ def dlib_train_rate(config, bindings, steps, batched, log_every, bf16):
                                "model.eval_steps = 1",
                                "input_pipeline.batched = {}".format(batched),
                                "step_log.every_n_steps = {}".format(log_every),
-                               "mixed_precision.bfloat16 = {}".format(bf16)]:
+                               "mixed_precision.bfloat16 = {}".format(bf16),
+                               "mixed_precision.float32_ops = {}".format(
+                                   tuple(float32_ops))]:
       command += ["--gin_bindings", binding]
     log_path = os.path.join(directory, "log.txt")
     with open(log_path, "w") as log:
@@ -141,6 +155,90 @@ def dlib_train_rate(config, bindings, steps, batched, log_every, bf16):
   return statistics.median(rates[2:]), (peak or 0) / 1024.
 
 
+def _shape(tensor):
+  return [int(d) for d in tensor.shape.as_list()]
+
+
+def step_flops(graph):
+  """Floating-point operations of one run of the graph's convolutions and matmuls.
+
+  Two per multiply-add, from the static shapes: a convolution, its input and its
+  filter gradient each cost (output elements) x (kernel height x width x input
+  channels) multiply-adds; a transposed convolution (Conv2DBackpropInput in the
+  decoder's forward pass) is the gradient of a convolution. Element-wise ops,
+  reductions and the optimizer's update are not counted: the result is a lower
+  bound of the step's work.
+  """
+  total = 0
+  for op in graph.get_operations():
+    if op.type == "Conv2D":
+      out, kernel = _shape(op.outputs[0]), _shape(op.inputs[1])
+    elif op.type in ("Conv2DBackpropInput", "Conv2DBackpropFilter"):
+      out = _shape(op.inputs[2])  # the convolution's output (gradient)
+      kernel = (_shape(op.inputs[1]) if op.type == "Conv2DBackpropInput"
+                else _shape(op.outputs[0]))
+    elif op.type == "MatMul":
+      a = _shape(op.inputs[0])
+      inner = a[0] if op.get_attr("transpose_a") else a[1]
+      total += 2 * int(np.prod(_shape(op.outputs[0]))) * inner
+      continue
+    else:
+      continue
+    total += 2 * int(np.prod(out)) * kernel[0] * kernel[1] * kernel[2]
+  return total
+
+
+def matmul_peak(dtype, size=4096, repeats=5):
+  """GFLOP/s of a size x size matmul in `dtype` ("float32" or "bfloat16"), best of
+  `repeats` after one warm-up, with TensorFlow's default threads."""
+  import tensorflow.compat.v1 as tf  # pylint: disable=g-import-not-at-top
+  with tf.Graph().as_default():
+    rng = np.random.RandomState(0)
+    a, b = (tf.cast(tf.Variable(rng.rand(size, size).astype(np.float32)), dtype)
+            for _ in range(2))
+    product = tf.reduce_sum(tf.cast(tf.matmul(a, b), tf.float32))
+    with tf.Session() as session:
+      session.run(tf.global_variables_initializer())
+      session.run(product)
+      seconds = []
+      for _ in range(repeats):
+        start = time.perf_counter()
+        session.run(product)
+        seconds.append(time.perf_counter() - start)
+  return 2. * size ** 3 / min(seconds) / 1e9
+
+
+PEAK_SIZE = 4096
+# (intra-op threads, inter-op threads): TensorFlow's default (0, 0: one per core),
+# then explicit settings for 2 cores.
+THREADS = ((0, 0), (1, 1), (2, 1), (2, 2), (4, 1))
+
+
+def op_rate_with_threads(config, bindings, intra, inter, warmup, steps):
+  """The float32 training op's steps/s with the given thread-pool sizes."""
+  session_config = precision.session_config(False)
+  session_config.intra_op_parallelism_threads = intra
+  session_config.inter_op_parallelism_threads = inter
+  observations = _one_batch(bindings, config)
+  session, train_op = benchmark_models.build(config, observations, bindings,
+                                             session_config)
+  for _ in range(warmup):
+    session.run(train_op)
+  rate = steps / op_alone_seconds(session, train_op, steps)
+  session.close()
+  return rate
+
+
+def op_rate_in_subprocess(case, env, warmup, steps):
+  """The float32 op's steps/s in a fresh process with `env` added (settings read
+  when TensorFlow loads, e.g. TF_ENABLE_ONEDNN_OPTS)."""
+  completed = subprocess.run(
+      [sys.executable, os.path.abspath(__file__), "--op_rate_only", case,
+       "--warmup", str(warmup), "--op_steps", str(steps)],
+      env=dict(os.environ, **env), capture_output=True, text=True, check=True)
+  return float(completed.stdout.strip().splitlines()[-1])
+
+
 def main():
   parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
   parser.add_argument("--steps", type=int, default=1000,
@@ -153,7 +251,14 @@ def main():
                            "VM's speed drifts; medians over rounds are printed)")
   parser.add_argument("--cases", nargs="+", default=list(CASES),
                       choices=list(CASES))
+  parser.add_argument("--op_rate_only", choices=list(CASES), default=None,
+                      help="print the float32 op's steps/s of one case and exit "
+                           "(used for settings read when TensorFlow loads)")
   args = parser.parse_args()
+  if args.op_rate_only:
+    config, bindings = CASES[args.op_rate_only]
+    print(op_rate_with_threads(config, bindings, 0, 0, args.warmup, args.op_steps))
+    return 0
   try:
     precision.check_bfloat16_support(num_gpus=0)
     bf16_note = None
@@ -165,17 +270,19 @@ def main():
   for round_index in range(args.rounds):
     for case in args.cases:
       config, bindings = CASES[case]
-      sessions = {bf16: op_alone_session(config, bindings, args.warmup, bf16)
-                  for bf16 in {SETTINGS[s][2] for s in settings}}
+      sessions = {precision_: op_alone_session(config, bindings, args.warmup,
+                                               *precision_)
+                  for precision_ in {SETTINGS[s][2:] for s in settings}}
       for setting in settings:
-        batched, log_every, bf16 = SETTINGS[setting]
-        before = op_alone_seconds(*sessions[bf16], args.op_steps)
+        batched, log_every, bf16, float32_ops = SETTINGS[setting]
+        session = sessions[bf16, float32_ops]
+        before = op_alone_seconds(*session, args.op_steps)
         rate, rss = dlib_train_rate(config, bindings, args.steps, batched,
-                                    log_every, bf16)
-        after = op_alone_seconds(*sessions[bf16], args.op_steps)
+                                    log_every, bf16, float32_ops)
+        after = op_alone_seconds(*session, args.op_steps)
         op_rate = 2 * args.op_steps / (before + after)
         runs.setdefault((case, setting), []).append((rate, op_rate, rss))
-        print("round {} {:<20} {:<14} dlib_train {:6.2f} steps/s  op alone {:6.2f} "
+        print("round {} {:<20} {:<26} dlib_train {:6.2f} steps/s  op alone {:6.2f} "
               "steps/s  ratio {:5.1%}  peak RSS {:6.0f} MiB".format(
                   round_index, case, setting, rate, op_rate, rate / op_rate, rss),
               flush=True)
@@ -200,17 +307,54 @@ def main():
                 case, statistics.median(p[0] / d[0] for p, d in zip(plugin, stock)),
                 statistics.median((p[0] / p[1]) / (d[0] / d[1])
                                   for p, d in zip(plugin, stock)))
-    if (case, "plugin + bf16") in runs:
-      line += "; bf16 speed-up of dlib_train {:.2f}x, of the op alone {:.2f}x".format(
-          statistics.median(b[0] / f[0] for b, f in
-                            zip(runs[case, "plugin + bf16"], plugin)),
-          statistics.median(b[1] / f[1] for b, f in
-                            zip(runs[case, "plugin + bf16"], plugin)))
+    for setting in settings:
+      if SETTINGS[setting][2]:
+        line += "; {}: dlib_train {:.2f}x, op alone {:.2f}x".format(
+            setting, statistics.median(b[0] / f[0] for b, f in
+                                       zip(runs[case, setting], plugin)),
+            statistics.median(b[1] / f[1] for b, f in
+                              zip(runs[case, setting], plugin)))
     print(line + " (medians of the rounds' ratios); peak RSS {:+.1%} against dlib "
           "as is (largest of the rounds)".format(
               max(r for _, _, r in plugin) / max(r for _, _, r in stock) - 1))
   if bf16_note:
     print("bf16 not measured: " + bf16_note)
+  print()
+  print("The op against the hardware: a {0}x{0} matmul reaches".format(PEAK_SIZE))
+  peaks = {"float32": matmul_peak("float32", PEAK_SIZE)}
+  if bf16_note is None:
+    peaks["bfloat16"] = matmul_peak("bfloat16", PEAK_SIZE)
+  for dtype, peak in peaks.items():
+    print("  {:<9} {:7.1f} GFLOP/s (best of 5, TensorFlow's default threads)".format(
+        dtype, peak))
+  print("| case | setting | GFLOP/step (convolutions + matmuls) | op alone GFLOP/s "
+        "| of the matmul peak in its precision |")
+  print("|---|---|---:|---:|---:|")
+  for case in args.cases:
+    config, bindings = CASES[case]
+    session, _ = op_alone_session(config, bindings, 1, False)
+    flops = step_flops(session.graph)
+    session.close()
+    for setting in settings:
+      achieved = flops * statistics.median(r[1] for r in runs[case, setting]) / 1e9
+      peak = peaks["bfloat16" if SETTINGS[setting][2] else "float32"]
+      print("| {} | {} | {:.3f} | {:.1f} | {:.0%} |".format(
+          case, setting, flops / 1e9, achieved, achieved / peak))
+  print()
+  print("Levers on the float32 op alone (steps/s; {} steps after {} of warm-up):".format(
+      args.op_steps, args.warmup))
+  print("| case | " + " | ".join("threads intra {} inter {}".format(*t)
+                                for t in THREADS) + " | TF_ENABLE_ONEDNN_OPTS=0 |")
+  print("|---|" + "---:|" * (len(THREADS) + 1))
+  for case in args.cases:
+    config, bindings = CASES[case]
+    rates = [op_rate_with_threads(config, bindings, intra, inter, args.warmup,
+                                  args.op_steps) for intra, inter in THREADS]
+    rates.append(op_rate_in_subprocess(case, {"TF_ENABLE_ONEDNN_OPTS": "0"},
+                                       args.warmup, args.op_steps))
+    print("| {} | ".format(case) + " | ".join("{:.1f}".format(r) for r in rates) +
+          " |")
+  print("(threads 0 = TensorFlow's default: one per core)")
   print("CPU: {} cores; measured {}".format(os.cpu_count(),
                                             time.strftime("%Y-%m-%d %H:%M")))
   return 0

@@ -3,6 +3,7 @@ import os
 import subprocess
 
 from disentanglement_lib.utils import resources
+import gin
 from mine_plugin import pipeline
 from mine_plugin.training import precision
 import pytest
@@ -34,7 +35,80 @@ def test_cpu_without_bf16_or_a_gpu_is_a_clear_error():
     precision.check_bfloat16_support(flags={"amx_bf16"}, num_gpus=1)
   precision.check_bfloat16_support(flags={"avx512_bf16"}, num_gpus=0)
   with pytest.raises(ValueError, match="must be True or False, got 'yes'"):
-    precision.bfloat16_enabled("yes")
+    precision.settings("yes")
+
+
+def test_float32_ops_must_be_tensorflow_op_types():
+  assert precision.settings(False, ["MatMul"]) == (False, ("MatMul",))
+  with pytest.raises(ValueError, match="'Matmul' is not a TensorFlow op type; did "
+                     "you mean MatMul"):
+    precision.settings(False, ["Matmul"])
+  with pytest.raises(ValueError, match="must be a list of op type names .* got "
+                     "'MatMul'"):
+    precision.settings(False, "MatMul")
+
+
+def test_float32_ops_is_read_from_gin_with_the_shipped_constants():
+  gin.clear_config()
+  try:
+    gin.parse_config(["mixed_precision.float32_ops = "
+                      "%mixed_precision.CONVOLUTIONS_ONLY"])
+    assert precision.settings()[1] == precision.CONVOLUTIONS_ONLY
+  finally:
+    gin.clear_config()
+  assert set(precision.DENSE_LAYER_OPS) < set(precision.CONVOLUTIONS_ONLY)
+
+
+def test_set_float32_ops_moves_the_types_to_the_deny_list_and_clears():
+  environ = {"OTHER": "1"}
+  precision.set_float32_ops(("MatMul", "Relu"), environ)
+  prefix = precision.ENV_PREFIX
+  assert environ[prefix + "DENYLIST_ADD"] == "MatMul,Relu"
+  for name in ("ALLOWLIST", "INFERLIST", "CLEARLIST"):
+    assert environ[prefix + name + "_REMOVE"] == "MatMul,Relu"
+  precision.set_float32_ops((), environ)
+  assert environ == {"OTHER": "1"}
+
+
+def _relative_errors(bfloat16, float32_ops):
+  """Relative error of a matmul and a conv against float32, under the rewrite."""
+  import numpy as np  # pylint: disable=g-import-not-at-top
+  import tensorflow.compat.v1 as tf  # pylint: disable=g-import-not-at-top
+  rng = np.random.RandomState(0)
+  a, b = rng.randn(64, 256), rng.randn(256, 128)
+  x, k = rng.randn(8, 16, 16, 3), rng.randn(3, 3, 3, 4)
+  with tf.Graph().as_default():
+    # Variables, so that nothing is folded; fetched through Identity, because the
+    # rewrite leaves fetched nodes as they are.
+    inputs = [tf.Variable(v.astype(np.float32)) for v in (a, b, x, k)]
+    product = tf.identity(tf.matmul(inputs[0], inputs[1]))
+    conv = tf.identity(tf.nn.conv2d(inputs[2], inputs[3], 1, "SAME"))
+    config = precision.session_config(bfloat16, float32_ops)
+    with tf.Session(config=config) as session:
+      session.run(tf.global_variables_initializer())
+      got_product, got_conv = session.run([product, conv])
+    with tf.Session() as session:
+      session.run(tf.global_variables_initializer())
+      want_product, want_conv = session.run([product, conv])
+  return [np.abs(got - want).max() / np.abs(want).max()
+          for got, want in ((got_product, want_product), (got_conv, want_conv))]
+
+
+def test_the_rewrite_keeps_the_float32_ops_in_float32():
+  if not any(flag in precision.cpu_flags() for flag in precision.BF16_CPU_FLAGS):
+    # The binding is refused there (the rewrite would emulate bf16).
+    with pytest.raises(ValueError, match="needs a CPU with bfloat16 instructions"):
+      precision.settings(True, precision.DENSE_LAYER_OPS)
+    return
+  try:
+    # bf16 keeps 8 bits of mantissa: relative errors near 2^-9 where converted.
+    product, conv = _relative_errors(True, ())
+    assert product > 1e-4 and conv > 1e-4
+    product, conv = _relative_errors(True, precision.DENSE_LAYER_OPS)
+    assert product == 0. and conv > 1e-4
+    assert _relative_errors(True, ("Conv2D",))[1] == 0.
+  finally:
+    precision.set_float32_ops(())
 
 
 def test_dlib_train_with_bf16_records_it_or_names_what_the_cpu_lacks(tmp_path):
@@ -42,7 +116,9 @@ def test_dlib_train_with_bf16_records_it_or_names_what_the_cpu_lacks(tmp_path):
   completed = subprocess.run(
       [pipeline.console_script("dlib_train"), "--model_dir", str(model_dir),
        "--gin_config", TRAIN_TEST_GIN,
-       "--gin_bindings", "mixed_precision.bfloat16 = True"],
+       "--gin_bindings", "mixed_precision.bfloat16 = True",
+       "--gin_bindings", "mixed_precision.float32_ops = "
+       "%mixed_precision.DENSE_LAYER_OPS"],
       capture_output=True, text=True)
   supported = any(flag in precision.cpu_flags()
                   for flag in precision.BF16_CPU_FLAGS)
@@ -50,7 +126,9 @@ def test_dlib_train_with_bf16_records_it_or_names_what_the_cpu_lacks(tmp_path):
     assert completed.returncode == 0, completed.stderr[-3000:]
     assert "Running auto_mixed_precision_onednn_bfloat16" in completed.stderr
     with open(os.path.join(model_dir, "results", "gin", "train.gin")) as f:
-      assert "mixed_precision.bfloat16 = True" in f.read()
+      recorded = f.read()
+    assert "mixed_precision.bfloat16 = True" in recorded
+    assert "mixed_precision.float32_ops = %mixed_precision.DENSE_LAYER_OPS" in recorded
   else:
     assert completed.returncode != 0
     assert "needs a CPU with bfloat16 instructions" in completed.stderr

@@ -11,6 +11,7 @@ from mine_plugin.config import gin_files
 from mine_plugin.config import studies
 from mine_plugin.config import sweeps
 from mine_plugin.methods.unsupervised import critic_penalty
+from mine_plugin.training import precision
 
 
 def test_studies_are_registered_with_dlib_reproduce():
@@ -208,21 +209,25 @@ def test_mi_constrained_study_binds_the_papers_setting_and_each_estimator():
   ]}
 
 
-def test_bf16_study_pairs_fp32_and_bf16_runs_of_each_seed():
+def test_bf16_study_runs_every_variant_for_each_seed():
   study = studies.STUDIES["mine_plugin_bf16"]
-  assert len(study) == 2 * studies.BF16_SEEDS
-  pairs = {}
+  assert len(study) == 4 * studies.BF16_SEEDS and studies.BF16_SEEDS >= 5
+  runs = {}
   for model_num in range(len(study)):
     bindings, _ = study.get_model_config(model_num)
     settings = dict(b.split(" = ", 1) for b in bindings)
     assert settings["model.model"] == "@beta_tc_vae()"
     assert settings["dataset.name"] == "'synthetic_squares'"
     assert settings["model.training_steps"] == str(studies.BF16_STEPS)
-    pairs.setdefault(settings["model.random_seed"], []).append(
-        (settings["model.name"], settings["mixed_precision.bfloat16"]))
-  assert pairs == {str(seed): [("'beta_tc_vae_fp32'", "False"),
-                               ("'beta_tc_vae_bf16'", "True")]
-                   for seed in range(studies.BF16_SEEDS)}
+    runs.setdefault(settings["model.random_seed"], []).append(
+        (settings["model.name"], settings["mixed_precision.bfloat16"],
+         settings.get("mixed_precision.float32_ops")))
+  assert runs == {str(seed): [
+      ("'beta_tc_vae_fp32'", "False", None),
+      ("'beta_tc_vae_bf16'", "True", None),
+      ("'beta_tc_vae_bf16_dense_fp32'", "True", str(precision.DENSE_LAYER_OPS)),
+      ("'beta_tc_vae_bf16_conv_only'", "True", str(precision.CONVOLUTIONS_ONLY))]
+      for seed in range(studies.BF16_SEEDS)}
 
 
 def _settings(study, model_num):

@@ -1,47 +1,9 @@
-"""The plugin's studies, in dlib's own `Study` interface, registered with dlib_reproduce.
+"""The plugin's studies in dlib's `Study` interface, registered with dlib_reproduce.
 
-A study is a list of models (gin bindings on top of one base config) plus the
-postprocessing and metric configs applied to each, exactly as in dlib's
-`config/unsupervised_study_v1/sweep.py` (Locatello et al. 2019, "Challenging Common
-Assumptions in the Unsupervised Learning of Disentangled Representations", Sec. 5).
-Importing this module adds the studies to `disentanglement_lib.config.reproduce.STUDIES`
-(mine_plugin/registration.py imports it whenever dlib's `reproduce` module is imported), so
-dlib's unchanged
-
-    dlib_reproduce --study=mine_plugin_small --model_num=3 --output_directory=out/3
-
-trains, visualizes, postprocesses and evaluates model 3 of the study.
-
-Studies:
-  mine_plugin_v1     the plugin's models and dlib's baselines (beta-VAE, beta-TCVAE,
-                     FactorVAE) x their hyperparameter grids x sweeps.NUM_SEEDS seeds x
-                     synthetic_squares, dsprites_full, shapes3d; dlib's own
-                     unsupervised_study_v1 postprocessing and metric configs.
-  mine_plugin_small  a handful of short runs on synthetic squares that finish on two
-                     CPU cores in about an hour, with lighter metric configs.
-  mine_plugin_mi_constrained  the MI-constrained VAE paper's setting (32x32 squares,
-                     3 latents, beta = 1, lambda = 10, Adam 1e-3): vanilla VAE, the
-                     pairwise penalty by MWS, density-ratio and MINE critics,
-                     beta-TCVAE and mine_tc_vae (both critics), 5 seeds each.
-  mine_plugin_critic_settings  pairwise_mi_vae's density-ratio critic in that
-                     setting with one critic setting changed at a time, 5 seeds.
-  mine_plugin_bf16   fp32 vs the bfloat16 rewrite, beta-TCVAE on 64x64 squares, 3 seeds.
-  mine_plugin_smoke  two models that train for two steps on dlib's `dummy_data` with
-                     dlib's test architectures and test metric configs (for tests).
-  mine_plugin_lambda_beta  the lambda-beta-VAE authors' protocol, scaled: beta-VAE
-                     pre-training, then lambda in {0, 8} continued from it (warm start).
-  mine_plugin_allocator_ablation  attention_mine_vae with and without its allocator
-                     against beta-VAE and the vanilla VAE.
-  mine_plugin_celeba the MINE Disentangle VAE's CelebA table: VAE, beta-VAE (4),
-                     FactorVAE, InfoVAE, attention_mine_vae with and without its
-                     allocator; FID, LPIPS, BetaVAE score, DCI. Needs the user's
-                     CelebA and metric weights; not run here.
-
-A plugin model is trained from `gin_configs/shared.gin` plus an `include` of its own
-`gin_configs/models/<config>.gin`, then the swept bindings; dlib's baselines use the same
-shared config with `model.model` bound to dlib's configurable. The model families and
-their grids are in mine_plugin.config.sweeps; the gin files are found by
-mine_plugin.config.gin_files.
+As dlib's `config/unsupervised_study_v1/sweep.py` (Locatello et al. 2019, Sec. 5).
+Importing it (registration.py does, with dlib's `reproduce`) adds them to
+`reproduce.STUDIES` for `dlib_reproduce --study=<name>`. Studies: docs/studies.md;
+`mine_plugin_celeba` needs the user's CelebA and metric weights.
 """
 from disentanglement_lib.config import reproduce
 from disentanglement_lib.config import study
@@ -50,6 +12,7 @@ import disentanglement_lib.utils.hyperparams as h
 
 from mine_plugin.config import gin_files
 from mine_plugin.config import sweeps
+from mine_plugin.training import precision
 
 # unsupervised_study_v1's metrics less its two downstream-task configs (never part of
 # this study); mine_plugin_small's lighter configs are the same less `unsupervised`.
@@ -326,22 +289,30 @@ def critic_settings_study():
       dependence=True)
 
 
-BF16_SEEDS = 3
+BF16_SEEDS = 5
 BF16_STEPS = 2000
+# name -> (mixed_precision.bfloat16, mixed_precision.float32_ops): float32, the
+# rewrite as TensorFlow ships it, with the dense layers kept float32, and with
+# everything but the convolutions kept float32 (mine_plugin.training.precision).
+BF16_VARIANTS = (("fp32", False, None), ("bf16", True, None),
+                 ("bf16_dense_fp32", True, precision.DENSE_LAYER_OPS),
+                 ("bf16_conv_only", True, precision.CONVOLUTIONS_ONLY))
 
 
 def bf16_study():
-  """fp32 vs the oneDNN bfloat16 rewrite (mine_plugin.training.precision), same budget.
+  """float32 against variants of the oneDNN bfloat16 rewrite, at the same budget.
 
   dlib's beta_tc_vae (beta = 6) on 64x64 synthetic squares, 10 latents, Adam 1e-3,
-  BF16_STEPS steps, BF16_SEEDS seeds each; MIG and DCI of the mean representation,
-  and the reconstruction loss dlib records in train_results. Seed-major.
+  BF16_STEPS steps, BF16_SEEDS seeds of each of BF16_VARIANTS; MIG and DCI of the
+  mean representation, and the reconstruction loss dlib records in train_results.
+  Seed-major.
   """
   models = h.chainit([
       _fixed_model("beta_tc_vae_" + name, [
           ("model.model", "@beta_tc_vae()"), ("beta_tc_vae.beta", 6.),
-          ("mixed_precision.bfloat16", bf16)])
-      for name, bf16 in (("fp32", False), ("bf16", True))])
+          ("mixed_precision.bfloat16", bf16)] + (
+              [("mixed_precision.float32_ops", float32_ops)] if float32_ops else []))
+      for name, bf16, float32_ops in BF16_VARIANTS])
   configs = h.product([
       h.sweep("model.random_seed", h.categorical(list(range(BF16_SEEDS)))),
       models])

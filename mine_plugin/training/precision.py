@@ -1,29 +1,46 @@
-"""bfloat16 training on CPUs with AMX / AVX512-BF16: a gin option for dlib_train.
+"""bfloat16 training on CPUs with AMX / AVX512-BF16: gin options for dlib_train.
 
 TensorFlow's oneDNN auto-mixed-precision graph rewrite
-(`RewriterConfig.auto_mixed_precision_onednn_bfloat16`) runs the convolutions and
-matrix products of a graph in bfloat16 and keeps the variables, the loss and the
-optimizer's update in float32. dlib builds its `RunConfig` without a session config;
-under the plugin (`mine_plugin.training.dlib_steps`), dlib_train's RunConfig gets one that turns
-the rewrite on with the gin binding
+(`RewriterConfig.auto_mixed_precision_onednn_bfloat16`) runs the op types on its
+lists in bfloat16 and keeps the variables and the optimizer's update in float32.
+Under the plugin (`mine_plugin.training.dlib_steps`) dlib_train's RunConfig gets a
+session config with the rewrite on, with the gin bindings
 
     mixed_precision.bfloat16 = True
+    mixed_precision.float32_ops = %mixed_precision.DENSE_LAYER_OPS   # optional
 
-(a gin binding, not an environment variable, so that the model's train.gin records
-it).
+`float32_ops` names op types the rewrite must leave in float32. The rewrite reads
+its lists from the process environment each time it optimizes a graph
+(TF_AUTO_MIXED_PRECISION_GRAPH_REWRITE_{ALLOWLIST,INFERLIST,CLEARLIST,DENYLIST}_
+{ADD,REMOVE}, TensorFlow's auto_mixed_precision_lists.h), so the session config
+sets them for the process that builds the session. Which conversions cost the
+metrics, and which setting is therefore shipped, is measured in README "Speed".
 
-It is off by default: scripts/benchmark_training.py measures its speed and a short
-same-budget comparison of its MIG and reconstruction loss (README, "Speed").
-
-On a CPU without bf16 instructions the rewrite would emulate bfloat16 (slower than
-float32), so enabling it there is an error that names the missing CPU flags. On a
-GPU the corresponding path would be Keras/TF mixed float16, which dlib's TF1 graphs
-do not use and which cannot be tested here: enabling bf16 with a visible GPU is an
-error that says so.
+Off by default. On a CPU without bf16 instructions the rewrite would emulate
+bfloat16 (slower than float32), and on a GPU it does not apply (dlib's TF1 graphs
+have no float16 path, untested here): enabling it there is an error that says so.
 """
+import difflib
+import os
+
 import gin
 
 BF16_CPU_FLAGS = ("avx512_bf16", "amx_bf16")
+ENV_PREFIX = "TF_AUTO_MIXED_PRECISION_GRAPH_REWRITE_"
+_LISTS = ("ALLOWLIST", "INFERLIST", "CLEARLIST")
+# Dense layers (tf.layers.dense: the encoder's latent heads, the decoder's input).
+DENSE_LAYER_OPS = ("MatMul", "BatchMatMul", "BatchMatMulV2", "BatchMatMulV3")
+# The other op types the full rewrite runs in bf16 in dlib's VAEs' training graphs
+# besides the convolutions (read from the partition graphs of beta_tc_vae's
+# training op): bias, activation, their gradients, the sampling's and the
+# Bernoulli loss's element-wise arithmetic.
+ELEMENTWISE_OPS = ("Add", "AddN", "AddV2", "BiasAdd", "BiasAddGrad", "GreaterEqual",
+                   "Mul", "Neg", "Relu", "ReluGrad", "Select", "SelectV2", "Square",
+                   "Sub")
+# Only the convolutions and transposed convolutions (and their gradients) in bf16.
+CONVOLUTIONS_ONLY = DENSE_LAYER_OPS + ELEMENTWISE_OPS
+gin.constant("mixed_precision.DENSE_LAYER_OPS", DENSE_LAYER_OPS)
+gin.constant("mixed_precision.CONVOLUTIONS_ONLY", CONVOLUTIONS_ONLY)
 
 
 def cpu_flags(cpuinfo="/proc/cpuinfo"):
@@ -38,15 +55,55 @@ def cpu_flags(cpuinfo="/proc/cpuinfo"):
   return set()
 
 
-@gin.configurable("mixed_precision", allowlist=["bfloat16"])
-def bfloat16_enabled(bfloat16=False):
-  """Whether dlib_train runs with the oneDNN bfloat16 rewrite."""
+@gin.configurable("mixed_precision", allowlist=["bfloat16", "float32_ops"])
+def settings(bfloat16=False, float32_ops=()):
+  """(whether dlib_train runs the oneDNN bf16 rewrite, the op types kept float32)."""
   if not isinstance(bfloat16, bool):
     raise ValueError("mixed_precision.bfloat16 must be True or False, got "
                      "{!r}.".format(bfloat16))
+  float32_ops = check_op_types(float32_ops)
   if bfloat16:
     check_bfloat16_support()
-  return bfloat16
+  return bfloat16, float32_ops
+
+
+def bfloat16_enabled():
+  """Whether dlib_train runs with the oneDNN bfloat16 rewrite."""
+  return settings()[0]
+
+
+def check_op_types(op_types):
+  """`op_types` as a tuple, if each is a TensorFlow op type; else a ValueError."""
+  if isinstance(op_types, str) or not isinstance(op_types, (list, tuple)):
+    raise ValueError("mixed_precision.float32_ops must be a list of op type names "
+                     "(e.g. ['MatMul']), got {!r}.".format(op_types))
+  import tensorflow as tf  # pylint: disable=g-import-not-at-top
+  known = [name for name in dir(tf.raw_ops) if not name.startswith("_")]
+  for op_type in op_types:
+    if not isinstance(op_type, str) or op_type not in known:
+      close = difflib.get_close_matches(str(op_type), known, n=3)
+      raise ValueError(
+          "mixed_precision.float32_ops: {!r} is not a TensorFlow op type{} "
+          "(names as in tf.raw_ops, e.g. 'MatMul', 'Conv2D').".format(
+              op_type, "; did you mean {}?".format(" or ".join(close))
+              if close else ""))
+  return tuple(op_types)
+
+
+def set_float32_ops(op_types, environ=None):
+  """Sets the rewrite's list changes that keep `op_types` in float32.
+
+  Each type is removed from the allow, infer and clear lists and added to the deny
+  list; with no types, the variables this module sets are removed.
+  """
+  environ = os.environ if environ is None else environ
+  names = [ENV_PREFIX + name + "_REMOVE" for name in _LISTS]
+  for name in names + [ENV_PREFIX + "DENYLIST_ADD"]:
+    environ.pop(name, None)
+  if op_types:
+    value = ",".join(op_types)
+    for name in names + [ENV_PREFIX + "DENYLIST_ADD"]:
+      environ[name] = value
 
 
 def check_bfloat16_support(flags=None, num_gpus=None):
@@ -69,13 +126,15 @@ def check_bfloat16_support(flags=None, num_gpus=None):
             " or ".join(BF16_CPU_FLAGS)))
 
 
-def session_config(bfloat16=True):
+def session_config(bfloat16=True, float32_ops=()):
   """The estimator's default session config, with the bf16 rewrite if `bfloat16`.
 
   TPUEstimator runs with tf.estimator's default (soft placement, one pass of the
   graph optimizers) when dlib gives it no session config; the rewrite is added to
-  that, so that nothing else about dlib_train's sessions changes.
+  that, so that nothing else about dlib_train's sessions changes. `float32_ops`
+  are set for this process (`set_float32_ops`).
   """
+  set_float32_ops(float32_ops if bfloat16 else ())
   # pylint: disable=g-import-not-at-top
   from tensorflow.core.protobuf import rewriter_config_pb2
   from tensorflow_estimator.python.estimator import run_config
@@ -89,6 +148,7 @@ def session_config(bfloat16=True):
 
 def run_config_kwargs(kwargs):
   """dlib_train's RunConfig arguments, with the bf16 session config if enabled."""
-  if "session_config" not in kwargs and bfloat16_enabled():
-    kwargs = dict(kwargs, session_config=session_config())
+  bfloat16, float32_ops = settings()
+  if "session_config" not in kwargs and bfloat16:
+    kwargs = dict(kwargs, session_config=session_config(True, float32_ops))
   return kwargs

@@ -1,0 +1,78 @@
+"""Which bf16 rewrite variants keep float32's scores: the table of mine_plugin_bf16.
+
+A variant keeps the metrics when, for MIG and for DCI disentanglement, the 95 %
+Welch interval of (variant - float32) over the seeds contains 0 and the mean
+difference is within `TOLERANCE` (issue rule; README "Speed"). The speed of each
+variant is measured apart, by scripts/benchmark_training.py on an idle machine.
+"""
+import numpy as np
+
+from mine_plugin.evaluation import statistics
+from mine_plugin.records import run_files
+from mine_plugin.records import study_records
+
+BASELINE = "beta_tc_vae_fp32"
+RULE_METRICS = ("MIG", "DCI disentanglement")
+TOLERANCE = 0.02
+
+
+def keeps_metric(variant, baseline, tolerance=TOLERANCE):
+  """(kept, mean difference, Welch interval) of one metric's seed scores."""
+  low, high = statistics.welch_interval(variant, baseline)
+  difference = float(np.mean(variant) - np.mean(baseline))
+  return low <= 0. <= high and abs(difference) <= tolerance, difference, (low, high)
+
+
+def variant_rows(runs, baseline=BASELINE):
+  """Per model of `runs` (study_records.runs_with_scores rows): scores and verdict."""
+  reference = runs[runs["model"] == baseline]
+  rows = []
+  for model in sorted(set(runs["model"]), key=lambda m: (m != baseline, m)):
+    group = runs[runs["model"] == model]
+    row = {"model": model, "seeds": sorted(int(s) for s in group["seed"])}
+    kept = True
+    for metric in RULE_METRICS + ("reconstruction loss",):
+      row[metric] = statistics.mean_sd(group[metric])
+    for metric in RULE_METRICS:
+      if model == baseline:
+        continue
+      ok, difference, interval = keeps_metric(group[metric].to_numpy(float),
+                                              reference[metric].to_numpy(float))
+      row[metric + " difference"] = (difference, interval)
+      kept = kept and ok
+    row["keeps the metrics"] = None if model == baseline else kept
+    rows.append(row)
+  return rows
+
+
+def to_markdown(rows):
+  """One line per variant: mean ± sd of each score, the differences and the rule."""
+  def mean_sd(value):
+    return "{:.3f} ± {:.3f}".format(value.mean, value.sd)
+
+  lines = ["| variant | seeds | MIG | DCI disentanglement | reconstruction loss | "
+           "MIG - fp32 [95 % Welch] | DCI - fp32 [95 % Welch] | keeps the metrics |",
+           "|---|---|---|---|---|---|---|---|"]
+  for row in rows:
+    cells = [row["model"], ",".join(str(s) for s in row["seeds"])]
+    cells += [mean_sd(row[m]) for m in RULE_METRICS + ("reconstruction loss",)]
+    for metric in RULE_METRICS:
+      if metric + " difference" in row:
+        difference, (low, high) = row[metric + " difference"]
+        cells.append("{:+.3f} [{:+.3f}, {:+.3f}]".format(difference, low, high))
+      else:
+        cells.append("(baseline)")
+    kept = row["keeps the metrics"]
+    cells.append("" if kept is None else ("yes" if kept else "**no**"))
+    lines.append("| " + " | ".join(cells) + " |")
+  return "\n".join(lines) + "\n"
+
+
+def make_table(results_path):
+  """The Markdown table of a mine_plugin_bf16 results file (dlib's aggregate)."""
+  frame = study_records.load_results(results_path)
+  runs = study_records.runs_with_scores(frame, RULE_METRICS)
+  runs["reconstruction loss"] = runs["model_dir"].map(dict(zip(
+      frame["path"].map(run_files.model_output_dir),
+      frame.get("train_results.reconstruction_loss"))))
+  return to_markdown(variant_rows(runs))
