@@ -13,13 +13,13 @@ results. After running the studies (docs/studies.md), copy their results in firs
 kept in docs/reproductions/allocator_ablation/allocations.json). The learning
 criterion's floors (untrained encoders, noise codes) are measured by
 scripts/measure_untrained.py into docs/reproductions/<section>/. See
-mine_plugin/reports/reproductions.py.
+mine_plugin/reports/reproductions/.
 """
 import argparse
 import os
 import sys
 
-from mine_plugin.reports import reproductions
+from mine_plugin.reports.reproductions import page as reproductions
 
 
 def parse_args(argv):

@@ -6,13 +6,13 @@ For each reproduction on docs/reproductions.md, trains its study's reference mod
 (seeds 0-2) for 1 step through the study runner into runs/untrained/<study>/ and
 scores it with the study's metrics and seeds, scores N(0, I) noise codes with dlib's
 MIG and DCI, and writes docs/reproductions/<section>/{untrained,noise}.json
-(mine_plugin/reports/untrained_baselines.py). Rerunning skips finished models.
+(mine_plugin/reports/reproductions/untrained_baselines.py). Rerunning skips finished models.
 Then regenerate the page: scripts/make_reproductions.py.
 """
 import argparse
 import sys
 
-from mine_plugin.reports import untrained_baselines
+from mine_plugin.reports.reproductions import untrained_baselines
 
 
 def main(argv):

@@ -1,11 +1,11 @@
-"""mine_plugin.reports.reproductions and its verdict rules (verdicts.py): the
-reproductions page from studies' results."""
+"""mine_plugin.reports.reproductions: the reproductions page from studies' results,
+and its verdict rules."""
 import json
 import os
 import shutil
 
-from mine_plugin.reports import reproductions
-from mine_plugin.reports import verdicts
+from mine_plugin.reports.reproductions import page as reproductions
+from mine_plugin.reports.reproductions import verdicts
 import numpy as np
 import pandas as pd
 import pytest
@@ -260,5 +260,9 @@ def test_learning_curve_section_says_when_each_model_learned(tmp_path):
   assert ("fast learned from 10,000 steps on; slow not learned at 10,000 "
           "steps (stages measured so far: up to 10,000 of 30,000 steps)") in text
   assert "| fast | 3,000 | 2 | 0.012 ± 0.001 (n=2) |" in text
+  # Every row says it started at step 0: the later stages were trained again.
+  assert ("Stages trained from step 0 with the same seed and settings" in text and
+          "fast seed 0 at 10,000 steps; fast seed 1 at 10,000 steps" in text)
+  assert "resumed from a later checkpoint" not in text
   assert os.path.getsize(os.path.join(docs, "reproductions",
                                       "learning_curve.png")) > 1000

@@ -14,7 +14,7 @@ and states the protocol of mine_plugin_celeba, which needs data not available he
 and writes the page with one figure per paper under docs/reproductions/. This module
 writes the page; the papers' numbers and protocols are in `papers` (quoted from
 ../shared/PAPERS.md), the tables of the results in `study_results`, the rules
-of the verdicts in `verdicts`, the figures in `reproduction_figures`.
+of the verdicts in `verdicts`, the figures in `figures`.
 No TensorFlow: pandas, numpy and matplotlib only.
 """
 import json
@@ -27,10 +27,10 @@ from mine_plugin.config import sweeps
 from mine_plugin.evaluation import compare
 from mine_plugin.evaluation import statistics
 from mine_plugin.records import study_records
-from mine_plugin.reports import papers
-from mine_plugin.reports import reproduction_figures
-from mine_plugin.reports import untrained_baselines
-from mine_plugin.reports import verdicts
+from mine_plugin.reports.reproductions import figures
+from mine_plugin.reports.reproductions import papers
+from mine_plugin.reports.reproductions import untrained_baselines
+from mine_plugin.reports.reproductions import verdicts
 
 
 def format_mean_sd(values):
@@ -200,7 +200,7 @@ def mi_constrained_section(results_path, figure_dir):
                "(difference {:+.3f}).".format(
                    metric, *against_vae("pairwise_mi_vae_mine", metric)))
   figure = os.path.join(figure_dir, "mi_constrained.png")
-  reproduction_figures.scores_beside_paper(
+  figures.scores_beside_paper(
       table, [m for m, _ in papers.MI_CONSTRAINED_MODELS], metrics,
       {m: paper.get(p, {}) for m, p in papers.MI_CONSTRAINED_MODELS},
       figure, "MI-constrained VAE setting (32x32 squares, 3 latents)")
@@ -271,7 +271,7 @@ def lambda_beta_section(results_path, figure_dir):
           "" if gated == verdict else " (by the rule alone: {})".format(verdict),
           learning_note(checks)[len("learning: "):]))
   figure = os.path.join(figure_dir, "lambda_beta.png")
-  reproduction_figures.lambda_beta(runs, figure)
+  figures.lambda_beta(runs, figure)
   out += learning_table(learning_rows)
   return out + tables + ["", "![lambda-beta-VAE](reproductions/{})".format(
       os.path.basename(figure)), ""]
@@ -340,18 +340,26 @@ def learning_curve_section(results_path, floors_dir, figure_dir):
       "{}: untrained {}, noise {}".format(label, format_mean_sd(floor),
                                          format_mean_sd(noise))
       for label, _, floor, noise, _ in floors)), ""]
-  stopped = []
+  stopped, retrained = [], []
   for model, table in sorted(tables.items()):
     for seed, runs in table.sort_values("steps").groupby("seed"):
       previous = [0] + list(runs["steps"])[:-1]
       for (_, run), expected in zip(runs.iterrows(), previous):
-        if run["resumed_from_step"] != expected:
+        if run["resumed_from_step"] == 0 and expected > 0:
+          retrained.append("{} seed {} at {:,} steps".format(model, seed,
+                                                            run["steps"]))
+        elif run["resumed_from_step"] != expected:
           stopped.append("{} seed {} at {:,} steps (from {:,})".format(
               model, seed, run["steps"], run["resumed_from_step"]))
   if stopped:
     out += ["Stages whose training was stopped and resumed from a later checkpoint "
             "than the previous stage's (their steps/s counts the resumed part "
             "only): {}.".format("; ".join(stopped)), ""]
+  if retrained:
+    out += ["Stages trained from step 0 with the same seed and settings, because "
+            "the previous stage's checkpoints were not kept (a new machine): {}; "
+            "their steps/s counts the whole training.".format("; ".join(retrained)),
+            ""]
   done = max(int(t["steps"].max()) for t in tables.values())
   verdict = "; ".join(
       "{} learned from {:,} steps on".format(model, learned_at[model])
@@ -368,7 +376,7 @@ def learning_curve_section(results_path, floors_dir, figure_dir):
           "work sharing the cores; not a benchmark.".format(
               verdict, done, max(results["stages"])), ""]
   figure = os.path.join(figure_dir, "learning_curve.png")
-  reproduction_figures.learning_curve(tables, figure)
+  figures.learning_curve(tables, figure)
   return out + ["![learning curve](reproductions/{})".format(
       os.path.basename(figure)), ""]
 
@@ -465,7 +473,7 @@ def allocator_section(results_path, allocations_path, figure_dir):
     out.append("| {} | `{}` | {} | {} |".format(
         entry["dataset"], entry["model"], entry["seed"], allocation_summary(entry)))
   figure = os.path.join(figure_dir, "allocator_ablation.png")
-  reproduction_figures.scores_beside_paper(
+  figures.scores_beside_paper(
       table, [m for m, _ in papers.ABLATION_MODELS], metrics,
       {m: papers.PAPER_ALLOCATOR.get(p, {}) for m, p in papers.ABLATION_MODELS},
       figure, "allocator ablation (paper's markers: CelebA)")
@@ -527,7 +535,7 @@ def make_page(docs_dir, page_path):
          "number below was measured in those runs, on this project's 2-core CPU "
          "machines (untested on GPU). Mean ± sd over seeds (n given); a bootstrap "
          "95 % interval of the mean where n ≥ {}. The verdicts follow the rules "
-         "stated with them (`mine_plugin/reports/verdicts.py`).".format(
+         "stated with them (`mine_plugin/reports/reproductions/verdicts.py`).".format(
              statistics.MIN_BOOTSTRAP_SEEDS), ""]
   out += mi_constrained_section(mi_results, figure_dir)
   if os.path.isfile(lb_results):

@@ -76,7 +76,7 @@ def verdict_lambda_beta(runs, dataset, metric, high_beta):
 
 
 # The criterion's metrics: a model learned the factors if one of them clears both
-# floors (mine_plugin.reports.untrained_baselines measures the floors).
+# floors (mine_plugin.reports.reproductions.untrained_baselines measures the floors).
 LEARNING_METRICS = ("MIG", "DCI disentanglement")
 
 
