@@ -1,4 +1,7 @@
-"""mine_plugin 0.1's module paths, which old gin files import, load today's modules."""
+"""mine_plugin 0.1's module paths, which old gin files import, load today's modules.
+
+They register the same gin names; the 0.1 Python names inside them (e.g.
+`mine_plugin.models.MineTCVAE`) are not kept: README, "Layout"."""
 import importlib
 import importlib.abc
 import importlib.util

@@ -18,11 +18,18 @@ not once per case. The settings:
                   speed logged every 100 steps;
   plugin + bf16   the same with the oneDNN bfloat16 rewrite
                   (`mixed_precision.bfloat16 = True`; left out, with a note, where
-                  the CPU lacks bf16).
+                  the CPU lacks bf16), as TensorFlow ships it, then with the dense
+                  layers kept float32 (`float32_ops = DENSE_LAYER_OPS`) and with
+                  only the convolutions in bf16 (`CONVOLUTIONS_ONLY`).
 
 It prints, per round, case and setting, dlib_train steps/s, op-alone steps/s and
-their ratio; then medians over rounds, dlib_train's bf16 speed-up (median of the
-rounds' ratios of the two adjacent runs) and the peak RSS against "dlib as is".
+their ratio; then medians over rounds and each bf16 setting's speed-up (median of
+the rounds' ratios to the same round's "plugin" run); then the op against the hardware:
+FLOPs per step (the convolutions and matmuls the training op runs, `step_flops`),
+the achieved GFLOP/s of each setting and the GFLOP/s a large matmul reaches in each
+precision (measured here, not a data sheet); then the levers on the float32 op
+alone: thread-pool sizes, and oneDNN off (TF_ENABLE_ONEDNN_OPTS=0, in a fresh
+process).
 
   python scripts/benchmark_training.py [--steps 1000] [--op_steps 300]
                                        [--rounds 3] [--cases beta_tc_vae@64 ...]
@@ -88,8 +95,9 @@ def op_alone_session(config, bindings, warmup, bf16, float32_ops=()):
   """
   observations = _one_batch(bindings, config)
   # The session config dlib_train's estimator runs with (plus the rewrite).
+  precision.set_float32_ops(float32_ops if bf16 else ())
   session, train_op = benchmark_models.build(
-      config, observations, bindings, precision.session_config(bf16, float32_ops))
+      config, observations, bindings, precision.session_config(bf16))
   for _ in range(max(1, warmup)):
     session.run(train_op)
   return session, train_op
@@ -159,8 +167,21 @@ def _shape(tensor):
   return [int(d) for d in tensor.shape.as_list()]
 
 
-def step_flops(graph):
-  """Floating-point operations of one run of the graph's convolutions and matmuls.
+def _ops_run_by(fetch):
+  """The ops a session runs for `fetch`: its inputs and control inputs, transitively."""
+  seen, stack = set(), [fetch]
+  while stack:
+    op = stack.pop()
+    if op in seen:
+      continue
+    seen.add(op)
+    stack.extend(t.op for t in op.inputs)
+    stack.extend(op.control_inputs)
+  return seen
+
+
+def step_flops(train_op):
+  """Floating-point operations of the convolutions and matmuls that `train_op` runs.
 
   Two per multiply-add, from the static shapes: a convolution, its input and its
   filter gradient each cost (output elements) x (kernel height x width x input
@@ -170,7 +191,7 @@ def step_flops(graph):
   bound of the step's work.
   """
   total = 0
-  for op in graph.get_operations():
+  for op in _ops_run_by(train_op):
     if op.type == "Conv2D":
       out, kernel = _shape(op.outputs[0]), _shape(op.inputs[1])
     elif op.type in ("Conv2DBackpropInput", "Conv2DBackpropFilter"):
@@ -216,6 +237,7 @@ THREADS = ((0, 0), (1, 1), (2, 1), (2, 2), (4, 1))
 
 def op_rate_with_threads(config, bindings, intra, inter, warmup, steps):
   """The float32 training op's steps/s with the given thread-pool sizes."""
+  precision.set_float32_ops(())
   session_config = precision.session_config(False)
   session_config.intra_op_parallelism_threads = intra
   session_config.inter_op_parallelism_threads = inter
@@ -235,7 +257,10 @@ def op_rate_in_subprocess(case, env, warmup, steps):
   completed = subprocess.run(
       [sys.executable, os.path.abspath(__file__), "--op_rate_only", case,
        "--warmup", str(warmup), "--op_steps", str(steps)],
-      env=dict(os.environ, **env), capture_output=True, text=True, check=True)
+      env=dict(os.environ, **env), capture_output=True, text=True)
+  if completed.returncode != 0:
+    raise RuntimeError("--op_rate_only {} with {} failed:\n{}".format(
+        case, env, completed.stderr[-3000:]))
   return float(completed.stdout.strip().splitlines()[-1])
 
 
@@ -332,8 +357,8 @@ def main():
   print("|---|---|---:|---:|---:|")
   for case in args.cases:
     config, bindings = CASES[case]
-    session, _ = op_alone_session(config, bindings, 1, False)
-    flops = step_flops(session.graph)
+    session, train_op = op_alone_session(config, bindings, 1, False)
+    flops = step_flops(train_op)
     session.close()
     for setting in settings:
       achieved = flops * statistics.median(r[1] for r in runs[case, setting]) / 1e9

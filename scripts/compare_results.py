@@ -5,7 +5,7 @@
         --reference=/data/dlib_unsupervised_study_v1 --output=comparison.md
 
 --results and --reference each take an aggregated JSON (dlib_aggregate_results'
-format) or a directory of dlib model results (see mine_plugin/evaluation/compare.py). Prints a
+format) or a directory of dlib model results (see mine_plugin/records/study_records.py). Prints a
 Markdown table per data set and metric: each model's median and IQR, and the
 percentile of each of our models' median among the reference scores.
 """

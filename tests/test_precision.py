@@ -1,15 +1,11 @@
 """mine_plugin.training.precision: the oneDNN bfloat16 option of dlib_train."""
-import os
-import subprocess
+import re
 
-from disentanglement_lib.utils import resources
 import gin
-from mine_plugin import pipeline
 from mine_plugin.training import precision
 import pytest
 
-TRAIN_TEST_GIN = resources.get_file(
-    "config/tests/methods/unsupervised/train_test.gin")
+from test_warm_start import dlib_train  # tests/ is on sys.path under pytest
 
 
 def test_session_config_is_the_estimators_with_the_rewrite_on():
@@ -39,21 +35,29 @@ def test_cpu_without_bf16_or_a_gpu_is_a_clear_error():
 
 
 def test_float32_ops_must_be_tensorflow_op_types():
-  assert precision.settings(False, ["MatMul"]) == (False, ("MatMul",))
+  assert precision.settings(False, []) == (False, ())
   with pytest.raises(ValueError, match="'Matmul' is not a TensorFlow op type; did "
                      "you mean MatMul"):
     precision.settings(False, ["Matmul"])
   with pytest.raises(ValueError, match="must be a list of op type names .* got "
                      "'MatMul'"):
     precision.settings(False, "MatMul")
+  with pytest.raises(ValueError, match=r"float32_ops = \['MatMul'\] has no effect "
+                     "without the bf16 rewrite: add mixed_precision.bfloat16 = True"):
+    precision.settings(False, ["MatMul"])
 
 
 def test_float32_ops_is_read_from_gin_with_the_shipped_constants():
   gin.clear_config()
   try:
-    gin.parse_config(["mixed_precision.float32_ops = "
+    gin.parse_config(["mixed_precision.bfloat16 = True",
+                      "mixed_precision.float32_ops = "
                       "%mixed_precision.CONVOLUTIONS_ONLY"])
-    assert precision.settings()[1] == precision.CONVOLUTIONS_ONLY
+    if any(flag in precision.cpu_flags() for flag in precision.BF16_CPU_FLAGS):
+      assert precision.settings() == (True, precision.CONVOLUTIONS_ONLY)
+    else:
+      with pytest.raises(ValueError, match="needs a CPU with bfloat16"):
+        precision.settings()
   finally:
     gin.clear_config()
   assert set(precision.DENSE_LAYER_OPS) < set(precision.CONVOLUTIONS_ONLY)
@@ -83,8 +87,8 @@ def _relative_errors(bfloat16, float32_ops):
     inputs = [tf.Variable(v.astype(np.float32)) for v in (a, b, x, k)]
     product = tf.identity(tf.matmul(inputs[0], inputs[1]))
     conv = tf.identity(tf.nn.conv2d(inputs[2], inputs[3], 1, "SAME"))
-    config = precision.session_config(bfloat16, float32_ops)
-    with tf.Session(config=config) as session:
+    precision.set_float32_ops(float32_ops)
+    with tf.Session(config=precision.session_config(bfloat16)) as session:
       session.run(tf.global_variables_initializer())
       got_product, got_conv = session.run([product, conv])
     with tf.Session() as session:
@@ -112,23 +116,23 @@ def test_the_rewrite_keeps_the_float32_ops_in_float32():
 
 
 def test_dlib_train_with_bf16_records_it_or_names_what_the_cpu_lacks(tmp_path):
-  model_dir = tmp_path / "model"
-  completed = subprocess.run(
-      [pipeline.console_script("dlib_train"), "--model_dir", str(model_dir),
-       "--gin_config", TRAIN_TEST_GIN,
-       "--gin_bindings", "mixed_precision.bfloat16 = True",
-       "--gin_bindings", "mixed_precision.float32_ops = "
-       "%mixed_precision.DENSE_LAYER_OPS"],
-      capture_output=True, text=True)
+  whole = dlib_train(tmp_path / "whole", "mixed_precision.bfloat16 = True")
   supported = any(flag in precision.cpu_flags()
                   for flag in precision.BF16_CPU_FLAGS)
-  if supported:
-    assert completed.returncode == 0, completed.stderr[-3000:]
-    assert "Running auto_mixed_precision_onednn_bfloat16" in completed.stderr
-    with open(os.path.join(model_dir, "results", "gin", "train.gin")) as f:
-      recorded = f.read()
-    assert "mixed_precision.bfloat16 = True" in recorded
-    assert "mixed_precision.float32_ops = %mixed_precision.DENSE_LAYER_OPS" in recorded
-  else:
-    assert completed.returncode != 0
-    assert "needs a CPU with bfloat16 instructions" in completed.stderr
+  if not supported:
+    assert whole.returncode != 0
+    assert "needs a CPU with bfloat16 instructions" in whole.stderr
+    return
+  assert whole.returncode == 0, whole.stderr[-3000:]
+  # The rewrite's own log line: dlib's test architectures are dense layers only.
+  assert re.search(r"Converted [1-9][0-9]*/[0-9]+ nodes to bfloat16", whole.stderr)
+  dense_fp32 = dlib_train(tmp_path / "dense_fp32", "mixed_precision.bfloat16 = True",
+                           "mixed_precision.float32_ops = "
+                           "%mixed_precision.DENSE_LAYER_OPS")
+  assert dense_fp32.returncode == 0, dense_fp32.stderr[-3000:]
+  assert "Running auto_mixed_precision_onednn_bfloat16" in dense_fp32.stderr
+  assert "nodes to bfloat16" not in dense_fp32.stderr  # nothing left to convert
+  with open(tmp_path / "dense_fp32" / "results" / "gin" / "train.gin") as f:
+    recorded = f.read()
+  assert "mixed_precision.bfloat16 = True" in recorded
+  assert "mixed_precision.float32_ops = %mixed_precision.DENSE_LAYER_OPS" in recorded

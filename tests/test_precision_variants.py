@@ -5,6 +5,8 @@ import subprocess
 import sys
 
 import numpy as np
+import pandas as pd
+import pytest
 
 from mine_plugin.reports import precision_variants
 
@@ -35,3 +37,39 @@ def test_the_table_of_the_study_puts_float32_first_and_judges_each_variant():
   variants = lines[3:]
   assert variants and all(line.rstrip(" |").endswith(("yes", "**no**"))
                           for line in variants)
+
+
+def _runs(scores):
+  """runs_with_scores-like rows: {model: [(seed, MIG, DCI, loss), ...]}."""
+  return pd.DataFrame([
+      {"model": model, "seed": seed, "MIG": mig, "DCI disentanglement": dci,
+       "reconstruction loss": loss, "model_dir": "{}/{}".format(model, seed)}
+      for model, rows in scores.items() for seed, mig, dci, loss in rows])
+
+
+def test_each_variant_is_judged_against_float32_on_both_metrics():
+  base = [(0, .20, .50, 470.), (1, .30, .60, 472.), (2, .25, .55, 474.)]
+  rows = precision_variants.variant_rows(_runs({
+      "beta_tc_vae_fp32": base,
+      "same": [(s, m + .001, d - .001, l) for s, m, d, l in base],
+      "lower_dci": [(s, m, d - .1, l) for s, m, d, l in base],
+      "one_nan": [(0, np.nan, .5, 470.), (1, .3, .6, 470.), (2, np.nan, .5, 470.)],
+  }))
+  assert [r["model"] for r in rows][0] == "beta_tc_vae_fp32"
+  verdicts = {r["model"]: r["keeps the metrics"] for r in rows}
+  assert verdicts["same"] is True and verdicts["lower_dci"] is False
+  assert verdicts["one_nan"].startswith("not judged")
+  table = precision_variants.to_markdown(rows)
+  # DCI 0.1 lower on every seed: inside the seeds' spread (sd 0.05 on both sides,
+  # 4 Welch degrees of freedom: half-width 2.776 * 0.05 * sqrt(2/3) = 0.113), but
+  # 0.1 off on average.
+  line = [l for l in table.splitlines() if l.startswith("| lower_dci |")][0]
+  assert "| +0.000 [-0.113, +0.113] | -0.100 [-0.213, +0.013] | **no** |" in line
+
+
+def test_runs_of_an_earlier_study_layout_are_refused():
+  base = [(0, .2, .5, 470.), (1, .3, .6, 472.)]
+  with pytest.raises(ValueError, match=r"variant has runs of seeds \[0, 0\] .* "
+                     "each variant must run each seed once"):
+    precision_variants.variant_rows(_runs({
+        "beta_tc_vae_fp32": base, "variant": [(0, .2, .5, 1.), (0, .2, .5, 1.)]}))

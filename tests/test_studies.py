@@ -223,7 +223,7 @@ def test_bf16_study_runs_every_variant_for_each_seed():
         (settings["model.name"], settings["mixed_precision.bfloat16"],
          settings.get("mixed_precision.float32_ops")))
   assert runs == {str(seed): [
-      ("'beta_tc_vae_fp32'", "False", None),
+      ("'beta_tc_vae_fp32'", "False", None),  # no float32_ops binding
       ("'beta_tc_vae_bf16'", "True", None),
       ("'beta_tc_vae_bf16_dense_fp32'", "True", str(precision.DENSE_LAYER_OPS)),
       ("'beta_tc_vae_bf16_conv_only'", "True", str(precision.CONVOLUTIONS_ONLY))]

@@ -13,7 +13,7 @@ TRAIN_TEST_GIN = resources.get_file(
     "config/tests/methods/unsupervised/train_test.gin")
 
 
-def _dlib_train(model_dir, *bindings):
+def dlib_train(model_dir, *bindings):
   command = [pipeline.console_script("dlib_train"), "--model_dir", str(model_dir),
              "--gin_config", TRAIN_TEST_GIN]
   for binding in bindings:
@@ -32,7 +32,7 @@ def _variables(model_dir):
 def trained(tmp_path_factory):
   """A dlib vae trained 2 steps on dummy_data (dlib's train_test.gin)."""
   model_dir = tmp_path_factory.mktemp("warm") / "beta_vae"
-  completed = _dlib_train(model_dir)
+  completed = dlib_train(model_dir)
   assert completed.returncode == 0, completed.stderr[-3000:]
   return model_dir
 
@@ -40,7 +40,7 @@ def trained(tmp_path_factory):
 def test_continues_with_the_trained_weights_and_a_fresh_optimizer(trained, tmp_path):
   new_dir = tmp_path / "lambda"
   # Learning rate 0: one step leaves the weights as they were at step 0 of the run.
-  completed = _dlib_train(
+  completed = dlib_train(
       new_dir, "model.model = @lambda_beta_vae()", "lambda_beta_vae.beta = 1.",
       "lambda_beta_vae.lam = 8.", "AdamOptimizer.learning_rate = 0.",
       "model.training_steps = 1",
@@ -63,7 +63,7 @@ def test_continues_with_the_trained_weights_and_a_fresh_optimizer(trained, tmp_p
 
 
 def test_a_checkpoint_that_does_not_fit_names_the_mismatch(trained, tmp_path):
-  completed = _dlib_train(tmp_path / "other", "encoder.num_latent = 5",
+  completed = dlib_train(tmp_path / "other", "encoder.num_latent = 5",
                           "warm_start.model_dir = '{}'".format(trained))
   assert completed.returncode != 0
   assert ("encoder.num_latent = 10 in the trained model, 5 here"
@@ -73,7 +73,7 @@ def test_a_checkpoint_that_does_not_fit_names_the_mismatch(trained, tmp_path):
 
 def test_a_directory_without_a_trained_model_is_a_clear_error(tmp_path):
   (tmp_path / "empty").mkdir()
-  completed = _dlib_train(tmp_path / "new",
+  completed = dlib_train(tmp_path / "new",
                           "warm_start.model_dir = '{}'".format(tmp_path / "empty"))
   assert completed.returncode != 0
   assert "holds no finished dlib_train model" in completed.stderr

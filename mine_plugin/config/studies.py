@@ -294,7 +294,7 @@ BF16_STEPS = 2000
 # name -> (mixed_precision.bfloat16, mixed_precision.float32_ops): float32, the
 # rewrite as TensorFlow ships it, with the dense layers kept float32, and with
 # everything but the convolutions kept float32 (mine_plugin.training.precision).
-BF16_VARIANTS = (("fp32", False, None), ("bf16", True, None),
+BF16_VARIANTS = (("fp32", False, ()), ("bf16", True, ()),
                  ("bf16_dense_fp32", True, precision.DENSE_LAYER_OPS),
                  ("bf16_conv_only", True, precision.CONVOLUTIONS_ONLY))
 

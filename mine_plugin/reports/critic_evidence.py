@@ -1,8 +1,10 @@
 """The evidence of a critic-penalised study: scores, critic tracking, reference error.
 
-Reads results.json and `<model>/model/results/critic_tracking_history.json`; writes
+Reads results.json (its `critic_tracking.*` columns) and
+`<model>/model/results/critic_tracking_history.json`; writes
 `<output_dir>/report.md` (mean ± sd, n, bootstrap 95 % CI where n >= 5, median
-estimate / reference), `tracking/` (one seed's histories) and `tracking.png`.
+estimate / reference), `tracking/` (one seed's histories, so that the page can be made again without the
+model directories) and `tracking.png`.
 """
 import json
 import os

@@ -17,20 +17,45 @@ TOLERANCE = 0.02
 
 
 def keeps_metric(variant, baseline, tolerance=TOLERANCE):
-  """(kept, mean difference, Welch interval) of one metric's seed scores."""
+  """(kept, mean difference, Welch interval) of one metric's finite seed scores.
+
+  kept is None (not judged) unless both sides have at least two finite scores.
+  """
+  variant, _ = statistics.split_finite(variant)
+  baseline, _ = statistics.split_finite(baseline)
+  if len(variant) < 2 or len(baseline) < 2:
+    return None, np.nan, (np.nan, np.nan)
   low, high = statistics.welch_interval(variant, baseline)
   difference = float(np.mean(variant) - np.mean(baseline))
   return low <= 0. <= high and abs(difference) <= tolerance, difference, (low, high)
 
 
+def check_runs(runs, baseline=BASELINE):
+  """Raises ValueError unless each variant ran the baseline's seeds once each."""
+  if baseline not in set(runs["model"]):
+    raise ValueError("No {} runs in the results: the float32 baseline is needed "
+                     "(found {}).".format(baseline, sorted(set(runs["model"]))))
+  expected = sorted(runs[runs["model"] == baseline]["seed"])
+  for model, group in runs.groupby("model"):
+    seeds = sorted(group["seed"])
+    if seeds != expected or len(set(seeds)) != len(seeds):
+      raise ValueError(
+          "{} has runs of seeds {} (in {}), the baseline {} of seeds {}: each "
+          "variant must run each seed once. Results of an earlier version of the "
+          "study in the same output directory? Use a new one.".format(
+              model, [int(x) for x in seeds], sorted(group["model_dir"]),
+              baseline, [int(x) for x in expected]))
+
+
 def variant_rows(runs, baseline=BASELINE):
   """Per model of `runs` (study_records.runs_with_scores rows): scores and verdict."""
+  check_runs(runs, baseline)
   reference = runs[runs["model"] == baseline]
   rows = []
   for model in sorted(set(runs["model"]), key=lambda m: (m != baseline, m)):
     group = runs[runs["model"] == model]
     row = {"model": model, "seeds": sorted(int(s) for s in group["seed"])}
-    kept = True
+    verdicts = []
     for metric in RULE_METRICS + ("reconstruction loss",):
       row[metric] = statistics.mean_sd(group[metric])
     for metric in RULE_METRICS:
@@ -39,8 +64,13 @@ def variant_rows(runs, baseline=BASELINE):
       ok, difference, interval = keeps_metric(group[metric].to_numpy(float),
                                               reference[metric].to_numpy(float))
       row[metric + " difference"] = (difference, interval)
-      kept = kept and ok
-    row["keeps the metrics"] = None if model == baseline else kept
+      verdicts.append(ok)
+    if model == baseline:
+      row["keeps the metrics"] = None
+    elif None in verdicts:
+      row["keeps the metrics"] = "not judged (fewer than 2 finite scores)"
+    else:
+      row["keeps the metrics"] = all(verdicts)
     rows.append(row)
   return rows
 
@@ -63,7 +93,8 @@ def to_markdown(rows):
       else:
         cells.append("(baseline)")
     kept = row["keeps the metrics"]
-    cells.append("" if kept is None else ("yes" if kept else "**no**"))
+    cells.append("" if kept is None else kept if isinstance(kept, str) else
+                 "yes" if kept else "**no**")
     lines.append("| " + " | ".join(cells) + " |")
   return "\n".join(lines) + "\n"
 
@@ -72,7 +103,9 @@ def make_table(results_path):
   """The Markdown table of a mine_plugin_bf16 results file (dlib's aggregate)."""
   frame = study_records.load_results(results_path)
   runs = study_records.runs_with_scores(frame, RULE_METRICS)
+  column = "train_results.reconstruction_loss"
+  losses = (frame[column] if column in frame else
+            np.full(len(frame), np.nan))
   runs["reconstruction loss"] = runs["model_dir"].map(dict(zip(
-      frame["path"].map(run_files.model_output_dir),
-      frame.get("train_results.reconstruction_loss"))))
+      frame["path"].map(run_files.model_output_dir), losses)))
   return to_markdown(variant_rows(runs))

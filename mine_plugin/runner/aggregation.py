@@ -1,7 +1,8 @@
 """A study's results.json, in `dlib_aggregate_results`' format, of its finished models.
 
 dlib's record loader and `to_json`, but only on runs that `markers.is_finished`
-accepts (no glob can tell), and written atomically.
+accepts (no glob can tell), in this process (dlib's aggregation forks a
+multiprocessing pool, unsafe beside Ray's threads), and written atomically.
 """
 import os
 

@@ -1,7 +1,8 @@
 """Completion markers: whether a model directory holds a finished run, and with what.
 
 Finished: `MARKER` (written last, atomically) records the current run settings and
-every metric result the study expects is readable JSON. Anything else is redone.
+every metric result the study expects is readable JSON. Anything else is not
+finished (the runner resumes it, or moves it aside when its settings changed).
 """
 import datetime
 import json

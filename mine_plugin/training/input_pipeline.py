@@ -1,7 +1,8 @@
 """dlib_train's input pipeline, one batch at a time instead of one observation.
 
-dlib's per-observation generator costs 20-45 % of a run on two CPU cores. Same i.i.d.
-distribution and seed, another draw order: not bit-identical to dlib's runs;
+dlib's per-observation generator costs 20-45 % of a run on two CPU cores. A batch is
+one `sample_observations(batch_size, random_state)` of the data set, seeded from
+`model.random_seed`: the same i.i.d. distribution and seed, another draw order: not bit-identical to dlib's runs;
 `input_pipeline.batched = False` restores dlib's generator. On by default.
 """
 import gin

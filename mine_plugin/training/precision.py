@@ -12,9 +12,10 @@ session config with the rewrite on, with the gin bindings
 `float32_ops` names op types the rewrite must leave in float32. The rewrite reads
 its lists from the process environment each time it optimizes a graph
 (TF_AUTO_MIXED_PRECISION_GRAPH_REWRITE_{ALLOWLIST,INFERLIST,CLEARLIST,DENYLIST}_
-{ADD,REMOVE}, TensorFlow's auto_mixed_precision_lists.h), so the session config
-sets them for the process that builds the session. Which conversions cost the
-metrics, and which setting is therefore shipped, is measured in README "Speed".
+{ADD,REMOVE}, TensorFlow's auto_mixed_precision_lists.h): `set_float32_ops` sets
+them for the whole process (replacing any such values already there) until its next
+call, and dlib_train's RunConfig calls it. Which conversions cost the metrics, and
+which setting is therefore shipped, is measured in README "Speed".
 
 Off by default. On a CPU without bf16 instructions the rewrite would emulate
 bfloat16 (slower than float32), and on a GPU it does not apply (dlib's TF1 graphs
@@ -62,14 +63,14 @@ def settings(bfloat16=False, float32_ops=()):
     raise ValueError("mixed_precision.bfloat16 must be True or False, got "
                      "{!r}.".format(bfloat16))
   float32_ops = check_op_types(float32_ops)
+  if float32_ops and not bfloat16:
+    raise ValueError(
+        "mixed_precision.float32_ops = {} has no effect without the bf16 rewrite: "
+        "add mixed_precision.bfloat16 = True, or drop the binding.".format(
+            list(float32_ops)))
   if bfloat16:
     check_bfloat16_support()
   return bfloat16, float32_ops
-
-
-def bfloat16_enabled():
-  """Whether dlib_train runs with the oneDNN bfloat16 rewrite."""
-  return settings()[0]
 
 
 def check_op_types(op_types):
@@ -91,10 +92,11 @@ def check_op_types(op_types):
 
 
 def set_float32_ops(op_types, environ=None):
-  """Sets the rewrite's list changes that keep `op_types` in float32.
+  """Sets, for the process, the rewrite's list changes that keep `op_types` float32.
 
   Each type is removed from the allow, infer and clear lists and added to the deny
-  list; with no types, the variables this module sets are removed.
+  list; with no types, the variables this function sets are removed. A session
+  rewrites its graph when it first runs it: call this before that run.
   """
   environ = os.environ if environ is None else environ
   names = [ENV_PREFIX + name + "_REMOVE" for name in _LISTS]
@@ -126,15 +128,13 @@ def check_bfloat16_support(flags=None, num_gpus=None):
             " or ".join(BF16_CPU_FLAGS)))
 
 
-def session_config(bfloat16=True, float32_ops=()):
+def session_config(bfloat16=True):
   """The estimator's default session config, with the bf16 rewrite if `bfloat16`.
 
   TPUEstimator runs with tf.estimator's default (soft placement, one pass of the
   graph optimizers) when dlib gives it no session config; the rewrite is added to
-  that, so that nothing else about dlib_train's sessions changes. `float32_ops`
-  are set for this process (`set_float32_ops`).
+  that, so that nothing else about dlib_train's sessions changes.
   """
-  set_float32_ops(float32_ops if bfloat16 else ())
   # pylint: disable=g-import-not-at-top
   from tensorflow.core.protobuf import rewriter_config_pb2
   from tensorflow_estimator.python.estimator import run_config
@@ -150,5 +150,6 @@ def run_config_kwargs(kwargs):
   """dlib_train's RunConfig arguments, with the bf16 session config if enabled."""
   bfloat16, float32_ops = settings()
   if "session_config" not in kwargs and bfloat16:
-    kwargs = dict(kwargs, session_config=session_config(True, float32_ops))
+    set_float32_ops(float32_ops)
+    kwargs = dict(kwargs, session_config=session_config(True))
   return kwargs

@@ -3,9 +3,11 @@
 With `resume.enabled = True`, a `--model_dir` holding an unfinished training that the
 plugin started (`tf_checkpoint/RECORD`) with the same bindings (`model.training_steps`
 may be raised) continues from its last checkpoint with the optimizer's state; a
-missing directory trains afresh; anything else is an error that leaves it untouched.
-Checkpoints every `resume.checkpoint_every_steps` (1,000). `resumed_from_step` goes
-into train_results.json and train.gin; the resumed part draws fresh batches
+missing directory trains afresh; anything else (a finished model, a foreign or
+changed one, `training_steps` below the checkpoint) is an error that leaves it
+untouched. A run killed after its last step only writes its results again.
+Checkpoints every `resume.checkpoint_every_steps` (1,000). `resumed_from_step` (0 for a
+fresh start) goes into train_results.json and train.gin; the resumed part draws fresh batches
 (`data_seed`), and dlib's `elapsed_time` counts only that part.
 """
 import datetime

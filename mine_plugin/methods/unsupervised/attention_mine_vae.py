@@ -124,7 +124,7 @@ def allocation_path(estimator_model_dir):
   """Where a run whose TPUEstimator writes to `estimator_model_dir` puts the
   allocation file (`run_files.results_json_path`)."""
   return run_files.results_json_path(estimator_model_dir,
-                                        run_files.ALLOCATION_FILE)
+                                     run_files.ALLOCATION_FILE)
 
 
 class _WriteAllocationHook(tf.train.SessionRunHook):
@@ -137,7 +137,7 @@ class _WriteAllocationHook(tf.train.SessionRunHook):
 
   def end(self, session):
     run_files.write_allocation(self._path, session.run(self._allocation),
-                                     self._num_factors)
+                               self._num_factors)
 
 
 def _respec(spec, **changes):

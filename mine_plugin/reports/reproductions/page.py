@@ -13,7 +13,7 @@ and states the protocol of mine_plugin_celeba, which needs data not available he
 
 and writes the page with one figure per paper under docs/reproductions/. This module
 writes the page; the papers' numbers and protocols are in `papers` (quoted from
-../shared/PAPERS.md), the tables of the results in `study_results`, the rules
+../shared/PAPERS.md), the tables of the results in `records.study_records`, the rules
 of the verdicts in `verdicts`, the figures in `figures`.
 No TensorFlow: pandas, numpy and matplotlib only.
 """
@@ -357,7 +357,7 @@ def learning_curve_section(results_path, floors_dir, figure_dir):
             "only): {}.".format("; ".join(stopped)), ""]
   if retrained:
     out += ["Stages trained from step 0 with the same seed and settings, because "
-            "the previous stage's checkpoints were not kept (a new machine): {}; "
+            "the previous stage's checkpoints were not kept: {}; "
             "their steps/s counts the whole training.".format("; ".join(retrained)),
             ""]
   done = max(int(t["steps"].max()) for t in tables.values())
