@@ -245,7 +245,8 @@ def test_learning_curve_section_says_when_each_model_learned(tmp_path):
       "fast/seed_0": [row(3000, .011, .01), row(10000, .20, .012)],
       "fast/seed_1": [row(3000, .013, .011), row(10000, .22, .011)],
       # Within the untrained encoder's spread at every stage.
-      "slow/seed_0": [row(3000, .010, .010), row(10000, .011, .011)],
+      "slow/seed_0": [row(3000, .010, .010), row(10000, .011, .011),
+                      row(30000, .011, .011)],  # one seed further
       "slow/seed_1": [row(3000, .012, .012), row(10000, .010, .010)],
   }
   path = os.path.join(docs, "reproductions", "learning_curve", "results.json")
@@ -258,7 +259,8 @@ def test_learning_curve_section_says_when_each_model_learned(tmp_path):
       os.path.join(docs, "reproductions"))
   text = "\n".join(lines)
   assert ("fast learned from 10,000 steps on; slow not learned at 10,000 "
-          "steps (stages measured so far: up to 10,000 of 30,000 steps)") in text
+          "steps (stages measured so far: up to 10,000 of 30,000 steps on every "
+          "model and seed; further: slow seed 0 to 30,000)") in text
   assert "| fast | 3,000 | 2 | 0.012 ± 0.001 (n=2) |" in text
   # Every row says it started at step 0: the later stages were trained again.
   assert ("Stages trained from step 0 with the same seed and settings" in text and

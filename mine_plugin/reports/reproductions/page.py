@@ -360,7 +360,12 @@ def learning_curve_section(results_path, floors_dir, figure_dir):
             "the previous stage's checkpoints were not kept: {}; "
             "their steps/s counts the whole training.".format("; ".join(retrained)),
             ""]
-  done = max(int(t["steps"].max()) for t in tables.values())
+  # The last stage every model and seed reached, and the runs that went further.
+  last = {(model, seed): int(runs["steps"].max())
+          for model, table in tables.items() for seed, runs in table.groupby("seed")}
+  done = min(last.values())
+  further = ["{} seed {} to {:,}".format(model, seed, steps)
+             for (model, seed), steps in sorted(last.items()) if steps > done]
   verdict = "; ".join(
       "{} learned from {:,} steps on".format(model, learned_at[model])
       if model in learned_at else "{} not learned at {:,} steps".format(
@@ -369,12 +374,13 @@ def learning_curve_section(results_path, floors_dir, figure_dir):
       for model in sorted(tables))
   out += ["**Length** (a model learned from the first stage from which every later "
           "stage clears the criterion): {} (stages measured so far: up to {:,} of "
-          "{:,} steps). The criterion asks for scores clearly above the floors, not "
+          "{:,} steps on every model and seed{}). The criterion asks for scores clearly above the floors, not "
           "for dlib's published level (β-VAE on the real dSprites at 300k steps: "
           "MIG 0.1–0.3). Speed: the stage's steps over dlib's `elapsed_time` (training, export "
           "and the 20-step evaluation), on this project's 2-core CPU with other "
           "work sharing the cores; not a benchmark.".format(
-              verdict, done, max(results["stages"])), ""]
+              verdict, done, max(results["stages"]),
+              "; further: " + ", ".join(further) if further else ""), ""]
   figure = os.path.join(figure_dir, "learning_curve.png")
   figures.learning_curve(tables, figure)
   return out + ["![learning curve](reproductions/{})".format(
