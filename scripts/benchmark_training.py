@@ -230,6 +230,39 @@ def matmul_peak(dtype, size=4096, repeats=5):
 
 
 PEAK_SIZE = 4096
+def time_by_op_type(session, train_op, steps=5):
+  """{op type: share of the summed op time} over `steps` traced runs of the op.
+
+  From TensorFlow's step stats (FULL_TRACE): each executed node's wall time,
+  summed per op type (oneDNN's `_Mkl*` names kept). Ops run in parallel, so the
+  shares are of the summed time, not of the step's wall time.
+  """
+  import tensorflow.compat.v1 as tf  # pylint: disable=g-import-not-at-top
+  totals = {}
+  for _ in range(steps):
+    metadata = tf.RunMetadata()
+    session.run(train_op, options=tf.RunOptions(
+        trace_level=tf.RunOptions.FULL_TRACE), run_metadata=metadata)
+    for device in metadata.step_stats.dev_stats:
+      for node in device.node_stats:
+        op_type = node.timeline_label.split("(")[0].split(" = ")[-1].strip() or (
+            node.node_name)
+        totals[op_type] = totals.get(op_type, 0) + node.all_end_rel_micros
+  whole = float(sum(totals.values()))
+  return {k: v / whole for k, v in sorted(totals.items(), key=lambda kv: -kv[1])}
+
+
+def op_class(op_type):
+  """Convolutions, matmuls, casts or the rest (element-wise, reductions, update)."""
+  if "Conv2D" in op_type:
+    return "convolutions"
+  if "MatMul" in op_type:
+    return "matmuls"
+  if op_type == "Cast":
+    return "casts"
+  return "other"
+
+
 # (intra-op threads, inter-op threads): TensorFlow's default (0, 0: one per core),
 # then explicit settings for 2 cores.
 THREADS = ((0, 0), (1, 1), (2, 1), (2, 2), (4, 1))
@@ -355,6 +388,7 @@ def main():
   print("| case | setting | GFLOP/step (convolutions + matmuls) | op alone GFLOP/s "
         "| of the matmul peak in its precision |")
   print("|---|---|---:|---:|---:|")
+  shares = {}
   for case in args.cases:
     config, bindings = CASES[case]
     session, train_op = op_alone_session(config, bindings, 1, False)
@@ -365,6 +399,23 @@ def main():
       peak = peaks["bfloat16" if SETTINGS[setting][2] else "float32"]
       print("| {} | {} | {:.3f} | {:.1f} | {:.0%} |".format(
           case, setting, flops / 1e9, achieved, achieved / peak))
+      if setting != "dlib as is":
+        session, train_op = op_alone_session(config, bindings, args.warmup,
+                                             *SETTINGS[setting][2:])
+        shares[case, setting] = time_by_op_type(session, train_op)
+        session.close()
+  print()
+  print("Where the op's time goes (share of the summed op time, 5 traced steps):")
+  classes = ("convolutions", "matmuls", "casts", "other")
+  print("| case | setting | " + " | ".join(classes) + " | largest op types |")
+  print("|---|---|" + "---:|" * len(classes) + "---|")
+  for (case, setting), by_type in shares.items():
+    by_class = {c: 0. for c in classes}
+    for op_type, share in by_type.items():
+      by_class[op_class(op_type)] += share
+    print("| {} | {} | ".format(case, setting) + " | ".join(
+        "{:.0%}".format(by_class[c]) for c in classes) + " | " + ", ".join(
+            "{} {:.0%}".format(t, v) for t, v in list(by_type.items())[:4]) + " |")
   print()
   print("Levers on the float32 op alone (steps/s; {} steps after {} of warm-up):".format(
       args.op_steps, args.warmup))

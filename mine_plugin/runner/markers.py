@@ -20,13 +20,19 @@ LOG = "log.txt"
 INCOMPLETE = "_incomplete"
 
 
-def read_marker(model_dir):
-  """The completion marker's record, or None if there is none (or it is unreadable)."""
+def _read_record(model_dir, name):
+  """The JSON record `name` in model_dir, or None if there is none (or it is
+  unreadable)."""
   try:
-    with open(os.path.join(model_dir, MARKER)) as f:
+    with open(os.path.join(model_dir, name)) as f:
       return json.load(f)
   except (OSError, ValueError):
     return None
+
+
+def read_marker(model_dir):
+  """The completion marker's record, or None if there is none (or it is unreadable)."""
+  return _read_record(model_dir, MARKER)
 
 
 def is_finished(model_dir, expected_files, settings=None):
@@ -63,11 +69,7 @@ def write_started(model_dir, settings):
 
 
 def read_started(model_dir):
-  try:
-    with open(os.path.join(model_dir, STARTED)) as f:
-      return json.load(f)
-  except (OSError, ValueError):
-    return None
+  return _read_record(model_dir, STARTED)
 
 
 # What a model's chain writes into its directory (pipeline.reproduce).
