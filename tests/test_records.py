@@ -1,5 +1,5 @@
-"""Tests of mine_plugin.records: a run's files and a study's records, read back
-without TensorFlow (the loaders on dlib's formats: test_compare.py)."""
+"""Tests of mine_plugin.records: a run's files and a study's records in dlib's
+formats, read back without TensorFlow."""
 import json
 import os
 import subprocess
@@ -9,6 +9,10 @@ import numpy as np
 import pytest
 
 from mine_plugin.records import run_files
+from mine_plugin.records import study_records
+
+# dlib's released results, both layouts (aggregate/ and json/ only), a few models.
+REFERENCE = os.path.join(os.path.dirname(__file__), "fixtures", "dlib_reference")
 
 
 def test_a_runs_files_go_beside_dlibs_results():
@@ -56,3 +60,19 @@ def test_read_allocation_explains_a_missing_file(tmp_path):
   with pytest.raises(FileNotFoundError, match="written when an attention_mine_vae "
                      "finishes training"):
     run_files.read_allocation(str(tmp_path))
+
+
+def test_reference_directory_reads_both_release_layouts():
+  reference = study_records.scores(study_records.load_results(REFERENCE))
+  mig = reference[(reference.metric == "MIG") & (reference.representation == "mean")
+                  & (reference.dataset == "dsprites_full")]
+  # 4 aggregate/ records + the json/-only model 8 for beta_vae, 3 for factor_vae.
+  assert sorted(mig[mig.model == "beta_vae"].value) == [0.05, 0.10, 0.20, 0.22, 0.30]
+  assert sorted(mig[mig.model == "factor_vae"].value) == [0.15, 0.25, 0.35]
+
+
+def test_missing_results_are_explained(tmp_path):
+  with pytest.raises(FileNotFoundError, match="No results at"):
+    study_records.load_results(str(tmp_path / "nothing.json"))
+  with pytest.raises(ValueError, match="No metric results found"):
+    study_records.load_results(str(tmp_path))
