@@ -33,11 +33,24 @@ def main(argv):
   parser.add_argument("--dataset", default="dsprites_full")
   parser.add_argument("--num_seeds", type=int, default=2)
   parser.add_argument("--stages", type=int, nargs="+", default=list(STAGES))
+  parser.add_argument("--models", nargs="+", default=[name for name, _ in MODELS],
+                      choices=[name for name, _ in MODELS],
+                      help="Which of the curve's models to train (default: all).")
   args = parser.parse_args(argv)
   train_configs = ["gin_configs/shared.gin"]
-  rows = {}
+  # The curves of the models not trained now are kept as the output has them.
+  rows, stages = {}, set(args.stages)
+  if os.path.exists(args.output):
+    with open(args.output) as f:
+      earlier = json.load(f)
+    rows = {key: curve for key, curve in earlier["curves"].items()
+            if key.split("/")[0] not in args.models}
+    if rows:
+      stages.update(earlier["stages"])
   for last in range(len(args.stages)):
     for name, bindings in MODELS:
+      if name not in args.models:
+        continue
       for seed in range(args.num_seeds):
         key = "{}/seed_{}".format(name, seed)
         curve_bindings = bindings + studies.SHORT_RUN_BINDINGS + [
@@ -48,7 +61,7 @@ def main(argv):
             train_configs, curve_bindings, stages=args.stages[:last + 1])
         os.makedirs(os.path.dirname(args.output), exist_ok=True)
         atomic_write.write_json_atomically(args.output, {
-            "dataset": args.dataset, "stages": args.stages,
+            "dataset": args.dataset, "stages": sorted(stages),
             "models": dict(MODELS), "curves": rows})
         print(key, json.dumps(rows[key][-1]), flush=True)
   return 0

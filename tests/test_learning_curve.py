@@ -31,3 +31,37 @@ def test_each_stage_continues_the_training_and_is_scored_as_a_dlib_model(tmp_pat
                                   metrics=("mig",)) == rows
   assert os.path.getmtime(os.path.join(training, "tf_checkpoint",
                                        "checkpoint")) == mtime
+
+
+def test_the_script_trains_the_named_models_and_keeps_the_others_curves(
+    tmp_path, monkeypatch):
+  import importlib.util  # pylint: disable=g-import-not-at-top
+  spec = importlib.util.spec_from_file_location("learning_curve_script", os.path.join(
+      os.path.dirname(__file__), os.pardir, "scripts", "learning_curve.py"))
+  script = importlib.util.module_from_spec(spec)
+  spec.loader.exec_module(script)
+  trained = []
+
+  def fake_run_curve(curve_dir, train_configs, bindings, stages):
+    trained.append((os.path.relpath(curve_dir, str(tmp_path)), tuple(stages)))
+    return [{"steps": s} for s in stages]
+
+  monkeypatch.setattr(script.learning_curve, "run_curve", fake_run_curve)
+  output = str(tmp_path / "results.json")
+  earlier = [{"steps": 3000}, {"steps": 20000}]
+  with open(output, "w") as f:
+    json.dump({"dataset": "dsprites_full", "stages": [3000, 20000],
+               "curves": {"beta_tc_vae_6/seed_0": earlier,
+                          "beta_vae_16/seed_0": [{"steps": 3000}]}}, f)
+  assert script.main(["--runs_dir", str(tmp_path / "runs"), "--output", output,
+                      "--num_seeds", "1", "--models", "beta_vae_16",
+                      "--stages", "3000", "40000"]) == 0
+  assert trained == [
+      (os.path.join("runs", "dsprites_full", "beta_vae_16", "seed_0"), (3000,)),
+      (os.path.join("runs", "dsprites_full", "beta_vae_16", "seed_0"), (3000, 40000))]
+  with open(output) as f:
+    results = json.load(f)
+  assert results["curves"]["beta_tc_vae_6/seed_0"] == earlier
+  assert results["curves"]["beta_vae_16/seed_0"] == [{"steps": 3000},
+                                                     {"steps": 40000}]
+  assert results["stages"] == [3000, 20000, 40000]

@@ -83,6 +83,11 @@ def test_a_model_process_rebuilds_the_runners_job_from_its_command():
   _, rebuilt = cli.parse_model_command(command[3:])
   # The run settings the marker records are those the runner checks.
   assert rebuilt == job._replace(env=None)
+  model_config = rebuilt.settings.pop("model_config")
+  bindings, config_file = study.get_model_config(1)
+  assert model_config[0].startswith(
+      "config file {} sha256 ".format(os.path.basename(config_file)))
+  assert model_config[1:] == bindings
   assert rebuilt.settings == {"study": "mine_plugin_smoke",
                               "gin_bindings": ["model.training_steps = 5"],
                               "metric_gin_bindings": ["mig.num_train = 50"],
@@ -215,6 +220,32 @@ def test_run_with_other_settings_is_redone_not_reused(smoke_run, tmp_path):
   # The aggregate holds this run's results only: model 1 ran with other settings.
   with open(os.path.join(output, runner.AGGREGATE)) as f:
     assert len(json.load(f)["path"]) == 4
+
+
+def test_a_finished_model_whose_study_config_changed_is_redone(tmp_path,
+                                                              monkeypatch):
+  import toy_study  # pylint: disable=g-import-not-at-top
+  output = str(tmp_path / "toy")
+  quiet = open(os.devnull, "w")
+  outcomes = runner.run_study(TOY, output, model_nums=[0], backend="serial",
+                              visualize=False, env=TOY_ENV, stream=quiet)
+  assert [o.status for o in outcomes] == ["done"]
+  # The study now says another beta for model 0: its finished run is not reused.
+  # (here and in the model's process, which imports the study anew).
+  monkeypatch.setattr(toy_study, "STUDY", toy_study.study(2.))
+  outcomes = runner.run_study(TOY, output, model_nums=[0], backend="serial",
+                              visualize=False, stream=quiet,
+                              env=dict(TOY_ENV, MINE_PLUGIN_TEST_TOY_BETA="2"))
+  assert [o.status for o in outcomes] == ["done"]
+  with open(os.path.join(output, "0", runner.LOG)) as f:
+    log = f.read()
+  assert "it had finished with other settings" in log
+  assert "vae.beta = 1.0" in log and "vae.beta = 2.0" in log
+  moved = os.listdir(os.path.join(output, runner.INCOMPLETE))
+  assert len(moved) == 1 and moved[0].startswith("0-")
+  with open(os.path.join(output, "0", "model", "results", "json",
+                         "train_config.json")) as f:
+    assert json.load(f)["vae.beta"] == "2.0"
 
 
 def test_killed_model_is_reported_then_redone(tmp_path, capsys):

@@ -4,6 +4,7 @@
 the model's process, so the marker and `markers.is_finished` always agree.
 """
 import collections
+import hashlib
 import importlib
 import os
 
@@ -40,12 +41,49 @@ def result_files(study):
                                           pipeline.config_name(metric))]
 
 
+def _file_tag(path):
+  """A gin file as the settings record it: its name and the SHA-256 of its text (not
+  its path, which differs between the machines of a cluster)."""
+  try:
+    with open(path, "rb") as f:
+      digest = hashlib.sha256(f.read()).hexdigest()[:16]
+  except OSError:
+    digest = "unreadable"
+  return "{} sha256 {}".format(os.path.basename(str(path)), digest)
+
+
+def model_config(study, model_num):
+  """The study's own training config of one model, as recorded in its settings.
+
+  Its bindings as `study.get_model_config` gives them, with each gin file (the base
+  config, included model files) as `_file_tag`: a study whose model changed (other
+  steps, seeds or shared settings) no longer counts as finished in an earlier run's
+  directory.
+  """
+  bindings, config_file = study.get_model_config(model_num)
+  config = ["config file " + _file_tag(config_file)]
+  for binding in bindings:
+    if binding.startswith("include "):
+      binding = "include " + _file_tag(binding[len("include "):].strip("'\" "))
+    config.append(binding)
+  return config
+
+
 def run_settings(study_name, gin_bindings=(), metric_gin_bindings=(),
-                 visualize=True):
-  """What, besides the study's own configs, decides a model's results."""
-  return {"study": study_name, "gin_bindings": list(gin_bindings),
+                 visualize=True, config=()):
+  """What decides a model's results: the study's config of the model (`model_config`)
+  and the run's own additions."""
+  return {"study": study_name, "model_config": list(config),
+          "gin_bindings": list(gin_bindings),
           "metric_gin_bindings": list(metric_gin_bindings),
           "visualize": bool(visualize)}
+
+
+def model_settings(study_name, study, model_num, gin_bindings=(),
+                   metric_gin_bindings=(), visualize=True):
+  """`run_settings` of model `model_num` of `study`."""
+  return run_settings(study_name, gin_bindings, metric_gin_bindings, visualize,
+                      model_config(study, model_num))
 
 
 def model_job(study_name, study, model_num, model_dir, gin_bindings=(),
@@ -66,7 +104,8 @@ def model_job(study_name, study, model_num, model_dir, gin_bindings=(),
   return ModelJob(
       study_name, model_num, model_dir, result_files(study), list(gin_bindings),
       list(metric_gin_bindings), bool(visualize),
-      run_settings(study_name, gin_bindings, metric_gin_bindings, visualize), env)
+      model_settings(study_name, study, model_num, gin_bindings, metric_gin_bindings,
+                     visualize), env)
 
 
 def training(study, job):

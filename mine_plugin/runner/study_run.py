@@ -30,9 +30,9 @@ def _check_model_nums(study, study_name, model_nums):
   return model_nums
 
 
-def _unmet_outside(jobs, dependencies):
+def _unmet_outside(jobs, dependencies, settings_of):
   """{model: dependency} of continuations whose pre-training is not in this run and
-  has not finished with these run settings."""
+  has not finished with its run settings (`settings_of`)."""
   in_run = {job.model_num for job in jobs}
   unmet = {}
   for job in jobs:
@@ -40,7 +40,8 @@ def _unmet_outside(jobs, dependencies):
     if dependency is None or dependency in in_run:
       continue
     dependency_dir = os.path.join(os.path.dirname(job.model_dir), str(dependency))
-    if not markers.is_finished(dependency_dir, job.result_files, job.settings):
+    if not markers.is_finished(dependency_dir, job.result_files,
+                               settings_of(dependency)):
       unmet[job.model_num] = dependency
   return unmet
 
@@ -88,7 +89,15 @@ def run_study(study_name, output_directory, model_nums=None, backend="auto",
                              metric_gin_bindings, visualize, env)
           for n in model_nums]
   # The same for every job of the run.
-  expected, settings = jobs[0].result_files, jobs[0].settings
+  expected = jobs[0].result_files
+
+  def settings_of(model_num):
+    """The run settings of any model of the study (None: not one of its models)."""
+    try:
+      return job_spec.model_settings(study_name, study, model_num, gin_bindings,
+                                     metric_gin_bindings, visualize)
+    except IndexError:
+      return None
   os.makedirs(output_directory, exist_ok=True)
   with ownership.StudyLock(output_directory) as lock:
     if lock.message:
@@ -101,7 +110,7 @@ def run_study(study_name, output_directory, model_nums=None, backend="auto",
     with progress_lib.Progress(study_name, len(jobs), stream, {
         job.model_num: job.model_dir for job in jobs}) as progress:
       progress.update()
-      unmet = _unmet_outside(jobs, dependencies)
+      unmet = _unmet_outside(jobs, dependencies, settings_of)
       blocked = []
       for job in [j for j in jobs if j.model_num in unmet]:
         jobs.remove(job)
@@ -120,7 +129,7 @@ def run_study(study_name, output_directory, model_nums=None, backend="auto",
     outcomes = sorted(outcomes + blocked, key=lambda o: o.model_num)
     aggregate_path = os.path.join(output_directory, aggregation.AGGREGATE)
     count = aggregation.aggregate(output_directory, expected, aggregate_path,
-                                    settings)
+                                  settings_of)
   failed = [o.model_num for o in outcomes if o.status == "failed"]
   stream.write("[{}] {} results of finished models aggregated in {}.{}\n".format(
       study_name, count, aggregate_path,
