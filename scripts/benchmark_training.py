@@ -28,8 +28,9 @@ the rounds' ratios to the same round's "plugin" run); then the op against the ha
 FLOPs per step (the convolutions and matmuls the training op runs, `step_flops`),
 the achieved GFLOP/s of each setting and the GFLOP/s a large matmul reaches in each
 precision (measured here, not a data sheet); then the levers on the float32 op
-alone: thread-pool sizes, and oneDNN off (TF_ENABLE_ONEDNN_OPTS=0, in a fresh
-process).
+alone: thread-pool sizes, oneDNN off (TF_ENABLE_ONEDNN_OPTS=0, in a fresh
+process), and channels-first (NCHW) convolutions in dlib's 64x64 architectures
+(`--levers_only` measures these alone).
 
   python scripts/benchmark_training.py [--steps 1000] [--op_steps 300]
                                        [--rounds 3] [--cases beta_tc_vae@64 ...]
@@ -268,6 +269,58 @@ def op_class(op_type):
 THREADS = ((0, 0), (1, 1), (2, 1), (2, 2), (4, 1))
 
 
+_NCHW_REGISTERED = []
+
+
+def _nchw_architectures():
+  """gin-registers dlib's 64x64 conv encoder and deconv decoder with channels-first
+  convolutions (`nchw_conv_encoder`, `nchw_deconv_decoder`): the same layers, sizes
+  and flattening order as dlib's `conv_encoder`/`deconv_decoder` (dlib's
+  architectures.py, after the beta-VAE paper's Table 1 row 3), with one transpose in
+  and one out, so only the memory layout of the convolutions differs."""
+  import gin  # pylint: disable=g-import-not-at-top
+  import tensorflow.compat.v1 as tf  # pylint: disable=g-import-not-at-top
+  if _NCHW_REGISTERED:
+    return
+  _NCHW_REGISTERED.append(True)
+
+  def conv(x, filters, kernel, name=None, activation=tf.nn.relu):
+    return tf.layers.conv2d(x, filters, kernel, strides=2, activation=activation,
+                            padding="same", data_format="channels_first", name=name)
+
+  def deconv(x, filters, activation=tf.nn.relu):
+    return tf.layers.conv2d_transpose(x, filters, 4, strides=2, padding="same",
+                                      activation=activation,
+                                      data_format="channels_first")
+
+  @gin.configurable("nchw_conv_encoder", allowlist=[])
+  def nchw_conv_encoder(input_tensor, num_latent, is_training=True):
+    del is_training
+    x = tf.transpose(input_tensor, [0, 3, 1, 2])
+    for filters, kernel, name in ((32, 4, "e1"), (32, 4, "e2"), (64, 2, "e3"),
+                                  (64, 2, "e4")):
+      x = conv(x, filters, kernel, name)
+    flat = tf.layers.flatten(tf.transpose(x, [0, 2, 3, 1]))
+    e5 = tf.layers.dense(flat, 256, activation=tf.nn.relu, name="e5")
+    return (tf.layers.dense(e5, num_latent, name="means"),
+            tf.layers.dense(e5, num_latent, name="log_var"))
+
+  @gin.configurable("nchw_deconv_decoder", allowlist=[])
+  def nchw_deconv_decoder(latent_tensor, output_shape, is_training=True):
+    del is_training
+    d1 = tf.layers.dense(latent_tensor, 256, activation=tf.nn.relu)
+    d2 = tf.layers.dense(d1, 1024, activation=tf.nn.relu)
+    x = tf.transpose(tf.reshape(d2, [-1, 4, 4, 64]), [0, 3, 1, 2])
+    for filters in (64, 32, 32):
+      x = deconv(x, filters)
+    x = deconv(x, output_shape[2], activation=None)
+    return tf.reshape(tf.transpose(x, [0, 2, 3, 1]), [-1] + output_shape)
+
+
+NCHW_BINDINGS = ["encoder.encoder_fn = @nchw_conv_encoder",
+                 "decoder.decoder_fn = @nchw_deconv_decoder"]
+
+
 def op_rate_with_threads(config, bindings, intra, inter, warmup, steps):
   """The float32 training op's steps/s with the given thread-pool sizes."""
   precision.set_float32_ops(())
@@ -297,6 +350,33 @@ def op_rate_in_subprocess(case, env, warmup, steps):
   return float(completed.stdout.strip().splitlines()[-1])
 
 
+def print_levers(args):
+  """The levers' table: thread-pool sizes, oneDNN off, channels-first convolutions."""
+  print("Levers on the float32 op alone (steps/s; {} steps after {} of warm-up):".format(
+      args.op_steps, args.warmup))
+  print("| case | " + " | ".join("threads intra {} inter {}".format(*t)
+                                for t in THREADS) +
+        " | TF_ENABLE_ONEDNN_OPTS=0 | NCHW convolutions |")
+  print("|---|" + "---:|" * (len(THREADS) + 2))
+  _nchw_architectures()
+  for case in args.cases:
+    config, bindings = CASES[case]
+    rates = ["{:.1f}".format(op_rate_with_threads(
+        config, bindings, intra, inter, args.warmup, args.op_steps))
+             for intra, inter in THREADS]
+    rates.append("{:.1f}".format(op_rate_in_subprocess(
+        case, {"TF_ENABLE_ONEDNN_OPTS": "0"}, args.warmup, args.op_steps)))
+    # dlib's 64x64 architectures only (the 32x32 cases use the plugin's).
+    rates.append("{:.1f}".format(op_rate_with_threads(
+        config, bindings + NCHW_BINDINGS, 0, 0, args.warmup, args.op_steps))
+                 if case.endswith("@64") else "n/a")
+    print("| {} | ".format(case) + " | ".join(rates) + " |")
+  print("(threads 0 = TensorFlow's default: one per core; NCHW: dlib's conv "
+        "encoder/decoder with channels-first convolutions, `_nchw_architectures`)")
+  print("CPU: {} cores; measured {}".format(os.cpu_count(),
+                                            time.strftime("%Y-%m-%d %H:%M")))
+
+
 def main():
   parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
   parser.add_argument("--steps", type=int, default=1000,
@@ -309,6 +389,8 @@ def main():
                            "VM's speed drifts; medians over rounds are printed)")
   parser.add_argument("--cases", nargs="+", default=list(CASES),
                       choices=list(CASES))
+  parser.add_argument("--levers_only", action="store_true",
+                      help="measure only the levers on the float32 op")
   parser.add_argument("--op_rate_only", choices=list(CASES), default=None,
                       help="print the float32 op's steps/s of one case and exit "
                            "(used for settings read when TensorFlow loads)")
@@ -316,6 +398,9 @@ def main():
   if args.op_rate_only:
     config, bindings = CASES[args.op_rate_only]
     print(op_rate_with_threads(config, bindings, 0, 0, args.warmup, args.op_steps))
+    return 0
+  if args.levers_only:
+    print_levers(args)
     return 0
   try:
     precision.check_bfloat16_support(num_gpus=0)
@@ -417,22 +502,7 @@ def main():
         "{:.0%}".format(by_class[c]) for c in classes) + " | " + ", ".join(
             "{} {:.0%}".format(t, v) for t, v in list(by_type.items())[:4]) + " |")
   print()
-  print("Levers on the float32 op alone (steps/s; {} steps after {} of warm-up):".format(
-      args.op_steps, args.warmup))
-  print("| case | " + " | ".join("threads intra {} inter {}".format(*t)
-                                for t in THREADS) + " | TF_ENABLE_ONEDNN_OPTS=0 |")
-  print("|---|" + "---:|" * (len(THREADS) + 1))
-  for case in args.cases:
-    config, bindings = CASES[case]
-    rates = [op_rate_with_threads(config, bindings, intra, inter, args.warmup,
-                                  args.op_steps) for intra, inter in THREADS]
-    rates.append(op_rate_in_subprocess(case, {"TF_ENABLE_ONEDNN_OPTS": "0"},
-                                       args.warmup, args.op_steps))
-    print("| {} | ".format(case) + " | ".join("{:.1f}".format(r) for r in rates) +
-          " |")
-  print("(threads 0 = TensorFlow's default: one per core)")
-  print("CPU: {} cores; measured {}".format(os.cpu_count(),
-                                            time.strftime("%Y-%m-%d %H:%M")))
+  print_levers(args)
   return 0
 
 
