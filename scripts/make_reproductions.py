@@ -26,9 +26,9 @@ def parse_args(argv):
   parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
   parser.add_argument("--docs_dir", default="docs")
   parser.add_argument("--lambda_beta", default=None,
-                      help="results.json of mine_plugin_lambda_beta to copy in")
+                      help="results.json of mine_plugin_lambda_beta: its data sets replace theirs")
   parser.add_argument("--allocator_ablation", default=None,
-                      help="results.json of mine_plugin_allocator_ablation to copy in")
+                      help="results.json of mine_plugin_allocator_ablation: its data sets replace theirs")
   return parser.parse_args(argv)
 
 

@@ -6,6 +6,7 @@ import subprocess
 import sys
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from mine_plugin.records import run_files
@@ -76,3 +77,29 @@ def test_missing_results_are_explained(tmp_path):
     study_records.load_results(str(tmp_path / "nothing.json"))
   with pytest.raises(ValueError, match="No metric results found"):
     study_records.load_results(str(tmp_path))
+
+
+def _aggregate(path, rows):
+  """An aggregated results file with one record per (data set, seed, score)."""
+  pd.DataFrame([{"train_config.dataset.name": "'{}'".format(dataset),
+                 "train_config.model.random_seed": seed,
+                 "evaluation_results.discrete_mig": score,
+                 "path": "/study/{}/{}/metrics/mean/mig".format(dataset, seed)}
+                for dataset, seed, score in rows]).to_json(str(path))
+  return str(path)
+
+
+def test_a_rerun_of_one_data_set_replaces_its_records_and_keeps_the_others(tmp_path):
+  docs = _aggregate(tmp_path / "docs.json", [("squares", 0, .1), ("squares", 1, .2),
+                                             ("dsprites", 0, .01), ("dsprites", 1, .02)])
+  run = _aggregate(tmp_path / "run.json", [("dsprites", 0, .3)])
+  assert study_records.merge_by_dataset(run, docs) == ["dsprites"]
+  merged = study_records.load_results(docs)
+  rows = sorted(zip(merged["train_config.dataset.name"],
+                    merged["train_config.model.random_seed"],
+                    merged["evaluation_results.discrete_mig"].round(6)))
+  assert rows == [("'dsprites'", 0, .3), ("'squares'", 0, .1), ("'squares'", 1, .2)]
+  # Into a file not there yet: the run's records.
+  fresh = str(tmp_path / "new" / "results.json")
+  assert study_records.merge_by_dataset(run, fresh) == ["dsprites"]
+  assert len(study_records.load_results(fresh)) == 1

@@ -230,14 +230,39 @@ def values(table, model, metric, dataset=None):
   return rows["value"].to_numpy(dtype=float)
 
 
+def _datasets(frame):
+  return set(frame["train_config.dataset.name"].map(unquote))
+
+
+def merge_by_dataset(results_path, output_path):
+  """Writes `results_path`'s records into the aggregated file `output_path`: the
+  records of each data set in `results_path` replace that data set's records
+  there, the other data sets' are kept (a rerun of one data set's part of a study
+  does not drop the rest). Returns the data sets replaced, sorted."""
+  frame = load_results(results_path)
+  replaced = _datasets(frame)
+  if os.path.isfile(output_path):
+    kept = _read_aggregate(output_path)
+    kept = kept[~kept["train_config.dataset.name"].map(unquote).isin(replaced)]
+    frame = pd.concat([kept, frame], ignore_index=True)
+  os.makedirs(os.path.dirname(os.path.abspath(output_path)), exist_ok=True)
+  frame.reset_index(drop=True).to_json(output_path)
+  return sorted(replaced)
+
+
 def collect_allocations(results_path, output_path):
   """Copies each attention model's allocation (by dataset, model, seed) to one file.
 
   Reads `<model>/model/results/json/attention_allocation.json` of every
-  attention_mine_vae* run in the results; returns how many were found.
+  attention_mine_vae* run in the results; the entries of other data sets already in
+  `output_path` are kept. Returns how many were found.
   """
   frame = load_results(results_path)
-  collected = []
+  kept, collected = [], []
+  if os.path.isfile(output_path):
+    with open(output_path) as f:
+      kept = [entry for entry in json.load(f)
+              if entry["dataset"] not in _datasets(frame)]
   for run in per_run(frame).itertuples():
     if (not str(run.model).startswith("attention_mine_vae") or not run.model_dir or
         not np.isfinite(run.seed)):
@@ -251,5 +276,5 @@ def collect_allocations(results_path, output_path):
                         "seed": int(run.seed), "slots": content["slots"],
                         "allocation": content["allocation"]})
   with open(output_path, "w") as f:
-    json.dump(collected, f, indent=1)
+    json.dump(kept + collected, f, indent=1)
   return len(collected)

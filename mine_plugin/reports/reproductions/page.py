@@ -19,7 +19,6 @@ No TensorFlow: pandas, numpy and matplotlib only.
 """
 import json
 import os
-import shutil
 
 import numpy as np
 
@@ -504,9 +503,9 @@ def _missing_datasets(results_path, study_datasets):
 
 
 def collect(run_results, docs_results, allocations_path=None):
-  """Copies a study's runs/<study>/results.json into docs/ (and its allocations)."""
-  os.makedirs(os.path.dirname(docs_results), exist_ok=True)
-  shutil.copyfile(run_results, docs_results)
+  """Takes a study's runs/<study>/results.json into docs/ (and its allocations): the
+  data sets it holds replace theirs there (`study_records.merge_by_dataset`)."""
+  study_records.merge_by_dataset(run_results, docs_results)
   if allocations_path is not None:
     return study_records.collect_allocations(run_results, allocations_path)
   return None

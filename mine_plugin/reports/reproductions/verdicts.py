@@ -119,5 +119,6 @@ def gated_verdict(verdict, learned, steps):
   if learned is False:
     return "inconclusive: the models did not learn the factors at {} steps".format(
         steps)
-  return ("inconclusive: the learning criterion is not measured "
-          "(scripts/measure_untrained.py)")
+  return ("inconclusive: the learning criterion is not measured (it needs 2 or "
+          "more finished seeds of the reference model, and the floors of "
+          "scripts/measure_untrained.py)")
