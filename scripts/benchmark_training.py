@@ -38,6 +38,7 @@ process), and channels-first (NCHW) convolutions in dlib's 64x64 architectures
 Run it on an idle machine: the cases run one after another.
 """
 import argparse
+import functools
 import os
 import re
 import statistics
@@ -269,20 +270,16 @@ def op_class(op_type):
 THREADS = ((0, 0), (1, 1), (2, 1), (2, 2), (4, 1))
 
 
-_NCHW_REGISTERED = []
-
-
+@functools.lru_cache(maxsize=None)
 def _nchw_architectures():
   """gin-registers dlib's 64x64 conv encoder and deconv decoder with channels-first
   convolutions (`nchw_conv_encoder`, `nchw_deconv_decoder`): the same layers, sizes
   and flattening order as dlib's `conv_encoder`/`deconv_decoder` (dlib's
   architectures.py, after the beta-VAE paper's Table 1 row 3), with one transpose in
-  and one out, so only the memory layout of the convolutions differs."""
+  and one out, so only the memory layout of the convolutions differs. Returns the
+  two functions; registers them once per process."""
   import gin  # pylint: disable=g-import-not-at-top
   import tensorflow.compat.v1 as tf  # pylint: disable=g-import-not-at-top
-  if _NCHW_REGISTERED:
-    return
-  _NCHW_REGISTERED.append(True)
 
   def conv(x, filters, kernel, name=None, activation=tf.nn.relu):
     return tf.layers.conv2d(x, filters, kernel, strides=2, activation=activation,
@@ -315,6 +312,8 @@ def _nchw_architectures():
       x = deconv(x, filters)
     x = deconv(x, output_shape[2], activation=None)
     return tf.reshape(tf.transpose(x, [0, 2, 3, 1]), [-1] + output_shape)
+
+  return nchw_conv_encoder, nchw_deconv_decoder
 
 
 NCHW_BINDINGS = ["encoder.encoder_fn = @nchw_conv_encoder",

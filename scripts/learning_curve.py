@@ -29,7 +29,8 @@ STAGES = (3000, 10000, 20000, 30000)
 def main(argv):
   parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
   parser.add_argument("--runs_dir", default="runs/learning_curve")
-  parser.add_argument("--output", default="docs/reproductions/learning_curve/results.json")
+  parser.add_argument("--output",
+                      default="docs/reproductions/learning_curve/results.json")
   parser.add_argument("--dataset", default="dsprites_full")
   parser.add_argument("--num_seeds", type=int, default=2)
   parser.add_argument("--stages", type=int, nargs="+", default=list(STAGES))
@@ -43,6 +44,10 @@ def main(argv):
   if os.path.exists(args.output):
     with open(args.output) as f:
       earlier = json.load(f)
+    if earlier["dataset"] != args.dataset:
+      raise ValueError(
+          "{} holds curves on {!r}, not --dataset={!r}: write to another "
+          "--output.".format(args.output, earlier["dataset"], args.dataset))
     rows = {key: curve for key, curve in earlier["curves"].items()
             if key.split("/")[0] not in args.models}
     if rows:

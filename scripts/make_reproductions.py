@@ -3,7 +3,8 @@
     .venv/bin/python scripts/make_reproductions.py
 
 regenerates the page and its figures (docs/reproductions/*.png) from the committed
-results. After running the studies (docs/studies.md), copy their results in first:
+results. After running the studies (docs/studies.md), take their results in first
+(the data sets in them replace their own records; the others are kept):
 
     .venv/bin/python scripts/make_reproductions.py \
         --lambda_beta=runs/mine_plugin_lambda_beta/results.json \
@@ -26,9 +27,11 @@ def parse_args(argv):
   parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
   parser.add_argument("--docs_dir", default="docs")
   parser.add_argument("--lambda_beta", default=None,
-                      help="results.json of mine_plugin_lambda_beta: its data sets replace theirs")
+                      help="results.json of mine_plugin_lambda_beta (its data sets "
+                           "replace theirs)")
   parser.add_argument("--allocator_ablation", default=None,
-                      help="results.json of mine_plugin_allocator_ablation: its data sets replace theirs")
+                      help="results.json of mine_plugin_allocator_ablation (its data "
+                           "sets replace theirs)")
   return parser.parse_args(argv)
 
 

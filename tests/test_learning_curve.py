@@ -2,6 +2,8 @@
 import json
 import os
 
+import pytest
+
 from disentanglement_lib.utils import resources
 from mine_plugin.runner import learning_curve
 from mine_plugin.training import resume
@@ -65,3 +67,8 @@ def test_the_script_trains_the_named_models_and_keeps_the_others_curves(
   assert results["curves"]["beta_vae_16/seed_0"] == [{"steps": 3000},
                                                      {"steps": 40000}]
   assert results["stages"] == [3000, 20000, 40000]
+  # Curves of another data set are not mixed in.
+  with pytest.raises(ValueError, match="holds curves on 'dsprites_full', not "
+                     "--dataset='shapes3d'"):
+    script.main(["--runs_dir", str(tmp_path / "runs"), "--output", output,
+                 "--dataset", "shapes3d", "--models", "beta_vae_16"])

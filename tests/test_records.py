@@ -79,19 +79,24 @@ def test_missing_results_are_explained(tmp_path):
     study_records.load_results(str(tmp_path))
 
 
-def _aggregate(path, rows):
-  """An aggregated results file with one record per (data set, seed, score)."""
+def _aggregate(path, rows, model="vae"):
+  """An aggregated results file with one record per (data set, seed, score); the
+  records' paths are model directories under `path`'s directory."""
+  directory = os.path.dirname(str(path))
   pd.DataFrame([{"train_config.dataset.name": "'{}'".format(dataset),
-                 "train_config.model.random_seed": seed,
+                 "train_config.model.name": "'{}'".format(model),
+                 "train_config.model.random_seed": "{}".format(seed),
                  "evaluation_results.discrete_mig": score,
-                 "path": "/study/{}/{}/metrics/mean/mig".format(dataset, seed)}
+                 "path": os.path.join(directory, dataset, str(seed), "metrics",
+                                      "mean", "mig")}
                 for dataset, seed, score in rows]).to_json(str(path))
   return str(path)
 
 
 def test_a_rerun_of_one_data_set_replaces_its_records_and_keeps_the_others(tmp_path):
-  docs = _aggregate(tmp_path / "docs.json", [("squares", 0, .1), ("squares", 1, .2),
-                                             ("dsprites", 0, .01), ("dsprites", 1, .02)])
+  docs = _aggregate(tmp_path / "docs.json", [
+      ("squares", 0, .1), ("squares", 1, .2), ("dsprites", 0, .01),
+      ("dsprites", 1, .02)])
   run = _aggregate(tmp_path / "run.json", [("dsprites", 0, .3)])
   assert study_records.merge_by_dataset(run, docs) == ["dsprites"]
   merged = study_records.load_results(docs)
@@ -99,7 +104,32 @@ def test_a_rerun_of_one_data_set_replaces_its_records_and_keeps_the_others(tmp_p
                     merged["train_config.model.random_seed"],
                     merged["evaluation_results.discrete_mig"].round(6)))
   assert rows == [("'dsprites'", 0, .3), ("'squares'", 0, .1), ("'squares'", 1, .2)]
+  # The kept records as written (dlib's gin strings stay strings).
+  with open(docs) as f:
+    assert sorted(json.load(f)["train_config.model.random_seed"].values()) == [
+        "0", "0", "1"]
   # Into a file not there yet: the run's records.
   fresh = str(tmp_path / "new" / "results.json")
   assert study_records.merge_by_dataset(run, fresh) == ["dsprites"]
   assert len(study_records.load_results(fresh)) == 1
+
+
+def test_collected_allocations_of_a_rerun_data_set_replace_only_its_own(tmp_path):
+  run = _aggregate(tmp_path / "run.json", [("dsprites", 0, .3)],
+                   model="attention_mine_vae")
+  run_files.write_allocation(
+      str(tmp_path / "dsprites" / "0" / "model" / "results" / "json" /
+          run_files.ALLOCATION_FILE), np.eye(3), num_factors=2)
+  output = str(tmp_path / "allocations.json")
+  earlier = [{"dataset": "squares", "model": "attention_mine_vae", "seed": 0,
+              "slots": ["factor0", "nuisance"], "allocation": [[1., 0.]]},
+             {"dataset": "dsprites", "model": "attention_mine_vae", "seed": 0,
+              "slots": ["factor0", "nuisance"], "allocation": [[0., 1.]]}]
+  with open(output, "w") as f:
+    json.dump(earlier, f)
+  assert study_records.collect_allocations(run, output) == 1
+  with open(output) as f:
+    collected = json.load(f)
+  assert collected[0] == earlier[0]
+  assert [(e["dataset"], e["allocation"]) for e in collected[1:]] == [
+      ("dsprites", np.eye(3).tolist())]

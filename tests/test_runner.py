@@ -1,6 +1,7 @@
 """Tests for mine_plugin/runner/ on 2-model studies that train for two steps."""
 import json
 import os
+import re
 import shutil
 import sys
 
@@ -21,6 +22,8 @@ TOY_ENV = {"PYTHONPATH": os.pathsep.join(
     p for p in (FIXTURES, os.environ.get("PYTHONPATH")) if p)}
 # The runner loads the study in this process too.
 sys.path.insert(0, FIXTURES)
+# The model processes of a run after the toy studies' model 0 changed.
+TOY_CHANGED_ENV = dict(TOY_ENV, MINE_PLUGIN_TEST_TOY_CHANGED="1")
 
 
 @pytest.fixture(scope="module")
@@ -88,6 +91,8 @@ def test_a_model_process_rebuilds_the_runners_job_from_its_command():
   assert model_config[0].startswith(
       "config file {} sha256 ".format(os.path.basename(config_file)))
   assert model_config[1:] == bindings
+  assert [tag.split(" sha256 ")[0] for tag in rebuilt.settings.pop(
+      "step_configs")] == ["mean.gin", "mig.gin", "sampled.gin", "sap_score.gin"]
   assert rebuilt.settings == {"study": "mine_plugin_smoke",
                               "gin_bindings": ["model.training_steps = 5"],
                               "metric_gin_bindings": ["mig.num_train = 50"],
@@ -232,10 +237,9 @@ def test_a_finished_model_whose_study_config_changed_is_redone(tmp_path,
   assert [o.status for o in outcomes] == ["done"]
   # The study now says another beta for model 0: its finished run is not reused.
   # (here and in the model's process, which imports the study anew).
-  monkeypatch.setattr(toy_study, "STUDY", toy_study.study(2.))
+  monkeypatch.setattr(toy_study, "STUDY", toy_study.study(changed=True))
   outcomes = runner.run_study(TOY, output, model_nums=[0], backend="serial",
-                              visualize=False, stream=quiet,
-                              env=dict(TOY_ENV, MINE_PLUGIN_TEST_TOY_BETA="2"))
+                              visualize=False, stream=quiet, env=TOY_CHANGED_ENV)
   assert [o.status for o in outcomes] == ["done"]
   with open(os.path.join(output, "0", runner.LOG)) as f:
     log = f.read()
@@ -246,6 +250,52 @@ def test_a_finished_model_whose_study_config_changed_is_redone(tmp_path,
   with open(os.path.join(output, "0", "model", "results", "json",
                          "train_config.json")) as f:
     assert json.load(f)["vae.beta"] == "2.0"
+
+
+def test_the_settings_name_gin_files_by_content_and_hold_the_pretrainings_config():
+  ablation = runner.load_study("mine_plugin_allocator_ablation")
+  fixed = [n for n, c in enumerate(ablation.config)
+           if c["model.name"] == "attention_mine_vae_fixed"][0]
+  config = job_spec.model_config(ablation, fixed)
+  includes = [entry for entry in config if entry.startswith("include ")]
+  assert len(includes) == 1 and re.fullmatch(
+      r"include attention_mine_vae\.gin sha256 [0-9a-f]{16}", includes[0])
+  assert not any(os.sep + "gin_configs" in entry for entry in config)
+  lambda_beta = runner.load_study("mine_plugin_lambda_beta")
+  continuation = [n for n, c in enumerate(lambda_beta.config)
+                  if "warm_start.study_model" in c][0]
+  pretraining = lambda_beta.config[continuation]["warm_start.study_model"]
+  config = job_spec.model_config(lambda_beta, continuation)
+  assert [e[len("pre-training: "):] for e in config
+          if e.startswith("pre-training: ")] == job_spec.model_config(
+              lambda_beta, pretraining)
+
+
+def test_a_model_number_outside_a_dlib_study_is_an_error(tmp_path):
+  output = str(tmp_path / "study")
+  with pytest.raises(ValueError, match=r"Model numbers \[20000\] are not in study "
+                     r"'unsupervised_study_v1'\."):
+    runner.run_study("unsupervised_study_v1", output, model_nums=[0, 20000],
+                     backend="serial", stream=open(os.devnull, "w"))
+  assert not os.path.exists(output)
+
+
+def test_a_model_process_refuses_settings_that_are_not_the_runners():
+  study = runner.load_study("mine_plugin_smoke")
+  job = job_spec.model_job("mine_plugin_smoke", study, 1, "/study/1")
+  command = cli.model_command(job)
+  # As if the runner's machine had another metric config file than this one.
+  expected = json.loads(command[-1].split("=", 1)[1])
+  mig = [i for i, tag in enumerate(expected["step_configs"])
+         if tag.startswith("mig.gin ")]
+  assert len(mig) == 1
+  expected["step_configs"][mig[0]] = "mig.gin sha256 0123456789abcdef"
+  command[-1] = "--expected_settings=" + json.dumps(expected)
+  with pytest.raises(ValueError, match=r"Model 1 of 'mine_plugin_smoke' was not "
+                     r"run: its run settings here are not the runner's \(runner -> "
+                     r"this process: step_configs: \[\"mig.gin sha256 "
+                     r"0123456789abcdef\"\] -> \[\"mig.gin sha256 [0-9a-f]{16}"):
+    cli.parse_model_command(command[3:])
 
 
 def test_killed_model_is_reported_then_redone(tmp_path, capsys):
@@ -303,17 +353,31 @@ def _encoder_kernel(model_dir):
   return reader.get_tensor(name)
 
 
-def test_a_continuation_runs_after_its_pretraining_and_starts_from_it(tmp_path):
+def test_a_continuation_runs_after_its_pretraining_and_starts_from_it(
+    tmp_path, monkeypatch):
+  import toy_study  # pylint: disable=g-import-not-at-top
   output = str(tmp_path / "warm")
+  quiet = open(os.devnull, "w")
   outcomes = runner.run_study("toy_study:WARM_STUDY", output, backend="serial",
-                              visualize=False, env=TOY_ENV,
-                              stream=open(os.devnull, "w"))
+                              visualize=False, env=TOY_ENV, stream=quiet)
   assert [o.status for o in outcomes] == ["done", "done"]
   # Two Adam steps of 1e-3 away from model 0's weights (a fresh initialisation
   # would differ by the initialiser's scale).
   difference = abs(_encoder_kernel(os.path.join(output, "1")) -
                    _encoder_kernel(os.path.join(output, "0"))).max()
   assert difference <= 2.5e-3
+  first_pretraining = _encoder_kernel(os.path.join(output, "0"))
+  # The study now gives the pre-training another seed: it is redone, and so is the
+  # continuation, now from the new pre-training.
+  monkeypatch.setattr(toy_study, "WARM_STUDY", toy_study.warm_study(changed=True))
+  outcomes = runner.run_study("toy_study:WARM_STUDY", output, backend="serial",
+                              visualize=False, env=TOY_CHANGED_ENV, stream=quiet)
+  assert [o.status for o in outcomes] == ["done", "done"]
+  pretraining = _encoder_kernel(os.path.join(output, "0"))
+  assert abs(pretraining - first_pretraining).max() > 1e-2
+  assert abs(_encoder_kernel(os.path.join(output, "1")) -
+             pretraining).max() <= 2.5e-3
+  assert len(os.listdir(os.path.join(output, runner.INCOMPLETE))) == 2
 
 
 @pytest.mark.parametrize("backend", ["serial", "ray"])

@@ -245,12 +245,12 @@ def test_lambda_beta_study_continues_each_pretraining_with_both_lambdas():
            int(settings["model.random_seed"]))
     if settings["model.model"] == "@vae()":
       assert settings["model.training_steps"] == str(
-          studies.LAMBDA_BETA_STEPS[key[0].strip("'")][0])
+          sweeps.LAMBDA_BETA_STEPS[key[0].strip("'")][0])
       pretrainings[key] = model_num
     else:
       assert settings["model.model"] == "@lambda_beta_vae()"
       assert settings["model.training_steps"] == str(
-          studies.LAMBDA_BETA_STEPS[key[0].strip("'")][1])
+          sweeps.LAMBDA_BETA_STEPS[key[0].strip("'")][1])
       source = int(settings["warm_start.study_model"])
       # Its own pre-training, which comes earlier in a serial run.
       assert source < model_num and pretrainings[key] == source

@@ -324,15 +324,11 @@ def bf16_study():
 # PAPERS.md): a beta-VAE pre-training, then a continuation from its checkpoint with a
 # fresh Adam, lambda * L2 added (lambda = 0: the same continuation without it). Their
 # 150k + 50k steps at Adam 1e-4 are scaled to what two CPU cores run in a session:
-# 1500 + 500 steps (the same 3 : 1 split) at Adam 1e-3 on squares; on the dSprites
-# stand-in the length its learning curve asks for (docs/reproductions.md), split
-# 3 : 1 the same way. Their architecture (dlib's conv encoder/decoder, 10 latents,
+# steps per data set in the same 3 : 1 split (sweeps.LAMBDA_BETA_STEPS) at Adam
+# 1e-3. Their architecture (dlib's conv encoder/decoder, 10 latents,
 # batch 64); 32x32 squares use its 32x32 version. The data sets, betas and seeds:
 # sweeps.LAMBDA_BETA_DATASETS.
 LAMBDA_BETA_LAMBDAS = (0., 8.)
-# data set -> (pre-training steps, continuation steps).
-LAMBDA_BETA_STEPS = {"synthetic_squares_32": (1500, 500),
-                     "dsprites_full": (1500, 500)}
 SHORT_RUN_BINDINGS = ["vae/AdamOptimizer.learning_rate = 0.001",
                       "model.eval_steps = 20"]
 
@@ -356,7 +352,7 @@ def lambda_beta_study():
             ("dataset.name", dataset), ("model.name", "beta_vae_pretraining"),
             ("model.model", "@vae()"), ("vae.beta", beta),
             ("model.random_seed", seed),
-            ("model.training_steps", LAMBDA_BETA_STEPS[dataset][0])] +
+            ("model.training_steps", sweeps.LAMBDA_BETA_STEPS[dataset][0])] +
                             list(fixed)))
     for beta in betas:
       for seed in range(num_seeds):
@@ -367,7 +363,7 @@ def lambda_beta_study():
               ("lambda_beta_vae.beta", beta), ("lambda_beta_vae.lam", lam),
               ("model.random_seed", seed),
               ("warm_start.study_model", pretrained[beta, seed]),
-              ("model.training_steps", LAMBDA_BETA_STEPS[dataset][1])] +
+              ("model.training_steps", sweeps.LAMBDA_BETA_STEPS[dataset][1])] +
                               list(fixed)))
   return PluginStudy(
       "mine_plugin_lambda_beta", configs, _shared_config(),
@@ -378,9 +374,8 @@ def lambda_beta_study():
 # The MINE Disentangle VAE's ablation (PAPERS.md): the model, the same model without
 # the allocator (`allocator = "fixed"`), beta-VAE (beta = 4) and the vanilla VAE, with
 # its metrics (BetaVAE score, DCI completeness) and MIG. Its CelebA data cannot be had
-# here: 32x32 squares, then the dSprites stand-in (at the length its learning curve
-# asks for). data set -> steps.
-ABLATION_STEPS = {"synthetic_squares_32": 1500, "dsprites_full": 1500}
+# here: 32x32 squares, then the dSprites stand-in; steps per data set:
+# sweeps.ABLATION_STEPS.
 
 
 def allocator_ablation_study():
@@ -401,7 +396,7 @@ def allocator_ablation_study():
     for seed in range(num_seeds):
       for name, bindings in models:
         config = dict([("dataset.name", dataset), ("model.random_seed", seed),
-                       ("model.training_steps", ABLATION_STEPS[dataset])] +
+                       ("model.training_steps", sweeps.ABLATION_STEPS[dataset])] +
                       bindings +
                       list(fixed))
         config["model.name"] = name

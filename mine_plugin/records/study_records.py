@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from mine_plugin.records import run_files
+from mine_plugin.utils import atomic_write
 
 # Score columns, as (label, metric config name, key the metric writes): dlib's
 # evaluation/metrics/*.py and the plugin's. beta_vae_sklearn and factor_vae_metric
@@ -230,23 +231,47 @@ def values(table, model, metric, dataset=None):
   return rows["value"].to_numpy(dtype=float)
 
 
-def _datasets(frame):
-  return set(frame["train_config.dataset.name"].map(unquote))
+DATASET = "train_config.dataset.name"
+
+
+def _columns(path):
+  """An aggregated results file (or a directory of model results) as dlib's JSON
+  object of columns, values as written (dlib's gin strings stay strings)."""
+  if not os.path.isfile(path):
+    return json.loads(load_results(path).to_json())
+  _read_aggregate(path)  # The checks and their errors.
+  return _read_json_file(path)[1]
+
+
+def _rows(columns):
+  """{row index: {column: value}} of a JSON object of columns."""
+  rows = collections.defaultdict(dict)
+  for column, values in columns.items():
+    for index, value in values.items():
+      rows[index][column] = value
+  return rows
 
 
 def merge_by_dataset(results_path, output_path):
   """Writes `results_path`'s records into the aggregated file `output_path`: the
   records of each data set in `results_path` replace that data set's records
-  there, the other data sets' are kept (a rerun of one data set's part of a study
-  does not drop the rest). Returns the data sets replaced, sorted."""
-  frame = load_results(results_path)
-  replaced = _datasets(frame)
+  there, the other data sets' are kept as written (a rerun of one data set's part of
+  a study does not drop the rest). Atomic. Returns the data sets replaced, sorted."""
+  new = list(_rows(_columns(results_path)).values())
+  if any(DATASET not in row for row in new):
+    raise ValueError("{}: a record without {} cannot be merged by data set.".format(
+        results_path, DATASET))
+  replaced = {unquote(row[DATASET]) for row in new}
+  kept = []
   if os.path.isfile(output_path):
-    kept = _read_aggregate(output_path)
-    kept = kept[~kept["train_config.dataset.name"].map(unquote).isin(replaced)]
-    frame = pd.concat([kept, frame], ignore_index=True)
+    kept = [row for row in _rows(_columns(output_path)).values()
+            if unquote(row.get(DATASET)) not in replaced]
+  merged = collections.defaultdict(dict)
+  for index, row in enumerate(kept + new):
+    for column, value in row.items():
+      merged[column][str(index)] = value
   os.makedirs(os.path.dirname(os.path.abspath(output_path)), exist_ok=True)
-  frame.reset_index(drop=True).to_json(output_path)
+  atomic_write.write_json_atomically(output_path, merged, indent=None)
   return sorted(replaced)
 
 
@@ -258,11 +283,11 @@ def collect_allocations(results_path, output_path):
   `output_path` are kept. Returns how many were found.
   """
   frame = load_results(results_path)
+  replaced = set(frame[DATASET].map(unquote))
   kept, collected = [], []
   if os.path.isfile(output_path):
     with open(output_path) as f:
-      kept = [entry for entry in json.load(f)
-              if entry["dataset"] not in _datasets(frame)]
+      kept = [entry for entry in json.load(f) if entry["dataset"] not in replaced]
   for run in per_run(frame).itertuples():
     if (not str(run.model).startswith("attention_mine_vae") or not run.model_dir or
         not np.isfinite(run.seed)):
@@ -275,6 +300,5 @@ def collect_allocations(results_path, output_path):
       collected.append({"dataset": run.dataset, "model": run.model,
                         "seed": int(run.seed), "slots": content["slots"],
                         "allocation": content["allocation"]})
-  with open(output_path, "w") as f:
-    json.dump(kept + collected, f, indent=1)
+  atomic_write.write_json_atomically(output_path, kept + collected, indent=1)
   return len(collected)

@@ -1,5 +1,6 @@
 """The runner's command lines; `parse_model_command` inverts `model_command`."""
 import argparse
+import json
 import sys
 
 from mine_plugin.runner import job_spec
@@ -13,7 +14,21 @@ def model_command(job):
   command += ["--metric_gin_bindings=" + b for b in job.metric_gin_bindings]
   if not job.visualize:
     command.append("--no_visualize")
+  command.append("--expected_settings=" + json.dumps(job.settings, sort_keys=True))
   return command
+
+
+def _settings_difference(expected, here):
+  """The entries of two run settings that differ, as '<key>: <runner> -> <here>'."""
+  lines = []
+  for key in sorted(set(expected) | set(here)):
+    old, new = expected.get(key), here.get(key)
+    if old == new:
+      continue
+    if isinstance(old, list) and isinstance(new, list):
+      old, new = ([e for e in a if e not in b] for a, b in ((old, new), (new, old)))
+    lines.append("{}: {} -> {}".format(key, json.dumps(old), json.dumps(new)))
+  return "; ".join(lines)
 
 
 def parse_model_command(argv):
@@ -30,11 +45,24 @@ def parse_model_command(argv):
   parser.add_argument("--gin_bindings", action="append", default=[])
   parser.add_argument("--metric_gin_bindings", action="append", default=[])
   parser.add_argument("--no_visualize", action="store_true")
+  parser.add_argument("--expected_settings", default=None,
+                      help="the runner's run settings of the model (JSON)")
   args = parser.parse_args(argv)
   study = job_spec.load_study(args.study)
-  return study, job_spec.model_job(
+  job = job_spec.model_job(
       args.study, study, args.model_num, args.model_dir, args.gin_bindings,
       args.metric_gin_bindings, visualize=not args.no_visualize)
+  if args.expected_settings is not None:
+    expected = json.loads(args.expected_settings)
+    if expected != job.settings:
+      raise ValueError(
+          "Model {} of {!r} was not run: its run settings here are not the "
+          "runner's (runner -> this process: {}). The study's gin files or "
+          "configs differ between the runner's machine and this one, or changed "
+          "during the run; make them the same and rerun.".format(
+              args.model_num, args.study,
+              _settings_difference(expected, job.settings)))
+  return study, job
 
 
 def parse_model_nums(text):

@@ -1,7 +1,8 @@
 """What one model job of a study is: its configs, its run settings, its results.
 
-`model_job`, the one place run settings are computed, runs in the runner and again in
-the model's process, so the marker and `markers.is_finished` always agree.
+`model_settings` computes a model's run settings; `model_job` runs in the runner and
+again in the model's process, which refuses to run when its settings are not the
+runner's (`cli.parse_model_command`), so the marker and `markers.is_finished` agree.
 """
 import collections
 import hashlib
@@ -42,13 +43,16 @@ def result_files(study):
 
 
 def _file_tag(path):
-  """A gin file as the settings record it: its name and the SHA-256 of its text (not
-  its path, which differs between the machines of a cluster)."""
+  """A gin file as the settings record it: its name and the first 16 hex digits of
+  the SHA-256 of its text (not its path, which differs between the machines of a
+  cluster). A file that cannot be read is a FileNotFoundError naming it."""
   try:
     with open(path, "rb") as f:
       digest = hashlib.sha256(f.read()).hexdigest()[:16]
-  except OSError:
-    digest = "unreadable"
+  except OSError as error:
+    raise FileNotFoundError(
+        "The study's gin file {!r} cannot be read ({}): its text is part of the "
+        "run settings of the models that use it.".format(path, error)) from None
   return "{} sha256 {}".format(os.path.basename(str(path)), digest)
 
 
@@ -56,9 +60,10 @@ def model_config(study, model_num):
   """The study's own training config of one model, as recorded in its settings.
 
   Its bindings as `study.get_model_config` gives them, with each gin file (the base
-  config, included model files) as `_file_tag`: a study whose model changed (other
-  steps, seeds or shared settings) no longer counts as finished in an earlier run's
-  directory.
+  config, included model files) as `_file_tag`; for a continuation
+  (`warm_start.study_model`), its pre-training's config too. A model whose config
+  changed (other steps, seeds, or the text of those files), or whose pre-training's
+  did, no longer counts as finished in an earlier run's directory.
   """
   bindings, config_file = study.get_model_config(model_num)
   config = ["config file " + _file_tag(config_file)]
@@ -66,15 +71,27 @@ def model_config(study, model_num):
     if binding.startswith("include "):
       binding = "include " + _file_tag(binding[len("include "):].strip("'\" "))
     config.append(binding)
+  dependency = warm_start_dependency(study, model_num)
+  if dependency is not None:
+    config += ["pre-training: " + entry for entry in model_config(study, dependency)]
   return config
 
 
+def step_configs(study):
+  """The postprocessing and metric gin files every model of `study` runs, as
+  `_file_tag`s (sorted)."""
+  return sorted(_file_tag(path) for path in
+                list(study.get_postprocess_config_files()) +
+                list(study.get_eval_config_files()))
+
+
 def run_settings(study_name, gin_bindings=(), metric_gin_bindings=(),
-                 visualize=True, config=()):
-  """What decides a model's results: the study's config of the model (`model_config`)
-  and the run's own additions."""
+                 visualize=True, config=(), steps=()):
+  """What decides a model's results: the study's config of the model
+  (`model_config`), its postprocessing and metric files (`step_configs`) and the
+  run's own additions."""
   return {"study": study_name, "model_config": list(config),
-          "gin_bindings": list(gin_bindings),
+          "step_configs": list(steps), "gin_bindings": list(gin_bindings),
           "metric_gin_bindings": list(metric_gin_bindings),
           "visualize": bool(visualize)}
 
@@ -83,7 +100,7 @@ def model_settings(study_name, study, model_num, gin_bindings=(),
                    metric_gin_bindings=(), visualize=True):
   """`run_settings` of model `model_num` of `study`."""
   return run_settings(study_name, gin_bindings, metric_gin_bindings, visualize,
-                      model_config(study, model_num))
+                      model_config(study, model_num), step_configs(study))
 
 
 def model_job(study_name, study, model_num, model_dir, gin_bindings=(),

@@ -11,6 +11,19 @@ from mine_plugin.runner import progress as progress_lib
 from mine_plugin.utils import moved_aside
 
 
+def _is_model(study, model_num):
+  """Whether `model_num` numbers a model of `study`."""
+  if hasattr(study, "config"):
+    return 0 <= model_num < len(study.config)
+  if model_num < 0:
+    return False
+  try:  # dlib's own studies list their models only through get_model_config.
+    study.get_model_config(model_num)
+  except IndexError:
+    return False
+  return True
+
+
 def _check_model_nums(study, study_name, model_nums):
   """model_nums as a list (default: all of the study); ValueError if invalid."""
   if model_nums is None:
@@ -21,12 +34,11 @@ def _check_model_nums(study, study_name, model_nums):
   model_nums = list(model_nums)
   if not model_nums:
     raise ValueError("No model numbers to run (model_nums is empty).")
-  if hasattr(study, "config"):
-    outside = sorted(n for n in model_nums if not 0 <= n < len(study.config))
-    if outside:
-      raise ValueError(
-          "Model numbers {} are not in study {!r}, which has models 0-{}.".format(
-              outside, study_name, len(study.config) - 1))
+  outside = sorted(n for n in model_nums if not _is_model(study, n))
+  if outside:
+    raise ValueError("Model numbers {} are not in study {!r}{}.".format(
+        outside, study_name, ", which has models 0-{}".format(len(study.config) - 1)
+        if hasattr(study, "config") else ""))
   return model_nums
 
 
@@ -93,11 +105,10 @@ def run_study(study_name, output_directory, model_nums=None, backend="auto",
 
   def settings_of(model_num):
     """The run settings of any model of the study (None: not one of its models)."""
-    try:
-      return job_spec.model_settings(study_name, study, model_num, gin_bindings,
-                                     metric_gin_bindings, visualize)
-    except IndexError:
+    if not _is_model(study, model_num):
       return None
+    return job_spec.model_settings(study_name, study, model_num, gin_bindings,
+                                   metric_gin_bindings, visualize)
   os.makedirs(output_directory, exist_ok=True)
   with ownership.StudyLock(output_directory) as lock:
     if lock.message:

@@ -314,7 +314,8 @@ def learning_curve_section(results_path, floors_dir, figure_dir):
          "λβ section's untrained encoders and noise codes on {} (same architecture "
          "and metric configs, seeds 0–2). The criterion is the page's "
          "(`verdicts.learned_on_metric`) with the curve's seeds.".format(
-             ", ".join("{:,}".format(s) for s in results["stages"]), dataset), "",
+             ", ".join("{:,}".format(s) for s in sorted(
+                 {int(s) for t in tables.values() for s in t["steps"]})), dataset), "",
          "| model | steps | seeds | MIG | DCI disentanglement | reconstruction "
          "(nats) | steps/s | learned? |", "|---|---:|---:|---|---|---|---:|---|"]
   learned_at = {}  # model -> the first stage from which on every stage learned
@@ -372,13 +373,14 @@ def learning_curve_section(results_path, floors_dir, figure_dir):
       else "{} not measured".format(model)
       for model in sorted(tables))
   out += ["**Length** (a model learned from the first stage from which every later "
-          "stage clears the criterion): {} (stages measured so far: up to {:,} of "
-          "{:,} steps on every model and seed{}). The criterion asks for scores clearly above the floors, not "
+          "stage clears the criterion): {} (every model and seed measured up to "
+          "{:,} steps, the furthest run to {:,}{}). The criterion asks for scores "
+          "clearly above the floors, not "
           "for dlib's published level (β-VAE on the real dSprites at 300k steps: "
           "MIG 0.1–0.3). Speed: the stage's steps over dlib's `elapsed_time` (training, export "
           "and the 20-step evaluation), on this project's 2-core CPU with other "
           "work sharing the cores; not a benchmark.".format(
-              verdict, done, max(results["stages"]),
+              verdict, done, max(last.values()),
               "; further: " + ", ".join(further) if further else ""), ""]
   figure = os.path.join(figure_dir, "learning_curve.png")
   figures.learning_curve(tables, figure)

@@ -3,6 +3,7 @@
 PAPER_* (numbers), *_MODELS ((our model.name, the paper's name or None)), *_PROTOCOL
 (Markdown: the paper's protocol beside ours).
 """
+from mine_plugin.config import sweeps
 
 # MI-constrained VAE (Lan, Putra, Fernandez), Table 1 ("averaged over multiple
 # training runs", count not given): PAPERS.md.
@@ -53,22 +54,26 @@ LAMBDA_BETA_PROTOCOL = """\
 |---|---|---|
 | data | dSprites, Shapes3D, MPI3D-real | `synthetic_squares_32` (β ∈ {1, 8, 32}); the **dSprites stand-in** (procedural, not the real data; β ∈ {1, 32}) |
 | model | 4 conv layers 32/32/64/64, FC 256, 10 latents, BCE + β·KL + λ·‖sigmoid(logits) − x‖² (sum over pixels, mean over batch) | dlib's conv encoder/decoder (the same layers; its 32×32 version on 32×32 squares), 10 latents, `lambda_beta_vae` (the same loss) |
-| protocol | β-VAE 150k steps, then 50k steps from its checkpoint with the λ term and a fresh Adam | β-VAE (dlib `vae`) **1,500 steps**, then **500 steps** from its checkpoint (`warm_start.study_model`) with a fresh Adam: the same 3 : 1 split, 100× shorter |
+| protocol | β-VAE 150k steps, then 50k steps from its checkpoint with the λ term and a fresh Adam | β-VAE (dlib `vae`), then a continuation from its checkpoint (`warm_start.study_model`) with a fresh Adam, the same 3 : 1 split: <steps> |
 | optimiser | Adam 1e-4, batch 64 | Adam **1e-3** (to make up for the shorter run), batch 64 |
 | grid | β ∈ {1, 4, 8, 16, 32} × λ ∈ {0, 2, 4, 6, 8} | β ∈ {1, 8, 32} × λ ∈ {0, 8} |
 | seeds | 10 | 5 on squares, 3 on the dSprites stand-in (each λ pair shares its pre-training, so λ = 8 vs 0 is paired by seed) |
 | metrics | MIG, SAP, I_m (10,000 / 5,000 points, 20 bins) | dlib's MIG (5,000 points, 20 bins), SAP (5,000 / 2,500), DCI; the KL term (rate) and DCI informativeness for the information in the code |
-"""
+""".replace("<steps>", "; ".join(
+    "**{:,} + {:,} steps** on {}".format(pretraining, continuation, dataset)
+    for dataset, (pretraining, continuation) in sweeps.LAMBDA_BETA_STEPS.items()))
 
 ALLOCATOR_PROTOCOL = """\
 | | paper (PAPERS.md) | here (`mine_plugin_allocator_ablation`) |
 |---|---|---|
 | data | CelebA 64×64 (not available here: no download) | `synthetic_squares_32` (3 factors) and the **dSprites stand-in** (5 factors) |
 | models | MINE Disentangle VAE; without attention; β-VAE (β = 4); vanilla VAE (and FactorVAE, InfoVAE) | `attention_mine_vae` (gin defaults: β = 1, λ = 1, α = 10, γ = 1, density-ratio critic); the same with `allocator = "fixed"` (hard balanced partition, α = γ = 0); dlib `vae` β = 4; dlib `vae` β = 1 |
-| training | not given | Adam 1e-3, batch 64, **1,500 steps**, 10 latents |
+| training | not given | Adam 1e-3, batch 64, 10 latents; <steps> |
 | seeds | not given | 5 on squares, 3 on the dSprites stand-in |
 | metrics | FID, LPIPS, BetaVAE-metric disentanglement, DCI completeness | dlib's BetaVAE score (500 / 250 points), DCI completeness, MIG; the learned allocation per seed |
-"""
+""".replace("<steps>", "; ".join(
+    "**{:,} steps** on {}".format(steps, dataset)
+    for dataset, steps in sweeps.ABLATION_STEPS.items()))
 
 # MINE Disentangle VAE, its CelebA table in full (PAPERS.md): FID, LPIPS, BetaVAE
 # score, DCI completeness (FactorVAE and InfoVAE are baselines without numbers there).
