@@ -266,7 +266,8 @@ def test_learning_curve_section_says_when_each_model_learned(tmp_path):
   assert "| fast | 3,000 | 2 | 0.012 ± 0.001 (n=2) |" in text
   # Every row says it started at step 0: the later stages were trained again.
   assert ("Stages trained from step 0 with the same seed and settings" in text and
-          "fast seed 0 at 10,000 steps; fast seed 1 at 10,000 steps" in text)
+          "fast seed 0 at 10,000 steps (MIG 0.200, DCI 0.012; its previous stage, "
+          "another training: 0.011, 0.010); fast seed 1 at 10,000 steps" in text)
   assert "resumed from a later checkpoint" not in text
   assert os.path.getsize(os.path.join(docs, "reproductions",
                                       "learning_curve.png")) > 1000

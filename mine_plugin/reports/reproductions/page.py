@@ -344,10 +344,16 @@ def learning_curve_section(results_path, floors_dir, figure_dir):
   for model, table in sorted(tables.items()):
     for seed, runs in table.sort_values("steps").groupby("seed"):
       previous = [0] + list(runs["steps"])[:-1]
-      for (_, run), expected in zip(runs.iterrows(), previous):
+      before = [None] + [row for _, row in runs.iterrows()][:-1]
+      for (_, run), expected, earlier in zip(runs.iterrows(), previous, before):
         if run["resumed_from_step"] == 0 and expected > 0:
-          retrained.append("{} seed {} at {:,} steps".format(model, seed,
-                                                            run["steps"]))
+          # Scores of two trainings side by side: how far a retrained run lands
+          # from the one it replaced (the same seed).
+          retrained.append(
+              "{} seed {} at {:,} steps (MIG {:.3f}, DCI {:.3f}; its previous "
+              "stage, another training: {:.3f}, {:.3f})".format(
+                  model, seed, run["steps"], run["MIG"], run["DCI disentanglement"],
+                  earlier["MIG"], earlier["DCI disentanglement"]))
         elif run["resumed_from_step"] != expected:
           stopped.append("{} seed {} at {:,} steps (from {:,})".format(
               model, seed, run["steps"], run["resumed_from_step"]))
