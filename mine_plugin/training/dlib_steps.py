@@ -1,9 +1,10 @@
 """dlib's train, postprocess and evaluate as they run under the plugin.
 
 Installed by `mine_plugin.registration`: train checks its settings (`settings_check`),
-resumes (`resume`), reads batched input (`input_pipeline`) and passes `precision`,
-`step_log`, `warm_start`, `resume` to its estimator (`TrainContribTpu`); all three
-guard `overwrite` (`overwrite_guard`) and end a failure with one line (`run_errors`).
+resumes (`resume`), reads batched input (`input_pipeline`), seeds the initial weights
+(`seeding`) and passes `precision`, `step_log`, `warm_start`, `resume` to its
+estimator (`TrainContribTpu`); all three guard `overwrite` (`overwrite_guard`) and
+end a failure with one line (`run_errors`).
 """
 import inspect
 
@@ -12,6 +13,7 @@ from mine_plugin.training import overwrite_guard
 from mine_plugin.training import precision
 from mine_plugin.training import resume
 from mine_plugin.training import run_errors
+from mine_plugin.training import seeding
 from mine_plugin.training import settings_check
 from mine_plugin.training import step_log
 from mine_plugin.training import termination
@@ -115,6 +117,8 @@ class TrainContribTpu(object):
                       args), **kwargs)
     kwargs = resume.run_config_kwargs(
         step_log.run_config_kwargs(precision.run_config_kwargs(kwargs)))
+    # The model's graph is built after this, in this thread.
+    seeding.seed_initializers(kwargs.get("tf_random_seed"))
     return self._contrib_tpu.RunConfig(**kwargs)
 
   def TPUEstimator(self, *args, **kwargs):  # pylint: disable=invalid-name
