@@ -235,14 +235,15 @@ def test_learning_curve_section_says_when_each_model_learned(tmp_path):
   docs = str(tmp_path / "docs")
   _write_floors(docs, "lambda_beta", ["dsprites_full"], mig=.01, dci=.01)
 
-  def row(steps, mig, dci):
-    return {"steps": steps, "resumed_from_step": 0, "train_seconds": 100.,
-            "reconstruction_loss": 50., "steps_per_second": 20.,
-            "mig.discrete_mig": mig, "dci.disentanglement": dci}
+  def row(steps, mig, dci, seeded=True):
+    return dict({"steps": steps, "resumed_from_step": 0, "train_seconds": 100.,
+                 "reconstruction_loss": 50., "steps_per_second": 20.,
+                 "mig.discrete_mig": mig, "dci.disentanglement": dci},
+                **({"seeded_initial_weights": True} if seeded else {}))
 
   curves = {
       # Above both floors on MIG from 10,000 steps on, on both seeds.
-      "fast/seed_0": [row(3000, .011, .01), row(10000, .20, .012)],
+      "fast/seed_0": [row(3000, .011, .01, seeded=False), row(10000, .20, .012)],
       "fast/seed_1": [row(3000, .013, .011), row(10000, .22, .011)],
       # Within the untrained encoder's spread at every stage.
       "slow/seed_0": [row(3000, .010, .010), row(10000, .011, .011),
@@ -269,5 +270,7 @@ def test_learning_curve_section_says_when_each_model_learned(tmp_path):
           "fast seed 0 at 10,000 steps (MIG 0.200, DCI 0.012; its previous stage, "
           "another training: 0.011, 0.010); fast seed 1 at 10,000 steps" in text)
   assert "resumed from a later checkpoint" not in text
+  assert ("1 of the 9 stages were trained before dlib_train's seed fixed the "
+          "initial weights") in text
   assert os.path.getsize(os.path.join(docs, "reproductions",
                                       "learning_curve.png")) > 1000

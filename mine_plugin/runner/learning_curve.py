@@ -97,6 +97,8 @@ def run_curve(curve_dir, train_configs, train_bindings, stages=STAGES,
       train = _read_json(os.path.join(model_dir, "results", "json",
                                       "train_results.json"))
       row = {"steps": steps,
+             # Trained with `seeding`: the seed fixes the initial weights.
+             "seeded_initial_weights": True,
              "resumed_from_step": train.get("resumed_from_step", 0),
              "train_seconds": train["elapsed_time"],
              "reconstruction_loss": train["reconstruction_loss"]}

@@ -293,7 +293,8 @@ def learning_curve_rows(results_path):
           "DCI disentanglement": row["dci.disentanglement"],
           "reconstruction": row["reconstruction_loss"],
           "steps/s": row["steps_per_second"],
-          "resumed_from_step": row["resumed_from_step"]})
+          "resumed_from_step": row["resumed_from_step"],
+          "seeded": bool(row.get("seeded_initial_weights", False))})
   return results, {model: pd.DataFrame(rows) for model, rows in tables.items()}
 
 
@@ -366,6 +367,13 @@ def learning_curve_section(results_path, floors_dir, figure_dir):
             "the previous stage's checkpoints were not kept: {}; "
             "their steps/s counts the whole training.".format("; ".join(retrained)),
             ""]
+  unseeded = sum(int((~table["seeded"]).sum()) for table in tables.values())
+  if unseeded:
+    out += ["{} of the {} stages were trained before dlib_train's seed fixed the "
+            "initial weights (CHANGELOG, \"a seed fixes the network\"): there, a "
+            "stage trained again from step 0 is another network of the same seed, "
+            "not the earlier one continued.".format(
+                unseeded, sum(len(t) for t in tables.values())), ""]
   # The last stage every model and seed reached, and the runs that went further.
   last = {(model, seed): int(runs["steps"].max())
           for model, table in tables.items() for seed, runs in table.groupby("seed")}
