@@ -33,6 +33,18 @@ def test_each_stage_continues_the_training_and_is_scored_as_a_dlib_model(tmp_pat
                                   metrics=("mig",)) == rows
   assert os.path.getmtime(os.path.join(training, "tf_checkpoint",
                                        "checkpoint")) == mtime
+  assert all(row["seeded_initial_weights"] for row in rows)
+  # A stage that continues a training begun before the seed fixed the initial
+  # weights (its record lacks the key) says so.
+  record_path = os.path.join(training, "tf_checkpoint", resume.RECORD)
+  with open(record_path) as f:
+    record = json.load(f)
+  del record["seeded_initial_weights"]
+  with open(record_path, "w") as f:
+    json.dump(record, f)
+  rows = learning_curve.run_curve(curve, [TRAIN_TEST_GIN], [], stages=(3, 7, 9),
+                                  metrics=("mig",))
+  assert [row["seeded_initial_weights"] for row in rows] == [True, True, False]
 
 
 def test_the_script_trains_the_named_models_and_keeps_the_others_curves(

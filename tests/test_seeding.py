@@ -12,11 +12,12 @@ TRAIN_TEST_GIN = resources.get_file(
 
 def _weights(model_dir, seed):
   """The network's weights after dlib_train's one training step with `seed`."""
-  subprocess.run([pipeline.console_script("dlib_train"), "--model_dir",
-                  str(model_dir), "--gin_config", TRAIN_TEST_GIN,
-                  "--gin_bindings", "model.training_steps = 1",
-                  "--gin_bindings", "model.random_seed = {}".format(seed)],
-                 check=True, capture_output=True)
+  completed = subprocess.run(
+      [pipeline.console_script("dlib_train"), "--model_dir", str(model_dir),
+       "--gin_config", TRAIN_TEST_GIN, "--gin_bindings", "model.training_steps = 1",
+       "--gin_bindings", "model.random_seed = {}".format(seed)],
+      capture_output=True, text=True)
+  assert completed.returncode == 0, completed.stderr[-3000:]
   checkpoint = str(model_dir / "tf_checkpoint")
   reader = tf.train.load_checkpoint(checkpoint)
   return {name: reader.get_tensor(name)

@@ -96,9 +96,10 @@ def run_curve(curve_dir, train_configs, train_bindings, stages=STAGES,
                                log_path)
       train = _read_json(os.path.join(model_dir, "results", "json",
                                       "train_results.json"))
+      record = resume.read_record(model_dir) or {}
       row = {"steps": steps,
-             # Trained with `seeding`: the seed fixes the initial weights.
-             "seeded_initial_weights": True,
+             # Whether the training began with the seed fixing its initial weights.
+             "seeded_initial_weights": bool(record.get("seeded_initial_weights")),
              "resumed_from_step": train.get("resumed_from_step", 0),
              "train_seconds": train["elapsed_time"],
              "reconstruction_loss": train["reconstruction_loss"]}

@@ -247,8 +247,10 @@ def run_config_kwargs(kwargs):
 
 def _write_record(estimator_dir, from_step):
   import tensorflow.compat.v1 as tf  # pylint: disable=g-import-not-at-top
+  # A training that starts here: its initial weights follow the seed
+  # (training/seeding.py); a record without the key is from before that.
   record = read_record(os.path.dirname(estimator_dir)) or {
-      "config": gin.config_str(), "starts": []}
+      "config": gin.config_str(), "starts": [], "seeded_initial_weights": True}
   record["starts"].append({
       "from_step": from_step,
       "time": datetime.datetime.now().isoformat(timespec="seconds")})

@@ -306,7 +306,8 @@ def learning_curve_section(results_path, floors_dir, figure_dir):
          "dlib's `vae` (β = 16, the λβ-VAE authors' best on dSprites) and "
          "`beta_tc_vae` (β = 6), seeds 0 and 1, with the reproduction studies' "
          "settings (gin_configs/shared.gin: dlib's conv encoder/decoder, 10 latents, "
-         "batch 64; Adam 1e-3), trained once each and continued stage by stage to "
+         "batch 64; Adam 1e-3), continued stage by stage (where the previous stage's "
+         "checkpoints were kept, below) to "
          "{} steps with `resume.enabled = True` (`scripts/learning_curve.py`, "
          "`mine_plugin/runner/learning_curve.py`; results "
          "`docs/reproductions/learning_curve/results.json`). After each stage: "
@@ -347,13 +348,17 @@ def learning_curve_section(results_path, floors_dir, figure_dir):
       previous = [0] + list(runs["steps"])[:-1]
       before = [None] + [row for _, row in runs.iterrows()][:-1]
       for (_, run), expected, earlier in zip(runs.iterrows(), previous, before):
-        if run["resumed_from_step"] == 0 and expected > 0:
+        # Resumed from before the previous stage: another training's checkpoint.
+        if run["resumed_from_step"] < expected:
           # Scores of two trainings side by side: how far a retrained run lands
           # from the one it replaced (the same seed).
           retrained.append(
-              "{} seed {} at {:,} steps (MIG {:.3f}, DCI {:.3f}; its previous "
+              "{} seed {} at {:,} steps{} (MIG {:.3f}, DCI {:.3f}; its previous "
               "stage, another training: {:.3f}, {:.3f})".format(
-                  model, seed, run["steps"], run["MIG"], run["DCI disentanglement"],
+                  model, seed, run["steps"],
+                  " (from step {:,} of its own training)".format(
+                      run["resumed_from_step"]) if run["resumed_from_step"] else "",
+                  run["MIG"], run["DCI disentanglement"],
                   earlier["MIG"], earlier["DCI disentanglement"]))
         elif run["resumed_from_step"] != expected:
           stopped.append("{} seed {} at {:,} steps (from {:,})".format(
@@ -363,16 +368,17 @@ def learning_curve_section(results_path, floors_dir, figure_dir):
             "than the previous stage's (their steps/s counts the resumed part "
             "only): {}.".format("; ".join(stopped)), ""]
   if retrained:
-    out += ["Stages trained from step 0 with the same seed and settings, because "
-            "the previous stage's checkpoints were not kept: {}; "
-            "their steps/s counts the whole training.".format("; ".join(retrained)),
-            ""]
+    out += ["Stages trained anew with the same seed and settings, because the "
+            "previous stage's checkpoints were not kept: {}; their steps/s counts "
+            "their own training.".format("; ".join(retrained)), ""]
   unseeded = sum(int((~table["seeded"]).sum()) for table in tables.values())
   if unseeded:
     out += ["{} of the {} stages were trained before dlib_train's seed fixed the "
             "initial weights (CHANGELOG, \"a seed fixes the network\"): there, a "
-            "stage trained again from step 0 is another network of the same seed, "
-            "not the earlier one continued.".format(
+            "stage trained anew started from other weights. With the seed fixing "
+            "them it would start from the same ones, but still not be the earlier "
+            "network continued: each resume draws other batches "
+            "(`resume.data_seed`).".format(
                 unseeded, sum(len(t) for t in tables.values())), ""]
   # The last stage every model and seed reached, and the runs that went further.
   last = {(model, seed): int(runs["steps"].max())
