@@ -10,6 +10,7 @@ import tensorflow_hub as hub
 
 from mine_plugin.methods.shared import critics
 from mine_plugin.methods.shared import estimators
+from mine_plugin.training import seeding
 
 
 def aggregate_posterior_samples(tfhub_dir, ground_truth_data, num_samples, seed=0,
@@ -80,7 +81,8 @@ def estimate_mutual_information(x, y, objective="dv", steps=1000, batch_size=256
     learning_rate: Adam learning rate.
     hidden_units: Critic widths (see `mlp_critic`).
     ema_decay: Moving-average decay of the DV bound.
-    seed: Random seed of the graph and the minibatches.
+    seed: Random seed of the graph, the critic's initial weights
+      (`seeding.seed_initializers`) and the minibatches.
 
   Returns:
     The estimate in nats (float).
@@ -103,6 +105,7 @@ def estimate_mutual_information(x, y, objective="dv", steps=1000, batch_size=256
   graph = tf.Graph()
   with graph.as_default():
     tf.set_random_seed(seed)
+    seeding.seed_initializers(seed)
     x_in = tf.placeholder(tf.float32, [None, x.shape[1]])
     y_in = tf.placeholder(tf.float32, [None, y.shape[1]])
     if objective == "club":
