@@ -103,12 +103,18 @@ def run_study(study_name, output_directory, model_nums=None, backend="auto",
   # The same for every job of the run.
   expected = jobs[0].result_files
 
+  # The run's jobs hold their settings; others (aggregated, or pre-trainings
+  # outside the run) are computed once when first asked for.
+  known = {job.model_num: job.settings for job in jobs}
+
   def settings_of(model_num):
     """The run settings of any model of the study (None: not one of its models)."""
-    if not _is_model(study, model_num):
-      return None
-    return job_spec.model_settings(study_name, study, model_num, gin_bindings,
-                                   metric_gin_bindings, visualize)
+    if model_num not in known:
+      known[model_num] = (job_spec.model_settings(
+          study_name, study, model_num, gin_bindings, metric_gin_bindings,
+          visualize) if _is_model(study, model_num) else None)
+    return known[model_num]
+
   os.makedirs(output_directory, exist_ok=True)
   with ownership.StudyLock(output_directory) as lock:
     if lock.message:
