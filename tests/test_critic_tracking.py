@@ -1,6 +1,10 @@
 """Tests of mine_plugin.methods.shared.critic_tracking: the lag warning and the files it writes."""
 import json
+import math
+import subprocess
 
+from disentanglement_lib.utils import resources
+from mine_plugin import pipeline
 import numpy as np
 
 from mine_plugin.methods.shared import critic_tracking
@@ -141,3 +145,65 @@ def test_the_memory_reference_is_the_exact_mixture_of_the_data(quantity):
   assert empty == 0.
   assert stored == critic_tracking.REFERENCE_MEMORY + 8 * 64  # kept counting
   assert reference == pytest.approx(exact, rel=0.1)
+
+
+def test_an_evaluation_encodes_the_memory_for_its_first_readings_only():
+  # dlib's train evaluates 1,000 batches by default; each reading encodes the
+  # whole memory again, so only the first FINAL_READINGS batches take one.
+  readings = critic_tracking.FINAL_READINGS
+  encoded = []
+  rng = np.random.RandomState(0)
+  with tf.Graph().as_default():
+    tf.set_random_seed(0)
+    batch = tf.placeholder(tf.float32, [64, 1, 1, 3])
+    memory = critic_tracking.ObservationMemory(batch)
+
+    def encode(images):
+      def count(values):
+        encoded.append(len(values))
+        return values
+      mean = tf.reshape(tf.py_func(count, [images], tf.float32), [-1, 3])
+      return mean, tf.fill(tf.shape(mean), 2. * np.log(0.3))
+
+    reference = memory.evaluation_reference("pairwise_mi_sum", encode)
+    update = memory.update(batch)
+    with tf.Session() as session:
+      session.run(tf.global_variables_initializer())
+      for _ in range(critic_tracking.REFERENCE_MEMORY // 64):
+        session.run(update, {batch: rng.normal(size=(64, 1, 1, 3))})
+
+      def evaluation(batches):
+        session.run(tf.local_variables_initializer())
+        del encoded[:]
+        values = [session.run(reference) for _ in range(batches)]
+        return values, len(encoded)
+
+      values, encodings = evaluation(20)
+      assert encodings == readings
+      first = values[:readings]
+      assert len(set(first)) == readings  # each a new draw
+      assert values[readings:] == pytest.approx(
+          [np.mean(first)] * (20 - readings), rel=1e-6)
+      assert np.mean(values) == pytest.approx(np.mean(first), rel=1e-6)
+      # A new evaluation (its local variables set to 0 again) reads anew.
+      again, encodings = evaluation(3)
+      assert encodings == 3
+      assert again[0] not in first
+
+
+def test_dlib_train_of_a_critic_model_ends_with_dlibs_default_evaluation(tmp_path):
+  # dlib's test config as a user runs it, model.eval_steps left at dlib's 1,000:
+  # before evaluation_reference each batch re-encoded the memory (~4 s at 64x64),
+  # an hour after a one-step training. The timeout only turns a hang into a failure.
+  model_dir = tmp_path / "model"
+  command = [pipeline.console_script("dlib_train"), "--model_dir", str(model_dir),
+             "--gin_config", resources.get_file(
+                 "config/tests/methods/unsupervised/train_test.gin")]
+  for binding in ("model.model = @pairwise_mi_vae()", "pairwise_mi_vae.lam = 1.",
+                  "pairwise_mi_vae.estimator = 'mine'", "model.training_steps = 1"):
+    command += ["--gin_bindings", binding]
+  finished = subprocess.run(command, capture_output=True, text=True, timeout=900)
+  assert finished.returncode == 0, finished.stderr[-3000:]
+  train_results = json.loads(
+      (model_dir / "results" / "json" / "train_results.json").read_text())
+  assert math.isfinite(train_results["pairwise_mi_mine_reference"])

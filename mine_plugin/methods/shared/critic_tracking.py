@@ -94,6 +94,37 @@ class ObservationMemory(object):
     value = tf.add_n(parts)
     return tf.where(num > 1, value, tf.zeros_like(value))
 
+  def evaluation_reference(self, quantity, gaussian_encoder,
+                           readings=FINAL_READINGS):
+    """The reference for an evaluation: `readings` readings, then their mean.
+
+    dlib's train evaluates the exported model over `model.eval_steps` batches
+    (1,000 by default) and reports the mean of each logged tensor over them. Each
+    reading encodes the whole memory again (seconds at 64x64), and in evaluation
+    the memory holds the same observations for every batch, so the first
+    `readings` batches each take a new reading (a new draw from the stored
+    posteriors) and every later batch gives the mean of those: the evaluation's
+    mean is the mean of min(batches, `readings`) readings, as the training's
+    final reference (`CriticTrackingHook.end`) is. The counters are local
+    variables, set to 0 when the evaluation's session starts.
+    """
+    with tf.variable_scope("critic_reference_evaluation"):
+      total = tf.get_local_variable("total", [], tf.float32,
+                                    initializer=tf.zeros_initializer())
+      taken = tf.get_local_variable("taken", [], tf.int32,
+                                    initializer=tf.zeros_initializer())
+
+    def new_reading():
+      value = self.reference(quantity, gaussian_encoder)
+      with tf.control_dependencies([tf.assign_add(total, value),
+                                    tf.assign_add(taken, 1)]):
+        return tf.identity(value)
+
+    def mean_of_readings():
+      return total.read_value() / tf.cast(taken.read_value(), tf.float32)
+
+    return tf.cond(taken.read_value() < readings, new_reading, mean_of_readings)
+
   def update(self, observations):
     """Writes the batch over the oldest observations; returns the op."""
     batch = tf.shape(observations)[0]

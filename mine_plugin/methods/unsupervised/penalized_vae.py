@@ -230,9 +230,12 @@ class PenalizedVAE(vae.BaseVAE):
         with tf.variable_scope(tf.get_variable_scope(), reuse=True):
           return self.gaussian_encoder(images, is_training=False)
 
-      reference = memory.reference(penalty.reference_quantity, encode)
       if is_training:
+        reference = memory.reference(penalty.reference_quantity, encode)
         memory_updates.append(memory.update(outputs.features))
+      else:
+        reference = memory.evaluation_reference(penalty.reference_quantity,
+                                                encode)
       tracking = (name, estimate, reference)
     if tracking is not None:
       name, estimate, reference = tracking
