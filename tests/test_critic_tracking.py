@@ -1,9 +1,11 @@
 """Tests of mine_plugin.methods.shared.critic_tracking: the lag warning and the files it writes."""
 import json
 import math
+import re
 import subprocess
 
 from disentanglement_lib.utils import resources
+import gin
 from mine_plugin import pipeline
 import numpy as np
 
@@ -207,3 +209,19 @@ def test_dlib_train_of_a_critic_model_ends_with_dlibs_default_evaluation(tmp_pat
   train_results = json.loads(
       (model_dir / "results" / "json" / "train_results.json").read_text())
   assert math.isfinite(train_results["pairwise_mi_mine_reference"])
+
+
+def test_the_reading_interval_is_a_gin_binding_and_a_bad_one_is_named():
+  with gin.unlock_config():
+    gin.bind_parameter("critic_tracking.every_n_steps", 7)
+  try:
+    hook = critic_tracking.CriticTrackingHook(
+        ("tc", tf.constant(0.), tf.constant(1.)), 0, "unused", "advice")
+    assert hook._every_n_steps == 7
+  finally:
+    gin.clear_config()
+  assert critic_tracking.reading_interval() == critic_tracking.DEFAULT_EVERY_N_STEPS
+  for bad in (0, -5, 2.5, True, "50"):
+    with pytest.raises(ValueError, match=r"critic_tracking.every_n_steps must be an "
+                       r"integer >= 1 .*got {}".format(re.escape(repr(bad)))):
+      critic_tracking.reading_interval(bad)
