@@ -20,7 +20,10 @@ the first one named is the baseline; e.g. the critic settings against the closed
       --study_models mine_plugin_critic_settings:0-5
 
 Prints one row per model: ms/step (median and minimum over rounds), steps/s and
-the ratio of its step time to dlib's beta_tc_vae.
+the ratio of its step time to dlib's beta_tc_vae; for a model with a critic
+tracking (critic_tracking.CriticTrackingHook), the time of one reading of its
+reference (median of --readings) and what the readings add to training at
+critic_tracking.every_n_steps.
 """
 import argparse
 import statistics
@@ -63,6 +66,17 @@ def build(name, observations, bindings=(), session_config=None, config_files=Non
   return session, spec.train_op
 
 
+def tracking_reference(session):
+  """The tensor of a critic tracking's reference in the session's graph, or None.
+
+  A critic model logs it as the summary `<name>_reference` (penalized_vae).
+  """
+  import tensorflow.compat.v1 as tf  # pylint: disable=g-import-not-at-top
+  for summary in session.graph.get_collection(tf.GraphKeys.SUMMARIES):
+    if summary.op.name.endswith("_reference"):
+      return summary.op.inputs[1]
+  return None
+
 def main():
   parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
   parser.add_argument("--steps", type=int, default=200,
@@ -74,6 +88,8 @@ def main():
   parser.add_argument("--models", nargs="+", default=list(MODELS),
                       help="names of gin_configs/models/*.gin; {} is always "
                            "included as the baseline".format(BASELINE))
+  parser.add_argument("--readings", type=int, default=3,
+                      help="timed readings of each critic tracking's reference")
   parser.add_argument("--study_models", action="append", default=[],
                       help="STUDY:N,M-K: time these models of a study with its "
                            "bindings; the first is the baseline")
@@ -109,10 +125,11 @@ def main():
   observations = data.sample_observations(
       args.batch_size, np.random.RandomState(0)).astype(np.float32)
 
-  built = {}
+  built, references = {}, {}
   for name in names:
     files, bindings = study_models.get(name, (None, ()))
     built[name] = build(name, observations, bindings, config_files=files)
+    references[name] = tracking_reference(built[name][0])
   baseline = names[0]
   for session, train_op in built.values():
     for _ in range(args.warmup):
@@ -139,6 +156,24 @@ def main():
     print("{:<26} {:>13.1f} {:>13.1f} {:>9.2f} {:>16.3f}".format(
         name, 1e3 * step[name], 1e3 * min(times[name]), 1. / step[name],
         ratio[name]))
+  from mine_plugin.methods.shared import critic_tracking  # pylint: disable=g-import-not-at-top
+  interval = critic_tracking.DEFAULT_EVERY_N_STEPS
+  for name in names:
+    if references[name] is None or args.readings < 1:
+      continue
+    session = built[name][0]
+    session.run(references[name])  # warm-up
+    readings = []
+    for _ in range(args.readings):
+      start = time.perf_counter()
+      session.run(references[name])
+      readings.append(time.perf_counter() - start)
+    reading = statistics.median(readings)
+    print("{}: one reading of the critic tracking's reference {:.2f} s (median of "
+          "{}) = {:.0f} training steps; a reading every {} steps (the default "
+          "critic_tracking.every_n_steps) adds {:.0f} % to the op's time".format(
+              name, reading, args.readings, reading / step[name], interval,
+              100. * reading / (interval * step[name])))
 
 
 if __name__ == "__main__":

@@ -167,7 +167,7 @@ def test_an_evaluation_encodes_the_memory_for_its_first_readings_only():
       mean = tf.reshape(tf.py_func(count, [images], tf.float32), [-1, 3])
       return mean, tf.fill(tf.shape(mean), 2. * np.log(0.3))
 
-    reference = memory.evaluation_reference("pairwise_mi_sum", encode)
+    reference = memory.evaluation_reference("pairwise_mi_sum", encode, batch)
     update = memory.update(batch)
     with tf.Session() as session:
       session.run(tf.global_variables_initializer())
@@ -177,7 +177,8 @@ def test_an_evaluation_encodes_the_memory_for_its_first_readings_only():
       def evaluation(batches):
         session.run(tf.local_variables_initializer())
         del encoded[:]
-        values = [session.run(reference) for _ in range(batches)]
+        feed = {batch: np.zeros((64, 1, 1, 3))}
+        values = [session.run(reference, feed) for _ in range(batches)]
         return values, len(encoded)
 
       values, encodings = evaluation(20)
@@ -186,7 +187,6 @@ def test_an_evaluation_encodes_the_memory_for_its_first_readings_only():
       assert len(set(first)) == readings  # each a new draw
       assert values[readings:] == pytest.approx(
           [np.mean(first)] * (20 - readings), rel=1e-6)
-      assert np.mean(values) == pytest.approx(np.mean(first), rel=1e-6)
       # A new evaluation (its local variables set to 0 again) reads anew.
       again, encodings = evaluation(3)
       assert encodings == 3
@@ -204,7 +204,7 @@ def test_dlib_train_of_a_critic_model_ends_with_dlibs_default_evaluation(tmp_pat
   for binding in ("model.model = @pairwise_mi_vae()", "pairwise_mi_vae.lam = 1.",
                   "pairwise_mi_vae.estimator = 'mine'", "model.training_steps = 1"):
     command += ["--gin_bindings", binding]
-  finished = subprocess.run(command, capture_output=True, text=True, timeout=900)
+  finished = subprocess.run(command, capture_output=True, text=True, timeout=600)
   assert finished.returncode == 0, finished.stderr[-3000:]
   train_results = json.loads(
       (model_dir / "results" / "json" / "train_results.json").read_text())
@@ -222,6 +222,86 @@ def test_the_reading_interval_is_a_gin_binding_and_a_bad_one_is_named():
     gin.clear_config()
   assert critic_tracking.reading_interval() == critic_tracking.DEFAULT_EVERY_N_STEPS
   for bad in (0, -5, 2.5, True, "50"):
+    with pytest.raises(ValueError, match="every_n_steps"):
+      critic_tracking.CriticTrackingHook(
+          ("tc", tf.constant(0.), tf.constant(1.)), 0, "unused", "advice",
+          every_n_steps=bad)
     with pytest.raises(ValueError, match=r"critic_tracking.every_n_steps must be an "
                        r"integer >= 1 .*got {}".format(re.escape(repr(bad)))):
-      critic_tracking.reading_interval(bad)
+      critic_tracking.checked_interval(bad)
+
+
+def _evaluate_through_an_estimator(model_dir, eval_batches):
+  """TPUEstimator (CPU) trains a model with a memory, then evaluates it.
+
+  Returns (the evaluation's metric of the reference, the readings each evaluation
+  batch gave, how many readings encoded the memory).
+  """
+  from disentanglement_lib.methods.unsupervised import vae  # pylint: disable=g-import-not-at-top
+  from tensorflow.compat.v1.estimator import tpu  # pylint: disable=g-import-not-at-top
+  encodings, batch_values = [], []
+
+  def model_fn(features, labels, mode, params):
+    del labels, params
+    memory = critic_tracking.ObservationMemory(features)
+    scale = tf.get_variable("scale", [], initializer=tf.ones_initializer())
+    loss = tf.reduce_mean(features) * scale
+    if mode == tf.estimator.ModeKeys.TRAIN:
+      train_op = tf.group(memory.update(features), tf.assign_add(
+          tf.train.get_or_create_global_step(), 1))
+      return tpu.TPUEstimatorSpec(mode=mode, loss=loss, train_op=train_op)
+
+    def encode(images):
+      def count(values):
+        encodings.append(len(values))
+        return values
+      mean = tf.reshape(tf.py_func(count, [images], tf.float32), [-1, 3]) * scale
+      return mean, tf.fill(tf.shape(mean), 2. * np.log(0.3))
+
+    def record(value):
+      batch_values.append(float(value))
+      return value
+
+    reference = memory.evaluation_reference("pairwise_mi_sum", encode, features)
+    reference = tf.reshape(tf.py_func(record, [reference], tf.float32), [])
+    return tpu.TPUEstimatorSpec(mode=mode, loss=loss, eval_metrics=(
+        vae.make_metric_fn("reference"), [reference]))
+
+  def input_fn(batches):
+    def make(params):
+      data = np.random.RandomState(0).normal(size=(6400, 1, 1, 3))
+      dataset = tf.data.Dataset.from_tensor_slices(data.astype(np.float32))
+      dataset = dataset.repeat().batch(params["batch_size"], drop_remainder=True)
+      return dataset.take(batches) if batches else dataset
+    return make
+
+  estimator = tpu.TPUEstimator(
+      use_tpu=False, model_fn=model_fn, model_dir=str(model_dir),
+      train_batch_size=64, eval_batch_size=64,
+      config=tpu.RunConfig(tf_random_seed=0))
+  estimator.train(input_fn(None), steps=critic_tracking.REFERENCE_MEMORY // 64)
+  del encodings[:]
+  # As dlib's train: the input ends after `eval_batches` batches.
+  result = estimator.evaluate(input_fn(eval_batches))
+  return result["reference"], batch_values, len(encodings)
+
+
+@pytest.mark.parametrize("eval_batches", [3, 20])
+def test_an_estimators_evaluation_reports_the_mean_of_its_readings(tmp_path,
+                                                                   eval_batches):
+  metric, batch_values, encodings = _evaluate_through_an_estimator(
+      tmp_path / "model", eval_batches)
+  readings = min(eval_batches, critic_tracking.FINAL_READINGS)
+  # The run that finds the input exhausted takes no reading.
+  assert encodings == readings
+  assert len(batch_values) == eval_batches
+  assert metric == pytest.approx(np.mean(batch_values[:readings]), rel=1e-5)
+  assert len(set(batch_values[:readings])) == readings
+
+
+def test_a_bad_reading_interval_is_refused_before_anything_is_written():
+  from mine_plugin.training import settings_check  # pylint: disable=g-import-not-at-top
+  with pytest.raises(ValueError, match=r"critic_tracking.every_n_steps must be an "
+                     r"integer >= 1 .*got 0\. Nothing was written\."):
+    settings_check.check(bound={"critic_tracking.every_n_steps": 0}.get)
+  settings_check.check(bound={"critic_tracking.every_n_steps": 20}.get)

@@ -265,7 +265,8 @@ def test_learning_curve_section_says_when_each_model_learned(tmp_path):
           "run to 30,000; further: slow seed 0 to 30,000)") in text
   assert ("continued stage by stage (where the previous stage's checkpoints were "
           "kept, below) to 3,000, 10,000, 30,000 steps") in text
-  assert "| fast | 3,000 | 2 | 0.012 ± 0.001 (n=2) |" in text
+  assert ("| fast | 3,000 | 2 | 0.012 ± 0.001 (n=2) | 0.010 ± 0.001 (n=2) | "
+          "s0 0.011 / 0.010; s1 0.013 / 0.011 |") in text
   # Every row says it started at step 0: the later stages were trained again.
   assert ("Stages trained anew with the same seed and settings" in text and
           "fast seed 0 at 10,000 steps (MIG 0.200, DCI 0.012; its previous stage, "

@@ -2,6 +2,7 @@
 import numbers
 
 import gin
+from mine_plugin.methods.shared import critic_tracking
 
 # binding -> (what it is, the value dlib's own configs use).
 POSITIVE_INTEGERS = {
@@ -27,7 +28,8 @@ def _bound(name):
 
 
 def check(call_arguments=None, bound=_bound):
-  """Raises ValueError if a POSITIVE_INTEGERS setting is not a whole number >= 1.
+  """Raises ValueError if a POSITIVE_INTEGERS setting is not a whole number >= 1,
+  or if `critic_tracking.every_n_steps` is bound to anything but one.
 
   Args:
     call_arguments: train's arguments given in the call by name (`batch_size`);
@@ -49,3 +51,9 @@ def check(call_arguments=None, bound=_bound):
         "number >= 1. Set it in the gin config or with --gin_bindings='{name} = "
         "{example}' (the value dlib's own configs use). Nothing was written."
         .format(name=name, value=value, meaning=meaning, example=example))
+  interval = bound("critic_tracking.every_n_steps")
+  if interval is not None:
+    try:
+      critic_tracking.checked_interval(interval)
+    except ValueError as error:
+      raise ValueError("{} Nothing was written.".format(error)) from None

@@ -27,27 +27,36 @@ MIN_REFERENCE = 0.05
 # the memory): 1024 stored read -0.67, 2048 read 1.19 and 1.23, 3072 read 1.45 and
 # 1.34, 4096 read 1.47 (sd 0.05).
 REFERENCE_MEMORY = 4096
+# Samples of the mixture per reading, drawn from the posteriors of as many stored
+# observations picked at random (all stored ones below this): the cost of a reading
+# grows with samples x capacity, its bias (leave-one-out over the components) does
+# not depend on the samples. Measured on this project's 2-core CPU with another
+# training sharing it (scripts/benchmark_models.py, 64x64 squares, 10 latents): with
+# all 4,096 stored observations as samples one reading took 2.0 s (total correlation,
+# mine_tc_vae) and 4.1 s (pairwise sum, pairwise_mi_vae_mine), 29 and 46 training
+# steps.
+REFERENCE_SAMPLES = 1024
 # Samples evaluated at once when the reference is read (memory: chunk x capacity x L).
 REFERENCE_CHUNK = 512
 # Readings averaged into the final reference, taken when training ends. One reading
 # during training scatters by ~0.1 nats around its neighbours on the critic models
-# of docs/mine_penalty.md, and a reading 50 steps before the end is of another
-# encoder than the exported one.
+# of docs/mine_penalty.md, and the last reading during training, up to
+# `every_n_steps` steps before the end, is of another encoder than the exported one.
 FINAL_READINGS = 8
 
 
-# Training steps between two readings of estimate and reference. A reading encodes
-# the memory and evaluates the mixture over it: ~2 s on this project's 2-core CPU
-# (total correlation, 64x64 and 32x32 alike: the mixture dominates), so reading every
-# 50 steps made a critic model's training 1.55x as long (mine_tc_vae, 32x32 squares,
-# 1,000 steps: 164 and 165 s vs 104 and 109 s without readings, all four while
-# another training shared the CPU). 250 takes a fifth of those readings.
-DEFAULT_EVERY_N_STEPS = 250
+# Training steps between two readings of estimate and reference. At 50 with every
+# stored observation as a sample (this release's earlier setting) the readings made a
+# critic model's training 1.6-1.9x as long (2.0 and 4.1 s a reading, see
+# REFERENCE_SAMPLES). With REFERENCE_SAMPLES, measured the same way: 0.83 s
+# (mine_tc_vae) and 1.25 s (pairwise_mi_vae_mine), 11 and 13 training steps, so
+# readings every 100 steps add ~12 % to the training op's time. A lag warning needs
+# `window` (5) readings after warm-up: 500 steps.
+DEFAULT_EVERY_N_STEPS = 100
 
 
-@gin.configurable("critic_tracking", allowlist=["every_n_steps"])
-def reading_interval(every_n_steps=DEFAULT_EVERY_N_STEPS):
-  """Training steps between the critic tracking's readings (`every_n_steps` >= 1)."""
+def checked_interval(every_n_steps):
+  """`every_n_steps`; ValueError naming the binding unless it is an integer >= 1."""
   if (isinstance(every_n_steps, bool) or not isinstance(every_n_steps, int) or
       every_n_steps < 1):
     raise ValueError(
@@ -55,6 +64,12 @@ def reading_interval(every_n_steps=DEFAULT_EVERY_N_STEPS):
         "between two readings of the critic's estimate and its reference; default "
         "{}), got {!r}.".format(DEFAULT_EVERY_N_STEPS, every_n_steps))
   return every_n_steps
+
+
+@gin.configurable("critic_tracking", allowlist=["every_n_steps"])
+def reading_interval(every_n_steps=DEFAULT_EVERY_N_STEPS):
+  """Training steps between the critic tracking's readings (`every_n_steps` >= 1)."""
+  return checked_interval(every_n_steps)
 
 
 class ObservationMemory(object):
@@ -68,13 +83,17 @@ class ObservationMemory(object):
   estimate towards log M per pair). Stored observations are encoded again when the
   reference is read (every few steps, not every step), so the components are not
   stale; the memory spans many batches, so the estimate has the variance of
-  `capacity` samples, not of one batch. On a data set of N < capacity observations
+  `samples` samples (from as many stored observations picked at random), not of one
+  batch, and the components are those of all `capacity` observations. On a data
+  set of N < capacity observations
   drawn uniformly the stored ones are a sample of the data set and the mixture
   approaches the exact aggregate posterior.
   """
 
-  def __init__(self, observations, capacity=REFERENCE_MEMORY):
+  def __init__(self, observations, capacity=REFERENCE_MEMORY,
+               samples=REFERENCE_SAMPLES):
     self.capacity = capacity
+    self.samples = min(samples, capacity)
     shape = [capacity] + observations.shape.as_list()[1:]
     with tf.variable_scope("critic_reference_memory"):
       self._observations = tf.get_variable(
@@ -97,17 +116,25 @@ class ObservationMemory(object):
                     for t in gaussian_encoder(observations)]
     num = tf.cast(tf.minimum(stored, self.capacity), tf.int32)
     in_use = tf.range(self.capacity) < num
-    z = mean + tf.exp(logvar / 2.) * tf.random_normal(tf.shape(mean))
-    others = tf.logical_and(in_use[None, :], tf.logical_not(
-        tf.eye(self.capacity, dtype=tf.bool)))
+    # `samples` stored rows without replacement (all of them below `samples`),
+    # padded to a static length; padding rows get weight 0.
+    taken = tf.minimum(num, self.samples)
+    rows = tf.pad(tf.random_shuffle(tf.range(num))[:taken],
+                  [[0, self.samples - taken]])
+    z = tf.gather(mean, rows) + tf.exp(tf.gather(logvar, rows) / 2.) * (
+        tf.random_normal([self.samples, tf.shape(mean)[1]]))
+    # Every stored component but the sample's own.
+    others = tf.logical_and(
+        in_use[None, :],
+        tf.not_equal(tf.range(self.capacity)[None, :], rows[:, None]))
     count = tf.cast(tf.maximum(num - 1, 1), tf.float32)
     log_weight = tf.where(others, tf.fill(tf.shape(others), -tf.log(count)),
                           tf.fill(tf.shape(others), -np.inf))
-    sample_weight = tf.cast(in_use, tf.float32) / tf.cast(tf.maximum(num, 1),
-                                                          tf.float32)
+    sample_weight = (tf.cast(tf.range(self.samples) < taken, tf.float32) /
+                     tf.cast(tf.maximum(taken, 1), tf.float32))
     index = {"pairwise_mi_sum": 0, "total_correlation": 1}[quantity]
     parts = []
-    for start in range(0, self.capacity, REFERENCE_CHUNK):
+    for start in range(0, self.samples, REFERENCE_CHUNK):
       rows = slice(start, start + REFERENCE_CHUNK)
       # One chunk after the other, to bound the memory of the [chunk, K, L] tensor.
       with tf.control_dependencies(parts[-1:]):
@@ -116,7 +143,7 @@ class ObservationMemory(object):
     value = tf.add_n(parts)
     return tf.where(num > 1, value, tf.zeros_like(value))
 
-  def evaluation_reference(self, quantity, gaussian_encoder,
+  def evaluation_reference(self, quantity, gaussian_encoder, batch,
                            readings=FINAL_READINGS):
     """The reference for an evaluation: `readings` readings, then their mean.
 
@@ -128,7 +155,8 @@ class ObservationMemory(object):
     posteriors) and every later batch gives the mean of those: the evaluation's
     mean is the mean of min(batches, `readings`) readings, as the training's
     final reference (`CriticTrackingHook.end`) is. The counters are local
-    variables, set to 0 when the evaluation's session starts.
+    variables, set to 0 when the evaluation's session starts. The reading waits
+    for the evaluation's `batch`: the run that finds the input exhausted takes none.
     """
     with tf.variable_scope("critic_reference_evaluation"):
       total = tf.get_local_variable("total", [], tf.float32,
@@ -145,7 +173,9 @@ class ObservationMemory(object):
     def mean_of_readings():
       return total.read_value() / tf.cast(taken.read_value(), tf.float32)
 
-    return tf.cond(taken.read_value() < readings, new_reading, mean_of_readings)
+    with tf.control_dependencies([batch]):
+      return tf.cond(taken.read_value() < readings, new_reading,
+                     mean_of_readings)
 
   def update(self, observations):
     """Writes the batch over the oldest observations; returns the op."""
@@ -186,8 +216,8 @@ class CriticTrackingHook(tf.train.SessionRunHook):
   def __init__(self, tracking, warmup_steps, estimator_model_dir, advice,
                every_n_steps=None, window=5):
     self._name, self._estimate, self._reference = tracking
-    if every_n_steps is None:
-      every_n_steps = reading_interval()
+    every_n_steps = (reading_interval() if every_n_steps is None else
+                     checked_interval(every_n_steps))
     self._warmup_steps = warmup_steps
     self._summary_path = run_files.results_json_path(estimator_model_dir,
                                                         TRACKING_FILE)

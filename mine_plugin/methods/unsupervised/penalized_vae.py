@@ -235,7 +235,7 @@ class PenalizedVAE(vae.BaseVAE):
         memory_updates.append(memory.update(outputs.features))
       else:
         reference = memory.evaluation_reference(penalty.reference_quantity,
-                                                encode)
+                                                encode, outputs.features)
       tracking = (name, estimate, reference)
     if tracking is not None:
       name, estimate, reference = tracking

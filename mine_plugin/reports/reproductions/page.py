@@ -318,8 +318,9 @@ def learning_curve_section(results_path, floors_dir, figure_dir):
          "(`verdicts.learned_on_metric`) with the curve's seeds.".format(
              ", ".join("{:,}".format(s) for s in sorted(
                  {int(s) for t in tables.values() for s in t["steps"]})), dataset), "",
-         "| model | steps | seeds | MIG | DCI disentanglement | reconstruction "
-         "(nats) | steps/s | learned? |", "|---|---:|---:|---|---|---|---:|---|"]
+         "| model | steps | seeds | MIG | DCI disentanglement | per seed: MIG / DCI "
+         "| reconstruction (nats) | steps/s | learned? |",
+         "|---|---:|---:|---|---|---|---|---:|---|"]
   learned_at = {}  # model -> the first stage from which on every stage learned
   judged_at = {}  # model -> its last stage with the criterion measured (n >= 2)
   for model, table in sorted(tables.items()):
@@ -332,9 +333,13 @@ def learning_curve_section(results_path, floors_dir, figure_dir):
         learned_at.pop(model, None)
       elif learned and model not in learned_at:
         learned_at[model] = steps
-      out.append("| {} | {:,} | {} | {} | {} | {} | {:.1f} | {} |".format(
+      per_seed = "; ".join(
+          "s{} {:.3f} / {:.3f}".format(int(run["seed"]), run["MIG"],
+                                      run["DCI disentanglement"])
+          for _, run in group.sort_values("seed").iterrows())
+      out.append("| {} | {:,} | {} | {} | {} | {} | {} | {:.1f} | {} |".format(
           model, steps, len(group), format_mean_sd(group["MIG"]),
-          format_mean_sd(group["DCI disentanglement"]),
+          format_mean_sd(group["DCI disentanglement"]), per_seed,
           format_mean_sd(group["reconstruction"]),
           group["steps/s"].mean(), learning_note(checks)[len("learning: "):]))
   floors = learning_checks(next(iter(tables.values())).iloc[:0], floors_dir, dataset)
