@@ -209,16 +209,19 @@ def test_mi_constrained_study_binds_the_papers_setting_and_each_estimator():
   ]}
 
 
-def test_bf16_study_runs_every_variant_for_each_seed():
-  study = studies.STUDIES["mine_plugin_bf16"]
+@pytest.mark.parametrize("name,dataset,steps", [
+    ("mine_plugin_bf16", "synthetic_squares", studies.BF16_STEPS),
+    ("mine_plugin_bf16_dsprites", "dsprites_full", studies.BF16_DSPRITES_STEPS)])
+def test_bf16_study_runs_every_variant_for_each_seed(name, dataset, steps):
+  study = studies.STUDIES[name]
   assert len(study) == 4 * studies.BF16_SEEDS and studies.BF16_SEEDS >= 5
   runs = {}
   for model_num in range(len(study)):
     bindings, _ = study.get_model_config(model_num)
     settings = dict(b.split(" = ", 1) for b in bindings)
     assert settings["model.model"] == "@beta_tc_vae()"
-    assert settings["dataset.name"] == "'synthetic_squares'"
-    assert settings["model.training_steps"] == str(studies.BF16_STEPS)
+    assert settings["dataset.name"] == "'{}'".format(dataset)
+    assert settings["model.training_steps"] == str(steps)
     runs.setdefault(settings["model.random_seed"], []).append(
         (settings["model.name"], settings["mixed_precision.bfloat16"],
          settings.get("mixed_precision.float32_ops")))
