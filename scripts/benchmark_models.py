@@ -22,8 +22,9 @@ the first one named is the baseline; e.g. the critic settings against the closed
 Prints one row per model: ms/step (median and minimum over rounds), steps/s and
 the ratio of its step time to dlib's beta_tc_vae; for a model with a critic
 tracking (critic_tracking.CriticTrackingHook), the time of one reading of its
-reference (median of --readings) and what the readings add to training at
-critic_tracking.every_n_steps.
+reference (median of --readings, timed after all steps, model after model, so
+not interleaved as the steps are) and what readings every
+critic_tracking.DEFAULT_EVERY_N_STEPS steps add to its op's time.
 """
 import argparse
 import statistics
@@ -170,7 +171,7 @@ def main():
       readings.append(time.perf_counter() - start)
     reading = statistics.median(readings)
     print("{}: one reading of the critic tracking's reference {:.2f} s (median of "
-          "{}) = {:.0f} training steps; a reading every {} steps (the default "
+          "{}, timed after the steps) = {:.0f} training steps; a reading every {} steps (the default "
           "critic_tracking.every_n_steps) adds {:.0f} % to the op's time".format(
               name, reading, args.readings, reading / step[name], interval,
               100. * reading / (interval * step[name])))

@@ -68,8 +68,11 @@ def test_another_estimator_directory_gets_both_files_inside_it(tmp_path):
     with tf.train.MonitoredSession(hooks=[hook]) as session:
       session.run(train_op)
   assert sorted(p.name for p in tmp_path.iterdir()) == ["estimator"]
-  assert sorted(p.name for p in estimator_dir.iterdir()) == [
+  # Besides the two files, the readings' summaries (an estimator's events file).
+  names = sorted(p.name for p in estimator_dir.iterdir())
+  assert [n for n in names if not n.startswith("events.out.tfevents.")] == [
       critic_tracking.TRACKING_FILE, critic_tracking.TRACKING_HISTORY_FILE]
+  assert len(names) == 3
 
 
 def test_the_final_reference_is_the_mean_of_readings_taken_when_training_ends(
@@ -299,9 +302,71 @@ def test_an_estimators_evaluation_reports_the_mean_of_its_readings(tmp_path,
   assert len(set(batch_values[:readings])) == readings
 
 
-def test_a_bad_reading_interval_is_refused_before_anything_is_written():
-  from mine_plugin.training import settings_check  # pylint: disable=g-import-not-at-top
-  with pytest.raises(ValueError, match=r"critic_tracking.every_n_steps must be an "
-                     r"integer >= 1 .*got 0\. Nothing was written\."):
-    settings_check.check(bound={"critic_tracking.every_n_steps": 0}.get)
-  settings_check.check(bound={"critic_tracking.every_n_steps": 20}.get)
+def test_a_bad_reading_interval_is_refused_before_anything_is_written(tmp_path):
+  model_dir = tmp_path / "model"
+  completed = subprocess.run(
+      [pipeline.console_script("dlib_train"), "--model_dir", str(model_dir),
+       "--gin_config", resources.get_file(
+           "config/tests/methods/unsupervised/train_test.gin"),
+       "--gin_bindings", "model.model = @pairwise_mi_vae()",
+       "--gin_bindings", "pairwise_mi_vae.lam = 1.",
+       "--gin_bindings", "pairwise_mi_vae.estimator = 'mine'",
+       "--gin_bindings", "critic_tracking.every_n_steps = 2.5"],
+      capture_output=True, text=True, timeout=600)
+  assert completed.returncode == 1, completed.stderr[-3000:]
+  last = completed.stderr.strip().splitlines()[-1]
+  assert last.startswith("ValueError: critic_tracking.every_n_steps must be an "
+                         "integer >= 1"), last
+  assert ("got 2.5. Set it in the gin config or with --gin_bindings="
+          "'critic_tracking.every_n_steps = 100' (the default). Nothing was "
+          "written.") in last, last
+  assert not model_dir.exists()
+
+
+def _leave_one_out_total_correlation(means, std, draws, rng):
+  """E over stored i and draws of log q_-i(z_i) - sum_l log q_-i(z_il), in numpy:
+  z_i ~ N(means[i], std^2), q_-i the mixture of the other rows' posteriors."""
+  num = len(means)
+  values = []
+  for _ in range(draws):
+    z = means + std * rng.normal(size=means.shape)
+    log_density = (-0.5 * ((z[:, None, :] - means[None, :, :]) / std) ** 2 -
+                   np.log(std) - 0.5 * np.log(2. * np.pi))  # [sample, component, L]
+    log_density[np.arange(num), np.arange(num)] = -np.inf  # its own component out
+
+    def log_mixture(log_values):
+      return np.logaddexp.reduce(log_values, axis=1) - np.log(num - 1)
+
+    values.append(np.mean(log_mixture(log_density.sum(axis=2)) -
+                          sum(log_mixture(log_density[:, :, l])
+                              for l in range(means.shape[1]))))
+  return float(np.mean(values))
+
+
+@pytest.mark.parametrize("stored", [384, 1536])  # below and above REFERENCE_SAMPLES
+def test_a_reading_leaves_each_samples_own_observation_out(stored):
+  # Distinct, narrowly encoded observations: a sample's own component would
+  # dominate its density: with it left in, TC reads +0.30 instead of -0.43 (384
+  # stored) and +0.08 instead of -0.09 (1,536 stored), in numpy.
+  std = 0.05
+  rng = np.random.RandomState(0)
+  means = rng.uniform(size=(stored, 3)).astype(np.float32)
+  expected = _leave_one_out_total_correlation(means, std, 20, rng)
+  with tf.Graph().as_default():
+    tf.set_random_seed(0)
+    batch = tf.placeholder(tf.float32, [128, 1, 1, 3])
+    memory = critic_tracking.ObservationMemory(batch)
+
+    def encode(images):
+      mean = tf.reshape(images, [-1, 3])
+      return mean, tf.fill(tf.shape(mean), 2. * np.log(std))
+
+    reference = memory.reference("total_correlation", encode)
+    update = memory.update(batch)
+    with tf.Session() as session:
+      session.run(tf.global_variables_initializer())
+      for start in range(0, stored, 128):
+        session.run(update, {batch: means[start:start + 128].reshape(128, 1, 1, 3)})
+      readings = [session.run(reference) for _ in range(20)]
+  assert expected < -0.05
+  assert np.mean(readings) == pytest.approx(expected, abs=0.04)

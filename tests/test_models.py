@@ -617,3 +617,38 @@ def test_aggregate_posterior_samples_come_from_the_exported_encoder(pipelines):
   again, _, _ = posterior_mi.aggregate_posterior_samples(tfhub, data, 2000,
                                                          batch_size=1000)
   np.testing.assert_allclose(again, z, rtol=1e-5, atol=1e-5)  # seeded
+
+
+def test_in_training_only_the_tracking_hook_reads_the_reference(tmp_path):
+  # A reading encodes the observation memory: the step's logs and summaries must
+  # not fetch it, or they would read it at their own interval whatever
+  # critic_tracking.every_n_steps says.
+  bind("critic_tracking.every_n_steps", 7)
+  model = pairwise_mi_vae.PairwiseMIVAE(lam=1., estimator="mine")
+  # As dlib's train: the estimator writes to <model_dir>/tf_checkpoint.
+  model_dir = str(tmp_path / "model" / "tf_checkpoint")
+  with tf.Graph().as_default():
+    tf.set_random_seed(0)
+    tf.train.get_or_create_global_step()
+    spec = model.model_fn(tf.constant(batch()), None, TRAIN, {},
+                          config=tf.estimator.RunConfig(model_dir=model_dir))
+    summaries = {op.op.name for op in tf.get_collection(tf.GraphKeys.SUMMARIES)}
+    logging_hook, tracking_hook = spec.training_hooks
+    assert "pairwise_mi_mine" in summaries and "pairwise_mi_mine" in logging_hook.logs
+    for suffix in ("_reference", "_ratio"):
+      assert "pairwise_mi_mine" + suffix not in summaries
+      assert "pairwise_mi_mine" + suffix not in logging_hook.logs
+    with tf.train.MonitoredSession(hooks=[tracking_hook]) as session:
+      for _ in range(15):
+        session.run(spec.train_op)
+  with open(str(tmp_path / "model" / "results" /
+               critic_tracking.TRACKING_HISTORY_FILE)) as f:
+    assert json.load(f)["step"] == [0, 7, 14]
+  # The readings reach the estimator's summaries at their steps.
+  steps = {}
+  for path in pathlib.Path(model_dir).glob("events.out.tfevents.*"):
+    for event in tf.train.summary_iterator(str(path)):
+      for value in event.summary.value:
+        steps.setdefault(value.tag, []).append(event.step)
+  assert steps == {"pairwise_mi_mine_reference": [0, 7, 14],
+                   "pairwise_mi_mine_ratio": [0, 7, 14]}

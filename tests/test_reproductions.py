@@ -272,7 +272,7 @@ def test_learning_curve_section_says_when_each_model_learned(tmp_path):
           "fast seed 0 at 10,000 steps (MIG 0.200, DCI 0.012; its previous stage, "
           "another training: 0.011, 0.010); fast seed 1 at 10,000 steps" in text)
   assert "resumed from a later checkpoint" not in text
-  assert ("1 of the 9 stages were trained before dlib_train's seed fixed the "
-          "initial weights") in text
+  assert ("1 of the 9 stages descend from trainings started before dlib_train's "
+          "seed fixed the initial weights") in text
   assert os.path.getsize(os.path.join(docs, "reproductions",
                                       "learning_curve.png")) > 1000

@@ -39,8 +39,8 @@ REFERENCE_SAMPLES = 1024
 # Samples evaluated at once when the reference is read (memory: chunk x capacity x L).
 REFERENCE_CHUNK = 512
 # Readings averaged into the final reference, taken when training ends. One reading
-# during training scatters by ~0.1 nats around its neighbours on the critic models
-# of docs/mine_penalty.md, and the last reading during training, up to
+# during training (4,096 samples, before REFERENCE_SAMPLES) scattered by ~0.1 nats
+# around its neighbours on the critic models of docs/mine_penalty.md, and the last reading during training, up to
 # `every_n_steps` steps before the end, is of another encoder than the exported one.
 FINAL_READINGS = 8
 
@@ -61,8 +61,10 @@ def checked_interval(every_n_steps):
       every_n_steps < 1):
     raise ValueError(
         "critic_tracking.every_n_steps must be an integer >= 1 (training steps "
-        "between two readings of the critic's estimate and its reference; default "
-        "{}), got {!r}.".format(DEFAULT_EVERY_N_STEPS, every_n_steps))
+        "between two readings of the critic's estimate and its reference; the "
+        "tracking cannot be turned off), got {!r}. Set it in the gin config or "
+        "with --gin_bindings='critic_tracking.every_n_steps = {}' (the "
+        "default).".format(every_n_steps, DEFAULT_EVERY_N_STEPS))
   return every_n_steps
 
 
@@ -77,8 +79,9 @@ class ObservationMemory(object):
 
   The reference of a critic penalty is the quantity it estimates, computed without
   gradient by `estimators.mixture_dependence` over the aggregate posterior of the
-  stored observations under the current encoder: one sample from each posterior,
-  each evaluated under the mixture of the other posteriors (leave-one-out: a
+  stored observations under the current encoder: one sample from the posterior of
+  each of `samples` stored observations picked at random, each evaluated under the
+  mixture of the other stored posteriors (leave-one-out: a
   sample's own component would bias it upwards, as the self-term biases a minibatch
   estimate towards log M per pair). Stored observations are encoded again when the
   reference is read (every few steps, not every step), so the components are not
@@ -135,11 +138,11 @@ class ObservationMemory(object):
     index = {"pairwise_mi_sum": 0, "total_correlation": 1}[quantity]
     parts = []
     for start in range(0, self.samples, REFERENCE_CHUNK):
-      rows = slice(start, start + REFERENCE_CHUNK)
+      chunk = slice(start, start + REFERENCE_CHUNK)
       # One chunk after the other, to bound the memory of the [chunk, K, L] tensor.
       with tf.control_dependencies(parts[-1:]):
         parts.append(estimators.mixture_dependence(
-            z[rows], mean, logvar, log_weight[rows], sample_weight[rows])[index])
+            z[chunk], mean, logvar, log_weight[chunk], sample_weight[chunk])[index])
     value = tf.add_n(parts)
     return tf.where(num > 1, value, tf.zeros_like(value))
 
@@ -219,6 +222,7 @@ class CriticTrackingHook(tf.train.SessionRunHook):
     every_n_steps = (reading_interval() if every_n_steps is None else
                      checked_interval(every_n_steps))
     self._warmup_steps = warmup_steps
+    self._estimator_model_dir = estimator_model_dir
     self._summary_path = run_files.results_json_path(estimator_model_dir,
                                                         TRACKING_FILE)
     self._history_path = run_files.results_path(estimator_model_dir,
@@ -255,6 +259,7 @@ class CriticTrackingHook(tf.train.SessionRunHook):
     for key, value in (("step", int(step)), ("estimate", float(estimate)),
                        ("reference", float(reference))):
       self._history[key].append(value)
+    self._log_reading(step, float(estimate), float(reference))
     recent = self._after_warmup()[-self._window:]
     if len(recent) < self._window:
       return
@@ -273,6 +278,20 @@ class CriticTrackingHook(tf.train.SessionRunHook):
           self._name, ratio, self._window, estimate, reference, self._advice,
           REFERENCE_MEMORY)
 
+  def _log_reading(self, step, estimate, reference):
+    """dlib's log and the estimator's summaries get `<name>_reference`, `_ratio`.
+
+    (The training step's own logs leave them out: a reading is seconds.)
+    """
+    ratio = estimate / max(reference, MIN_REFERENCE)
+    tf.logging.info("%s_reference = %.4g, %s_ratio = %.3g (step %d)", self._name,
+                    reference, self._name, ratio, step)
+    summary = tf.Summary(value=[
+        tf.Summary.Value(tag=self._name + "_reference", simple_value=reference),
+        tf.Summary.Value(tag=self._name + "_ratio", simple_value=ratio)])
+    tf.summary.FileWriterCache.get(self._estimator_model_dir).add_summary(
+        summary, step)
+
   def _after_warmup(self):
     return [(e, r) for s, e, r in zip(self._history["step"],
                                       self._history["estimate"],
@@ -288,6 +307,7 @@ class CriticTrackingHook(tf.train.SessionRunHook):
       final_reference = float(np.mean([session.run(self._reference)
                                        for _ in range(FINAL_READINGS)]))
     ratio = median_ratio([e for e, _ in after], [r for _, r in after])
+    tf.summary.FileWriterCache.get(self._estimator_model_dir).flush()
     run_files.write_json(self._history_path, dict(
         self._history, quantity=self._name, warmup_steps=self._warmup_steps))
     run_files.write_json(self._summary_path, {

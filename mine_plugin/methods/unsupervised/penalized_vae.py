@@ -282,9 +282,15 @@ class PenalizedVAE(vae.BaseVAE):
           train_op = vae_optimizer.apply_gradients(
               gradients, global_step=tf.train.get_global_step())
       train_op = tf.group([train_op, update_ops] + critic_updates + memory_updates)
-      for name, value in logs.items():
+      # A reading of the reference encodes the observation memory (~1 s at 64x64):
+      # in training only CriticTrackingHook fetches it, at its own interval, and
+      # logs and summarises it; the step's logs and summaries leave it out.
+      train_logs = collections.OrderedDict(
+          (name, value) for name, value in logs.items()
+          if config is None or name not in tracking_logs)
+      for name, value in train_logs.items():
         tf.summary.scalar(name, value)
-      hooks = [LoggingHook(logs)]
+      hooks = [LoggingHook(train_logs)]
       if tracking is not None and config is not None:
         hooks.append(critic_tracking.CriticTrackingHook(
             tracking, penalty.warmup_steps, config.model_dir,

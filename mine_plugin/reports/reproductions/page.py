@@ -378,8 +378,9 @@ def learning_curve_section(results_path, floors_dir, figure_dir):
             "their own training.".format("; ".join(retrained)), ""]
   unseeded = sum(int((~table["seeded"]).sum()) for table in tables.values())
   if unseeded:
-    out += ["{} of the {} stages were trained before dlib_train's seed fixed the "
-            "initial weights (CHANGELOG, \"a seed fixes the network\"): there, a "
+    out += ["{} of the {} stages descend from trainings started before "
+            "dlib_train's seed fixed the initial weights (CHANGELOG, \"a seed "
+            "fixes the network\"): there, a "
             "stage trained anew started from other weights. With the seed fixing "
             "them it would start from the same ones, but still not be the earlier "
             "network continued: each resume draws other batches "
