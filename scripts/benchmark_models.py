@@ -78,6 +78,7 @@ def tracking_reference(session):
       return summary.op.inputs[1]
   return None
 
+
 def main():
   parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
   parser.add_argument("--steps", type=int, default=200,
@@ -171,8 +172,9 @@ def main():
       readings.append(time.perf_counter() - start)
     reading = statistics.median(readings)
     print("{}: one reading of the critic tracking's reference {:.2f} s (median of "
-          "{}, timed after the steps) = {:.0f} training steps; a reading every {} steps (the default "
-          "critic_tracking.every_n_steps) adds {:.0f} % to the op's time".format(
+          "{}, timed after the steps) = {:.0f} training steps; a reading every {} "
+          "steps (the default critic_tracking.every_n_steps) adds {:.0f} % to the "
+          "op's time".format(
               name, reading, args.readings, reading / step[name], interval,
               100. * reading / (interval * step[name])))
 

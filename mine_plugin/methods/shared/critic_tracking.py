@@ -40,8 +40,9 @@ REFERENCE_SAMPLES = 1024
 REFERENCE_CHUNK = 512
 # Readings averaged into the final reference, taken when training ends. One reading
 # during training (4,096 samples, before REFERENCE_SAMPLES) scattered by ~0.1 nats
-# around its neighbours on the critic models of docs/mine_penalty.md, and the last reading during training, up to
-# `every_n_steps` steps before the end, is of another encoder than the exported one.
+# around its neighbours on the critic models of docs/mine_penalty.md, and the last
+# reading during training, up to `every_n_steps` steps before the end, is of another
+# encoder than the exported one.
 FINAL_READINGS = 8
 
 

@@ -283,15 +283,17 @@ class PenalizedVAE(vae.BaseVAE):
               gradients, global_step=tf.train.get_global_step())
       train_op = tf.group([train_op, update_ops] + critic_updates + memory_updates)
       # A reading of the reference encodes the observation memory (~1 s at 64x64):
-      # in training only CriticTrackingHook fetches it, at its own interval, and
-      # logs and summarises it; the step's logs and summaries leave it out.
+      # where CriticTrackingHook runs (TPUEstimator passes `config`), only it
+      # fetches the reference, at its own interval, and logs and summarises it;
+      # the step's logs and summaries leave it out.
+      hook_tracks = tracking is not None and config is not None
       train_logs = collections.OrderedDict(
           (name, value) for name, value in logs.items()
-          if config is None or name not in tracking_logs)
+          if not (hook_tracks and name in tracking_logs))
       for name, value in train_logs.items():
         tf.summary.scalar(name, value)
       hooks = [LoggingHook(train_logs)]
-      if tracking is not None and config is not None:
+      if hook_tracks:
         hooks.append(critic_tracking.CriticTrackingHook(
             tracking, penalty.warmup_steps, config.model_dir,
             penalty.lag_advice(getattr(type(self), "gin_name",
