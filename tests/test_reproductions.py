@@ -217,6 +217,23 @@ def test_page_from_results(tmp_path):
     assert "reproductions/" + figure in page
 
 
+def test_results_from_an_earlier_length_are_named(tmp_path):
+  # Results trained at other step counts than the study runs now (a data set whose
+  # length changed, its rerun not collected yet) are named with both lengths.
+  path = str(tmp_path / "results.json")
+  _write([_record(str(tmp_path), dataset, "vae", 0, "mig", {"discrete_mig": .1})
+          for dataset in ("dsprites_full", "squares")], path)
+  sentence = reproductions._earlier_lengths(
+      path, {"dsprites_full": (150000, 50000), "squares": (1500, 500),
+             "shapes3d": (1000,)})
+  assert sentence == (
+      " Results from an earlier length of the study (dsprites_full ran 1,500 steps; "
+      "the study runs 150,000 + 50,000 now): they stay here, at the steps they ran, "
+      "until the rerun's results replace them.")
+  assert reproductions._earlier_lengths(path, {"dsprites_full": (1500,),
+                                               "squares": (1500, 500)}) == ""
+
+
 def test_committed_page_is_what_the_committed_results_give(tmp_path):
   # docs/reproductions.md must be regenerated whenever its results or its
   # generator change: written afresh from the committed results, it is unchanged.

@@ -335,9 +335,9 @@ def bf16_dsprites_study():
 # The lambda-beta-VAE authors' protocol (Vu, Wan, Wei 2026; their public code,
 # PAPERS.md): a beta-VAE pre-training, then a continuation from its checkpoint with a
 # fresh Adam, lambda * L2 added (lambda = 0: the same continuation without it). Their
-# 150k + 50k steps at Adam 1e-4 are scaled to what two CPU cores run in a session:
-# steps per data set in the same 3 : 1 split (sweeps.LAMBDA_BETA_STEPS) at Adam
-# 1e-3. Their architecture (dlib's conv encoder/decoder, 10 latents,
+# 150k + 50k steps at Adam 1e-4: on squares scaled to what two CPU cores run in a
+# session, on the dSprites stand-in kept (sweeps.LAMBDA_BETA_STEPS, 3 : 1 split), at
+# Adam 1e-3 on both (the rate of the dSprites learning curve). Their architecture (dlib's conv encoder/decoder, 10 latents,
 # batch 64); 32x32 squares use its 32x32 version. The data sets, betas and seeds:
 # sweeps.LAMBDA_BETA_DATASETS.
 LAMBDA_BETA_LAMBDAS = (0., 8.)

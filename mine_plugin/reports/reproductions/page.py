@@ -220,7 +220,8 @@ def lambda_beta_section(results_path, figure_dir):
          "λ > 0 keeps them. Its numbers are % changes relative to β = 1, "
          "λ = 0 at β = 32:".format(
              _runs_found(results_path),
-             _missing_datasets(results_path, sweeps.LAMBDA_BETA_DATASETS)), "",
+             _missing_datasets(results_path, sweeps.LAMBDA_BETA_DATASETS) +
+             _earlier_lengths(results_path, sweeps.LAMBDA_BETA_STEPS)), "",
          "| data set | metric | paper λ = 0 | paper λ = 8 |", "|---|---|---:|---:|"]
   out += ["| {} (paper) | {} | {:+.0f} % | {:+.0f} % |".format(*row)
           for row in papers.PAPER_LAMBDA_BETA]
@@ -433,7 +434,9 @@ def allocator_section(results_path, allocations_path, figure_dir):
          "results.json`). The paper's CelebA numbers cannot be checked here "
          "(no data); they are shown beside ours for scale only.{}".format(
              _runs_found(results_path),
-             _missing_datasets(results_path, sweeps.ABLATION_DATASETS))]
+             _missing_datasets(results_path, sweeps.ABLATION_DATASETS) +
+             _earlier_lengths(results_path, {
+                 dataset: (steps,) for dataset, steps in sweeps.ABLATION_STEPS.items()}))]
   found = []
   learning_rows = []
   runs = study_records.runs_with_scores(study_records.load_results(results_path),
@@ -528,6 +531,27 @@ def _missing_datasets(results_path, study_datasets):
     return ""
   return (" No results yet for {}: those models are registered in the study and "
           "run when it is resumed (docs/studies.md).".format(", ".join(missing)))
+
+
+def _earlier_lengths(results_path, study_steps):
+  """A sentence naming the data sets whose results were trained at other step counts
+  than the study's (`study_steps`: {data set: step counts}) runs now, or ''.
+
+  The results stay on the page, at the steps they ran, until a rerun at the study's
+  length replaces them (`collect`)."""
+  runs = study_records.per_run(study_records.load_results(results_path))
+  earlier = []
+  for dataset, steps in sorted(study_steps.items()):
+    ran = set(runs[runs["dataset"] == dataset]["steps"].dropna().astype(int))
+    if ran and not ran <= set(steps):
+      earlier.append("{} ran {} steps; the study runs {} now".format(
+          dataset, " + ".join("{:,}".format(s) for s in sorted(ran, reverse=True)),
+          " + ".join("{:,}".format(s) for s in steps)))
+  if not earlier:
+    return ""
+  return (" Results from an earlier length of the study ({}): they stay here, at the "
+          "steps they ran, until the rerun's results replace them.".format(
+              "; ".join(earlier)))
 
 
 def collect(run_results, docs_results, allocations_path=None):
