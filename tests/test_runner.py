@@ -321,6 +321,24 @@ def test_killed_model_is_reported_then_redone(tmp_path, capsys):
     assert len(json.load(f)["path"]) == 8
 
 
+def test_results_of_a_finished_model_are_aggregated_before_the_next_one_runs(
+    tmp_path):
+  # A run of many sessions is cut short at the end of each: its results.json must
+  # hold every model finished so far without a rerun. Model 1's process copies the
+  # study's results.json as it starts, then dies.
+  output = str(tmp_path / "toy")
+  snapshot = str(tmp_path / "results_when_model_1_began.json")
+  env = dict(TOY_ENV, MINE_PLUGIN_TEST_KILL="1",
+             MINE_PLUGIN_TEST_SNAPSHOT_FROM=os.path.join(output, runner.AGGREGATE),
+             MINE_PLUGIN_TEST_SNAPSHOT_TO=snapshot)
+  outcomes = runner.run_study(TOY, output, backend="serial", visualize=False,
+                              env=env, stream=open(os.devnull, "w"))
+  assert [o.status for o in outcomes] == ["done", "failed"]
+  frame = aggregate_results.load_aggregated_json_results(snapshot)
+  assert len(frame) == 4  # model 0: 2 representations x 2 metrics
+  assert set(frame["train_config.model.name"]) == {"'beta_vae'"}
+
+
 def test_ray_backend_runs_models_and_survives_a_killed_one(tmp_path):
   pytest.importorskip("ray")
   import ray  # pylint: disable=g-import-not-at-top

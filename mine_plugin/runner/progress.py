@@ -17,10 +17,13 @@ class Progress(object):
     total: the number of models of the run.
     stream: where the lines (and, on a terminal, the bar) go.
     model_dirs: {model number: directory} of the run's models, for the bar.
+    on_done: called with no arguments after each model that finished in this run
+      (the study's results.json is brought up to date there).
   """
 
-  def __init__(self, name, total, stream, model_dirs=None):
+  def __init__(self, name, total, stream, model_dirs=None, on_done=None):
     self.name, self.total, self.stream = name, total, stream
+    self._on_done = on_done
     self.model_dirs = dict(model_dirs or {})
     self.counts = collections.Counter()
     self.start = time.time()
@@ -53,6 +56,8 @@ class Progress(object):
         self._bar.write("[{}] model {} FAILED ({}): {}\n".format(
             self.name, outcome.model_num,
             chain_progress.format_seconds(outcome.seconds), outcome.message))
+      if outcome.status == "done" and self._on_done is not None:
+        self._on_done()
     _, left, elapsed, eta = self._summary()
     self._bar.write(
         "[{}] {}/{} finished ({} run now, {} skipped), {} failed, {} left | "

@@ -64,6 +64,9 @@ def run_study(study_name, output_directory, model_nums=None, backend="auto",
               stream=None):
   """Runs (or resumes) the models of a study and aggregates the finished ones.
 
+  The aggregate (<output_directory>/results.json) is written after each model that
+  finishes and at the end, so a run cut short has its finished models' results.
+
   Args:
     study_name: a name in dlib's reproduce.STUDIES (the plugin's studies included),
       or "package.module:attribute" naming a dlib Study object.
@@ -124,8 +127,21 @@ def run_study(study_name, output_directory, model_nums=None, backend="auto",
     if backend == "ray":
       # Before a progress bar is drawn: Ray writes lines of its own as it starts.
       backends.connect_ray(address)
+    aggregate_path = os.path.join(output_directory, aggregation.AGGREGATE)
+
+    def aggregate_finished():
+      """results.json of the models finished so far: a run of many sessions, killed
+      at the end of each, has its finished models' results without a rerun."""
+      try:
+        aggregation.aggregate(output_directory, expected, aggregate_path,
+                              settings_of)
+      except OSError as e:
+        stream.write("[{}] Could not bring {} up to date ({}); the run goes on and "
+                     "writes it at its end.\n".format(study_name, aggregate_path, e))
+
     with progress_lib.Progress(study_name, len(jobs), stream, {
-        job.model_num: job.model_dir for job in jobs}) as progress:
+        job.model_num: job.model_dir for job in jobs},
+                               on_done=aggregate_finished) as progress:
       progress.update()
       unmet = _unmet_outside(jobs, dependencies, settings_of)
       blocked = []
@@ -144,7 +160,6 @@ def run_study(study_name, output_directory, model_nums=None, backend="auto",
         outcomes = backends.run_serial(sorted(jobs, key=lambda j: (
             j.model_num in dependencies, j.model_num)), progress, dependencies)
     outcomes = sorted(outcomes + blocked, key=lambda o: o.model_num)
-    aggregate_path = os.path.join(output_directory, aggregation.AGGREGATE)
     count = aggregation.aggregate(output_directory, expected, aggregate_path,
                                   settings_of)
   failed = [o.model_num for o in outcomes if o.status == "failed"]
