@@ -4,7 +4,9 @@
 
 regenerates the page and its figures (docs/reproductions/*.png) from the committed
 results. After running the studies (docs/studies.md), take their results in first
-(the data sets in them replace their own records; the others are kept):
+(a data set whose models have all finished replaces its own records, the others are
+kept; one with models still to run goes to <section>/in_progress.json, shown apart
+until it is complete):
 
     .venv/bin/python scripts/make_reproductions.py \
         --lambda_beta=runs/mine_plugin_lambda_beta/results.json \
@@ -20,6 +22,7 @@ import argparse
 import os
 import sys
 
+from mine_plugin.config import studies
 from mine_plugin.reports.reproductions import page as reproductions
 
 
@@ -39,14 +42,19 @@ def main(argv):
   args = parse_args(argv)
   base = os.path.join(args.docs_dir, "reproductions")
   if args.lambda_beta:
-    reproductions.collect(args.lambda_beta,
-                          os.path.join(base, "lambda_beta", "results.json"))
+    taken, _ = reproductions.collect(
+        args.lambda_beta, os.path.join(base, "lambda_beta", "results.json"),
+        reproductions.models_per_dataset(studies.STUDIES["mine_plugin_lambda_beta"]))
+    print("mine_plugin_lambda_beta:", taken)
   if args.allocator_ablation:
-    count = reproductions.collect(
+    taken, count = reproductions.collect(
         args.allocator_ablation,
         os.path.join(base, "allocator_ablation", "results.json"),
+        reproductions.models_per_dataset(
+            studies.STUDIES["mine_plugin_allocator_ablation"]),
         os.path.join(base, "allocator_ablation", "allocations.json"))
-    print("{} allocations collected.".format(count))
+    print("mine_plugin_allocator_ablation:", taken,
+          "{} allocations collected.".format(count))
   print("Page written to", reproductions.make_page(
       args.docs_dir, os.path.join(args.docs_dir, "reproductions.md")))
   return 0

@@ -234,6 +234,43 @@ def test_results_from_an_earlier_length_are_named(tmp_path):
                                                "squares": (1500, 500)}) == ""
 
 
+def test_a_rerun_in_progress_is_kept_apart_until_all_its_models_finished(tmp_path):
+  # A rerun of many sessions is collected model by model: until every model of a
+  # data set has finished, the earlier records (and verdicts) stay and the finished
+  # models are listed apart; then they replace the earlier records.
+  docs_results = str(tmp_path / "docs" / "lambda_beta" / "results.json")
+  in_progress = str(tmp_path / "docs" / "lambda_beta" / reproductions.IN_PROGRESS)
+
+  def results(name, dataset, seeds, mig):
+    path = str(tmp_path / name)
+    _write([_record(str(tmp_path / name), dataset, "vae", seed, "mig",
+                    {"discrete_mig": mig}) for seed in seeds], path)
+    return path
+
+  earlier = results("earlier.json", "dsprites_full", range(3), .01)
+  os.makedirs(os.path.dirname(docs_results))
+  shutil.copyfile(earlier, docs_results)
+  expected = {"dsprites_full": 3, "squares": 2}
+  taken, _ = reproductions.collect(
+      results("run1.json", "dsprites_full", [0], .2), docs_results, expected)
+  assert taken == {"complete": [], "in progress": ["dsprites_full"]}
+  with open(docs_results) as f:
+    assert len(json.load(f)["path"]) == 3  # the earlier records, untouched
+  lines = "\n".join(reproductions.in_progress_lines(docs_results, expected,
+                                                     ("MIG",)))
+  assert "**dsprites_full: rerun in progress** (1 of 3 models finished" in lines
+  assert "| vae | — | — | 0 | 1,500 | 0.200 |" in lines
+
+  taken, _ = reproductions.collect(
+      results("run2.json", "dsprites_full", range(3), .3), docs_results, expected)
+  assert taken == {"complete": ["dsprites_full"], "in progress": []}
+  assert not os.path.exists(in_progress)
+  assert reproductions.in_progress_lines(docs_results, expected, ("MIG",)) == []
+  with open(docs_results) as f:
+    records = json.load(f)
+  assert sorted(records["evaluation_results.discrete_mig"].values()) == [.3] * 3
+
+
 def test_committed_page_is_what_the_committed_results_give(tmp_path):
   # docs/reproductions.md must be regenerated whenever its results or its
   # generator change: written afresh from the committed results, it is unchanged.

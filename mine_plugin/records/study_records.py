@@ -252,37 +252,62 @@ def _rows(columns):
   return rows
 
 
-def merge_by_dataset(results_path, output_path):
+def merge_by_dataset(results_path, output_path, datasets=None):
   """Writes `results_path`'s records into the aggregated file `output_path`: the
-  records of each data set in `results_path` replace that data set's records
-  there, the other data sets' are kept as written (a rerun of one data set's part of
-  a study does not drop the rest). Atomic. Returns the data sets replaced, sorted."""
+  records of each data set in `results_path` (of those in `datasets`, if given)
+  replace that data set's records there, the other data sets' are kept as written
+  (a rerun of one data set's part of a study does not drop the rest). Atomic.
+  Returns the data sets replaced, sorted."""
   new = list(_rows(_columns(results_path)).values())
   if any(DATASET not in row for row in new):
     raise ValueError("{}: a record without {} cannot be merged by data set.".format(
         results_path, DATASET))
+  if datasets is not None:
+    new = [row for row in new if unquote(row[DATASET]) in set(datasets)]
   replaced = {unquote(row[DATASET]) for row in new}
-  kept = []
-  if os.path.isfile(output_path):
-    kept = [row for row in _rows(_columns(output_path)).values()
-            if unquote(row.get(DATASET)) not in replaced]
+  _write_rows(output_path, _kept_rows(output_path, replaced) + new)
+  return sorted(replaced)
+
+
+def drop_datasets(output_path, datasets):
+  """Removes the records of `datasets` from the aggregated file `output_path` (the
+  file, when none is left). Atomic."""
+  if not os.path.isfile(output_path):
+    return
+  kept = _kept_rows(output_path, set(datasets))
+  if kept:
+    _write_rows(output_path, kept)
+  else:
+    os.remove(output_path)
+
+
+def _kept_rows(output_path, replaced):
+  if not os.path.isfile(output_path):
+    return []
+  return [row for row in _rows(_columns(output_path)).values()
+          if unquote(row.get(DATASET)) not in replaced]
+
+
+def _write_rows(output_path, rows):
   merged = collections.defaultdict(dict)
-  for index, row in enumerate(kept + new):
+  for index, row in enumerate(rows):
     for column, value in row.items():
       merged[column][str(index)] = value
   os.makedirs(os.path.dirname(os.path.abspath(output_path)), exist_ok=True)
   atomic_write.write_json_atomically(output_path, merged, indent=None)
-  return sorted(replaced)
 
 
-def collect_allocations(results_path, output_path):
+def collect_allocations(results_path, output_path, datasets=None):
   """Copies each attention model's allocation (by dataset, model, seed) to one file.
 
   Reads `<model>/model/results/json/attention_allocation.json` of every
-  attention_mine_vae* run in the results; the entries of other data sets already in
-  `output_path` are kept. Returns how many were found.
+  attention_mine_vae* run in the results (of the data sets in `datasets`, if given);
+  the entries of other data sets already in `output_path` are kept. Returns how many
+  were found.
   """
   frame = load_results(results_path)
+  if datasets is not None:
+    frame = frame[frame[DATASET].map(unquote).isin(set(datasets))]
   replaced = set(frame[DATASET].map(unquote))
   kept, collected = [], []
   if os.path.isfile(output_path):

@@ -17,11 +17,13 @@ writes the page; the papers' numbers and protocols are in `papers` (quoted from
 of the verdicts in `verdicts`, the figures in `figures`.
 No TensorFlow: pandas, numpy and matplotlib only.
 """
+import collections
 import json
 import os
 
 import numpy as np
 
+from mine_plugin.config import studies
 from mine_plugin.config import sweeps
 from mine_plugin.evaluation import compare
 from mine_plugin.evaluation import statistics
@@ -273,6 +275,8 @@ def lambda_beta_section(results_path, figure_dir):
   figure = os.path.join(figure_dir, "lambda_beta.png")
   figures.lambda_beta(runs, figure)
   out += learning_table(learning_rows)
+  out += in_progress_lines(results_path, models_per_dataset(
+      studies.STUDIES["mine_plugin_lambda_beta"]), metrics)
   return out + tables + ["", "![lambda-beta-VAE](reproductions/{})".format(
       os.path.basename(figure)), ""]
 
@@ -494,6 +498,8 @@ def allocator_section(results_path, allocations_path, figure_dir):
           "vanilla VAE (`vae`) learned the factors; paper: without "
           "attention {:+.0f} %, and above β-VAE and the vanilla VAE):".format(
               papers.PAPER_ABLATION_DROP)] + found
+  out += in_progress_lines(results_path, models_per_dataset(
+      studies.STUDIES["mine_plugin_allocator_ablation"]), metrics)
   out += ["", "The allocation per seed (latent dimensions per slot: the column "
           "sums of A, `attention_allocation.json`; learned for "
           "`attention_mine_vae`, the constant hard partition for "
@@ -554,13 +560,71 @@ def _earlier_lengths(results_path, study_steps):
               "; ".join(earlier)))
 
 
-def collect(run_results, docs_results, allocations_path=None):
-  """Takes a study's runs/<study>/results.json into docs/ (and its allocations): the
-  data sets it holds replace theirs there (`study_records.merge_by_dataset`)."""
-  study_records.merge_by_dataset(run_results, docs_results)
-  if allocations_path is not None:
-    return study_records.collect_allocations(run_results, allocations_path)
-  return None
+# Beside a section's results.json: the data sets of a study whose rerun has not
+# finished all its models yet (`collect`).
+IN_PROGRESS = "in_progress.json"
+
+
+def models_per_dataset(study):
+  """{data set: number of models} of a PluginStudy (mine_plugin.config.studies)."""
+  counts = collections.Counter()
+  for config in study.config:
+    counts[study_records.unquote(config["dataset.name"])] += 1
+  return dict(counts)
+
+
+def collect(run_results, docs_results, study_models, allocations_path=None):
+  """Takes a study's runs/<study>/results.json into docs/ (and its allocations).
+
+  A data set with all its models finished (`study_models`: {data set: number of
+  models}) replaces its records in `docs_results` (`study_records.merge_by_dataset`)
+  and leaves IN_PROGRESS. One with fewer goes to IN_PROGRESS beside `docs_results`:
+  the page keeps the earlier records and their verdicts, and shows the run's finished
+  models apart, so a rerun of many sessions is committed model by model.
+  Returns ({"complete": [...], "in progress": [...]}, allocations collected or None).
+  """
+  runs = study_records.per_run(study_records.load_results(run_results))
+  counts = runs.groupby("dataset").size()
+  complete = sorted(d for d, n in counts.items() if n >= study_models.get(d, 0))
+  partial = sorted(d for d in counts.index if d not in complete)
+  in_progress = os.path.join(os.path.dirname(docs_results), IN_PROGRESS)
+  allocations = None
+  if complete:
+    study_records.merge_by_dataset(run_results, docs_results, complete)
+    study_records.drop_datasets(in_progress, complete)
+    if allocations_path is not None:
+      allocations = study_records.collect_allocations(run_results, allocations_path,
+                                                      complete)
+  if partial:
+    study_records.merge_by_dataset(run_results, in_progress, partial)
+  return {"complete": complete, "in progress": partial}, allocations
+
+
+def in_progress_lines(results_path, study_models, metrics):
+  """Lines on the data sets of a section whose rerun is under way, or []: per data
+  set, how many of its models finished and each finished model's scores."""
+  path = os.path.join(os.path.dirname(results_path), IN_PROGRESS)
+  if not os.path.isfile(path):
+    return []
+  runs = study_records.runs_with_scores(study_records.load_results(path), metrics)
+  out = []
+  for dataset, part in sorted(runs.groupby("dataset")):
+    out += ["", "**{}: rerun in progress** ({} of {} models finished, "
+            "`{}`; the verdicts above wait for all of them):".format(
+                dataset, len(part), study_models.get(dataset, "?"),
+                os.path.relpath(path, os.path.dirname(os.path.dirname(
+                    os.path.dirname(path))))), "",
+            "| model | β | λ | seed | steps | " + " | ".join(metrics) + " |",
+            "|---|---:|---:|---:|---:|" + "---:|" * len(metrics)]
+    for _, row in part.sort_values(["model", "beta", "lam", "seed"]).iterrows():
+      cells = [row["model"]] + [
+          "—" if not np.isfinite(row[k]) else "{:g}".format(row[k])
+          for k in ("beta", "lam", "seed")] + [
+              "{:,.0f}".format(row["steps"]) if np.isfinite(row["steps"]) else "?"]
+      cells += ["{:.3f}".format(row[m]) if np.isfinite(row[m]) else "—"
+                for m in metrics]
+      out.append("| " + " | ".join(cells) + " |")
+  return out
 
 
 def celeba_section():
