@@ -1,9 +1,10 @@
-"""The table of mine_plugin_bf16: which bf16 rewrite variants keep float32's scores.
+"""The tables of mine_plugin_bf16*: which bf16 rewrite variants keep float32's scores.
 
     .venv/bin/python scripts/make_precision_report.py \
-        --results docs/speed/bf16_results.json --output docs/speed/precision_variants.md
+        --results docs/speed/bf16_results.json docs/speed/bf16_dsprites_results.json \
+        --output docs/speed/precision_variants.md
 
-Per variant: MIG, DCI disentanglement and reconstruction loss (mean ± sd over
+One table per results file (a data set). Per variant: MIG, DCI disentanglement and reconstruction loss (mean ± sd over
 seeds), each metric's difference from float32 with its 95 % Welch interval, and
 whether the variant keeps the metrics (mine_plugin/reports/precision_variants.py).
 """
@@ -15,10 +16,11 @@ from mine_plugin.reports import precision_variants
 
 def main(argv):
   parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-  parser.add_argument("--results", default="docs/speed/bf16_results.json")
+  parser.add_argument("--results", nargs="+",
+                      default=["docs/speed/bf16_results.json"])
   parser.add_argument("--output", default=None, help="also write the table here")
   args = parser.parse_args(argv)
-  table = precision_variants.make_table(args.results)
+  table = "\n".join(precision_variants.make_table(path) for path in args.results)
   print(table, end="")
   if args.output:
     with open(args.output, "w") as f:

@@ -33,8 +33,10 @@ def test_the_table_of_the_study_puts_float32_first_and_judges_each_variant():
       [sys.executable, os.path.join(ROOT, "scripts", "make_precision_report.py"),
        "--results", RESULTS], capture_output=True, text=True, check=True)
   lines = completed.stdout.splitlines()
-  assert lines[2].startswith("| beta_tc_vae_fp32 |") and "(baseline)" in lines[2]
-  variants = lines[3:]
+  assert lines[0] == ("**synthetic_squares**, 2,000 steps, seeds 0, 1, 2, 3, 4 "
+                      "({}):".format(RESULTS))
+  assert lines[4].startswith("| beta_tc_vae_fp32 |") and "(baseline)" in lines[4]
+  variants = lines[5:]
   assert variants and all(line.rstrip(" |").endswith(("yes", "**no**"))
                           for line in variants)
 
@@ -73,3 +75,16 @@ def test_runs_of_an_earlier_study_layout_are_refused():
                      "each variant must run each seed once"):
     precision_variants.variant_rows(_runs({
         "beta_tc_vae_fp32": base, "variant": [(0, .2, .5, 1.), (0, .2, .5, 1.)]}))
+
+
+def test_a_seed_not_every_variant_finished_waits():
+  # A study still running: seed 2 finished for float32 and one variant only.
+  base = [(0, .20, .50, 470.), (1, .30, .60, 472.), (2, .25, .55, 474.)]
+  runs, left_out = precision_variants.common_seeds(_runs({
+      "beta_tc_vae_fp32": base, "early": base, "late": base[:2]}))
+  assert sorted(set(runs["seed"])) == [0, 1]
+  assert left_out == ["beta_tc_vae_fp32 seed 2", "early seed 2"]
+  with pytest.raises(ValueError, match=r"late has runs of seeds \[0, 1\], the "
+                     r"baseline beta_tc_vae_fp32 of seeds \[0, 1, 2\]"):
+    precision_variants.variant_rows(_runs({"beta_tc_vae_fp32": base,
+                                           "late": base[:2]}))

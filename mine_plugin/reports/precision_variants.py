@@ -31,25 +31,46 @@ def keeps_metric(variant, baseline, tolerance=TOLERANCE):
 
 
 def check_runs(runs, baseline=BASELINE):
-  """Raises ValueError unless each variant ran the baseline's seeds once each."""
+  """Raises ValueError unless the baseline ran and no model ran a seed twice."""
   if baseline not in set(runs["model"]):
     raise ValueError("No {} runs in the results: the float32 baseline is needed "
                      "(found {}).".format(baseline, sorted(set(runs["model"]))))
-  expected = sorted(runs[runs["model"] == baseline]["seed"])
   for model, group in runs.groupby("model"):
     seeds = sorted(group["seed"])
-    if seeds != expected or len(set(seeds)) != len(seeds):
+    if len(set(seeds)) != len(seeds):
       raise ValueError(
-          "{} has runs of seeds {} (in {}), the baseline {} of seeds {}: each "
-          "variant must run each seed once. Results of an earlier version of the "
-          "study in the same output directory? Use a new one.".format(
-              model, [int(x) for x in seeds], sorted(group["model_dir"]),
-              baseline, [int(x) for x in expected]))
+          "{} has runs of seeds {} (in {}): each variant must run each seed once. "
+          "Results of an earlier version of the study in the same output "
+          "directory? Use a new one.".format(
+              model, [int(x) for x in seeds], sorted(group["model_dir"])))
+
+
+def common_seeds(runs):
+  """(runs of the seeds every model ran, sorted list of the runs left out).
+
+  A study still running has finished some variants of its last seed only: those
+  wait until the seed is complete, so every variant is compared on the same seeds.
+  """
+  check_runs(runs)
+  seeds = set.intersection(*[set(group["seed"]) for _, group in runs.groupby("model")])
+  kept = runs["seed"].isin(seeds)
+  return runs[kept], sorted("{} seed {:.0f}".format(r.model, r.seed)
+                            for r in runs[~kept].itertuples())
 
 
 def variant_rows(runs, baseline=BASELINE):
-  """Per model of `runs` (study_records.runs_with_scores rows): scores and verdict."""
+  """Per model of `runs` (study_records.runs_with_scores rows): scores and verdict.
+
+  Every model must have run the baseline's seeds, each once."""
   check_runs(runs, baseline)
+  expected = sorted(runs[runs["model"] == baseline]["seed"])
+  for model, group in runs.groupby("model"):
+    if sorted(group["seed"]) != expected:
+      raise ValueError("{} has runs of seeds {}, the baseline {} of seeds {}: each "
+                       "variant must run each seed once (`common_seeds` keeps the "
+                       "seeds all have).".format(
+                           model, [int(x) for x in sorted(group["seed"])], baseline,
+                           [int(x) for x in expected]))
   reference = runs[runs["model"] == baseline]
   rows = []
   for model in sorted(set(runs["model"]), key=lambda m: (m != baseline, m)):
@@ -100,7 +121,9 @@ def to_markdown(rows):
 
 
 def make_table(results_path):
-  """The Markdown table of a mine_plugin_bf16 results file (dlib's aggregate)."""
+  """The Markdown table of a mine_plugin_bf16* results file (dlib's aggregate),
+  headed by its data set, steps and seeds; runs of seeds that not every variant has
+  finished yet are named under it and left out."""
   frame = study_records.load_results(results_path)
   runs = study_records.runs_with_scores(frame, RULE_METRICS)
   column = "train_results.reconstruction_loss"
@@ -108,4 +131,12 @@ def make_table(results_path):
             np.full(len(frame), np.nan))
   runs["reconstruction loss"] = runs["model_dir"].map(dict(zip(
       frame["path"].map(run_files.model_output_dir), losses)))
-  return to_markdown(variant_rows(runs))
+  runs, left_out = common_seeds(runs)
+  heading = "**{}**, {} steps, seeds {} ({}):\n\n".format(
+      ", ".join(sorted(set(runs["dataset"]))),
+      ", ".join("{:,.0f}".format(s) for s in sorted(set(runs["steps"].dropna()))),
+      ", ".join("{:.0f}".format(s) for s in sorted(set(runs["seed"]))),
+      results_path)
+  note = ("\nLeft out until every variant has finished the seed: {}.\n".format(
+      ", ".join(left_out)) if left_out else "")
+  return heading + to_markdown(variant_rows(runs)) + note
