@@ -22,7 +22,6 @@ import argparse
 import os
 import sys
 
-from mine_plugin.config import studies
 from mine_plugin.reports.reproductions import page as reproductions
 
 
@@ -44,14 +43,13 @@ def main(argv):
   if args.lambda_beta:
     taken, _ = reproductions.collect(
         args.lambda_beta, os.path.join(base, "lambda_beta", "results.json"),
-        reproductions.models_per_dataset(studies.STUDIES["mine_plugin_lambda_beta"]))
+        "mine_plugin_lambda_beta")
     print("mine_plugin_lambda_beta:", taken)
   if args.allocator_ablation:
     taken, count = reproductions.collect(
         args.allocator_ablation,
         os.path.join(base, "allocator_ablation", "results.json"),
-        reproductions.models_per_dataset(
-            studies.STUDIES["mine_plugin_allocator_ablation"]),
+        "mine_plugin_allocator_ablation",
         os.path.join(base, "allocator_ablation", "allocations.json"))
     print("mine_plugin_allocator_ablation:", taken,
           "{} allocations collected.".format(count))

@@ -1,5 +1,6 @@
 """mine_plugin/reports/precision_variants.py: the rule that a bf16 variant keeps
 float32's scores, and the table of a study's results."""
+import json
 import os
 import subprocess
 import sys
@@ -34,7 +35,7 @@ def test_the_table_of_the_study_puts_float32_first_and_judges_each_variant():
        "--results", RESULTS], capture_output=True, text=True, check=True)
   lines = completed.stdout.splitlines()
   assert lines[0] == ("**synthetic_squares**, 2,000 steps, seeds 0, 1, 2, 3, 4 "
-                      "({}):".format(RESULTS))
+                      "(`{}`):".format(os.path.relpath(RESULTS)))
   assert lines[4].startswith("| beta_tc_vae_fp32 |") and "(baseline)" in lines[4]
   variants = lines[5:]
   assert variants and all(line.rstrip(" |").endswith(("yes", "**no**"))
@@ -88,3 +89,35 @@ def test_a_seed_not_every_variant_finished_waits():
                      r"baseline beta_tc_vae_fp32 of seeds \[0, 1, 2\]"):
     precision_variants.variant_rows(_runs({"beta_tc_vae_fp32": base,
                                            "late": base[:2]}))
+
+
+def test_a_study_still_running_is_reported_on_the_seeds_every_variant_finished(
+    tmp_path):
+  # The squares study's results without the last seed's bf16 variants and without
+  # any conv-only run: as a serial seed-major run would have them part-way.
+  with open(RESULTS) as f:
+    columns = json.load(f)
+  names = columns["train_config.model.name"]
+  seeds = columns["train_config.model.random_seed"]
+  dropped = {i for i, name in names.items()
+             if name == "'beta_tc_vae_bf16_conv_only'" or
+             (int(seeds[i]) == 4 and name != "'beta_tc_vae_fp32'")}
+  partial = {column: {i: v for i, v in values.items() if i not in dropped}
+             for column, values in columns.items()}
+  path = str(tmp_path / "partial.json")
+  with open(path, "w") as f:
+    json.dump(partial, f)
+  table = precision_variants.make_table(path)
+  assert table.startswith("**synthetic_squares**, 2,000 steps, seeds 0, 1, 2, 3 (`")
+  assert ("Left out (not every variant has a finished run of these seeds): "
+          "beta_tc_vae_fp32 seed 4.") in table
+  assert "No finished run yet: beta_tc_vae_bf16_conv_only." in table
+  assert "| beta_tc_vae_bf16 | 0,1,2,3 |" in table
+
+
+def test_the_variant_names_are_the_studies():
+  from mine_plugin.config import studies  # pylint: disable=g-import-not-at-top
+  for name in ("mine_plugin_bf16", "mine_plugin_bf16_dsprites"):
+    study = studies.STUDIES[name]
+    assert sorted({config["model.name"] for config in study.config}) == sorted(
+        precision_variants.VARIANTS)

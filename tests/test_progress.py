@@ -74,3 +74,22 @@ def test_a_terminal_gets_every_line_a_file_gets(tmp_path):
     assert line in terminal
   assert "model 1 (1/4) Training: step 100/500" not in plain
   assert "model 1 (1/4) Training: step 100/500" in terminal
+
+
+def test_on_done_runs_after_each_finished_model_and_its_error_does_not_stop_the_run():
+  calls = []
+
+  def on_done():
+    calls.append(len(calls))
+    if len(calls) == 2:
+      raise OSError("No space left on device")
+
+  stream = io.StringIO()
+  progress = progress_lib.Progress("s", 4, stream, on_done=on_done)
+  for model_num, status in enumerate(("done", "skipped", "failed", "done")):
+    progress.update(outcome(model_num, status))
+  assert calls == [0, 1]  # after models 0 and 3 only
+  assert ("[s] After model 3: OSError: No space left on device (the run goes on)."
+          in stream.getvalue())
+  assert "[s] 3/4 finished (2 run now, 1 skipped), 1 failed, 0 left" in (
+      stream.getvalue())

@@ -114,6 +114,22 @@ def test_a_rerun_of_one_data_set_replaces_its_records_and_keeps_the_others(tmp_p
   assert len(study_records.load_results(fresh)) == 1
 
 
+def test_merge_takes_only_the_data_sets_asked_for_and_drop_removes_them(tmp_path):
+  docs = _aggregate(tmp_path / "docs.json", [("squares", 0, .1), ("dsprites", 0, .01)])
+  run = _aggregate(tmp_path / "run.json", [("squares", 0, .5), ("dsprites", 0, .3)])
+  assert study_records.merge_by_dataset(run, docs, ["squares"]) == ["squares"]
+  merged = study_records.load_results(docs)
+  assert sorted(zip(merged["train_config.dataset.name"],
+                    merged["evaluation_results.discrete_mig"].round(6))) == [
+                        ("'dsprites'", .01), ("'squares'", .5)]
+  study_records.drop_datasets(docs, ["squares"])
+  assert list(study_records.load_results(docs)["train_config.dataset.name"]) == [
+      "'dsprites'"]
+  study_records.drop_datasets(docs, ["dsprites"])  # none left: no file
+  assert not os.path.exists(docs)
+  study_records.drop_datasets(docs, ["dsprites"])  # no file: nothing to do
+
+
 def test_collected_allocations_of_a_rerun_data_set_replace_only_its_own(tmp_path):
   run = _aggregate(tmp_path / "run.json", [("dsprites", 0, .3)],
                    model="attention_mine_vae")
@@ -133,3 +149,7 @@ def test_collected_allocations_of_a_rerun_data_set_replace_only_its_own(tmp_path
   assert collected[0] == earlier[0]
   assert [(e["dataset"], e["allocation"]) for e in collected[1:]] == [
       ("dsprites", np.eye(3).tolist())]
+  # Only the data sets asked for: the run's dSprites allocation is not taken.
+  assert study_records.collect_allocations(run, output, ["squares"]) == 0
+  with open(output) as f:
+    assert json.load(f) == collected

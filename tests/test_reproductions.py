@@ -189,9 +189,18 @@ def test_page_from_results(tmp_path):
   _write_floors(docs, "mi_constrained", ["squares"], .05, .03)
   _write_floors(docs, "lambda_beta", ["squares"], .05, .03)
   _write_floors(docs, "allocator_ablation", ["squares"], .05, .03)
+  # One model of the ablation's dSprites rerun has finished.
+  _write([_record(docs, "dsprites_full", "vae", 0, "beta_vae_sklearn",
+                  {"eval_accuracy": .61})],
+         os.path.join(docs, "reproductions", "allocator_ablation",
+                      reproductions.IN_PROGRESS))
   page_path = reproductions.make_page(docs, os.path.join(docs, "reproductions.md"))
   with open(page_path) as f:
     page = f.read()
+  assert ("**dsprites_full: rerun in progress** (1 of 12 models finished, "
+          "`docs/reproductions/allocator_ablation/in_progress.json`; the verdicts "
+          "above wait for all of them):") in page
+  assert "| vae | — | — | 0 | 1,500 | 0.610 | — | — |" in page
   assert ("| squares | `vae` (1,500) | MIG | 0.310 ± 0.010 (n=3) | 0.051 ± 0.001 (n=3) | "
           "0.001 ± 0.001 (n=3) |") in page
   assert "- MIG, closed-form (`mws`) penalty: **reproduced** (difference +0.180" \
@@ -236,39 +245,69 @@ def test_results_from_an_earlier_length_are_named(tmp_path):
 
 def test_a_rerun_in_progress_is_kept_apart_until_all_its_models_finished(tmp_path):
   # A rerun of many sessions is collected model by model: until every model of a
-  # data set has finished, the earlier records (and verdicts) stay and the finished
-  # models are listed apart; then they replace the earlier records.
-  docs_results = str(tmp_path / "docs" / "lambda_beta" / "results.json")
-  in_progress = str(tmp_path / "docs" / "lambda_beta" / reproductions.IN_PROGRESS)
+  # data set has finished (18 of mine_plugin_lambda_beta on dsprites_full), the
+  # earlier records (and verdicts) stay and the finished models are listed apart;
+  # then they replace the earlier records. A complete data set beside it goes in.
+  section = tmp_path / "docs" / "reproductions" / "lambda_beta"
+  docs_results = str(section / "results.json")
+  in_progress = str(section / reproductions.IN_PROGRESS)
 
-  def results(name, dataset, seeds, mig):
+  def results(name, models, mig):
+    """models: [(data set, seed)]"""
     path = str(tmp_path / name)
     _write([_record(str(tmp_path / name), dataset, "vae", seed, "mig",
-                    {"discrete_mig": mig}) for seed in seeds], path)
+                    {"discrete_mig": mig}) for dataset, seed in models], path)
     return path
 
-  earlier = results("earlier.json", "dsprites_full", range(3), .01)
-  os.makedirs(os.path.dirname(docs_results))
-  shutil.copyfile(earlier, docs_results)
-  expected = {"dsprites_full": 3, "squares": 2}
+  os.makedirs(str(section))
+  shutil.copyfile(results("earlier.json", [("dsprites_full", s) for s in range(18)],
+                          .01), docs_results)
   taken, _ = reproductions.collect(
-      results("run1.json", "dsprites_full", [0], .2), docs_results, expected)
-  assert taken == {"complete": [], "in progress": ["dsprites_full"]}
+      results("run1.json", [("dsprites_full", 0)] +
+              [("synthetic_squares_32", s) for s in range(45)], .2),
+      docs_results, "mine_plugin_lambda_beta")
+  assert taken == {"complete": ["synthetic_squares_32"],
+                   "in_progress": ["dsprites_full"]}
   with open(docs_results) as f:
-    assert len(json.load(f)["path"]) == 3  # the earlier records, untouched
-  lines = "\n".join(reproductions.in_progress_lines(docs_results, expected,
-                                                     ("MIG",)))
-  assert "**dsprites_full: rerun in progress** (1 of 3 models finished" in lines
+    merged = json.load(f)
+  # The earlier dSprites records, untouched, and the squares ones taken in.
+  assert sorted(merged["evaluation_results.discrete_mig"].values()) == (
+      [.01] * 18 + [.2] * 45)
+  lines = "\n".join(reproductions.in_progress_lines(
+      str(section), "mine_plugin_lambda_beta", ("MIG",)))
+  assert ("**dsprites_full: rerun in progress** (1 of 18 models finished, "
+          "`docs/reproductions/lambda_beta/in_progress.json`") in lines
   assert "| vae | — | — | 0 | 1,500 | 0.200 |" in lines
+  assert "synthetic_squares_32" not in lines
 
   taken, _ = reproductions.collect(
-      results("run2.json", "dsprites_full", range(3), .3), docs_results, expected)
-  assert taken == {"complete": ["dsprites_full"], "in progress": []}
+      results("run2.json", [("dsprites_full", s) for s in range(18)], .3),
+      docs_results, "mine_plugin_lambda_beta")
+  assert taken == {"complete": ["dsprites_full"], "in_progress": []}
   assert not os.path.exists(in_progress)
-  assert reproductions.in_progress_lines(docs_results, expected, ("MIG",)) == []
+  assert reproductions.in_progress_lines(str(section), "mine_plugin_lambda_beta",
+                                         ("MIG",)) == []
   with open(docs_results) as f:
-    records = json.load(f)
-  assert sorted(records["evaluation_results.discrete_mig"].values()) == [.3] * 3
+    merged = json.load(f)
+  assert sorted(merged["evaluation_results.discrete_mig"].values()) == (
+      [.2] * 45 + [.3] * 18)
+
+
+def test_collect_refuses_another_studys_data_set_and_takes_nothing_from_none(
+    tmp_path):
+  docs_results = str(tmp_path / "docs" / "results.json")
+  with pytest.raises(ValueError, match="holds results on shapes3d, which "
+                     "mine_plugin_lambda_beta does not train"):
+    path = str(tmp_path / "shapes.json")
+    _write([_record(str(tmp_path), "shapes3d", "vae", 0, "mig",
+                    {"discrete_mig": .1})], path)
+    reproductions.collect(path, docs_results, "mine_plugin_lambda_beta")
+  empty = str(tmp_path / "empty.json")  # the runner's file when no model finished
+  with open(empty, "w") as f:
+    f.write("{}")
+  assert reproductions.collect(empty, docs_results, "mine_plugin_lambda_beta") == (
+      {"complete": [], "in_progress": []}, None)
+  assert not os.path.exists(docs_results)
 
 
 def test_committed_page_is_what_the_committed_results_give(tmp_path):

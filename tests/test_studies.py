@@ -1,4 +1,5 @@
 """Tests for mine_plugin/config/studies.py: the grids, and dlib_reproduce running a study."""
+import collections
 import json
 import os
 import subprocess
@@ -358,3 +359,13 @@ def test_celeba_study_has_the_papers_models_metrics_and_parses():
       "attention_mine_vae_fixed")}
   assert [os.path.basename(p) for p in study.get_eval_config_files()] == [
       "fid.gin", "lpips.gin", "beta_vae_sklearn.gin", "dci.gin"]
+
+
+def test_model_counts_of_the_reproductions_without_tensorflow_are_the_studies():
+  # The reproductions page counts a rerun's models from sweeps (no TensorFlow).
+  for name in ("mine_plugin_lambda_beta", "mine_plugin_allocator_ablation"):
+    counts = collections.Counter(
+        config["dataset.name"] for config in studies.STUDIES[name].config)
+    assert sweeps.models_per_dataset(name) == dict(counts)
+  with pytest.raises(ValueError, match="No model count for study 'mine_plugin_v1'"):
+    sweeps.models_per_dataset("mine_plugin_v1")

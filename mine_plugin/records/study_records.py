@@ -107,8 +107,9 @@ def _read_aggregate(path):
   return pd.read_json(io.StringIO(text), orient="columns", convert_dates=False)
 
 
-def load_results(path):
-  """dlib records from an aggregated JSON file or a directory of model results."""
+def load_results(path, allow_empty=False):
+  """dlib records from an aggregated JSON file or a directory of model results
+  (an empty frame for none only if `allow_empty`)."""
   if os.path.isdir(path):
     frame = _records_from_directory(path)
   elif os.path.isfile(path):
@@ -118,7 +119,7 @@ def load_results(path):
         "No results at {!r}: pass an aggregated JSON (dlib_aggregate_results, or "
         "results.json of scripts/run_study.py) or a directory of dlib model "
         "results.".format(path))
-  if frame.empty:
+  if frame.empty and not allow_empty:
     raise ValueError("No metric results found in {!r} (looked for "
                      "*/metrics/<representation>/<metric>/results/).".format(path))
   return frame

@@ -1,10 +1,13 @@
-"""Which bf16 rewrite variants keep float32's scores: the table of mine_plugin_bf16.
+"""Which bf16 rewrite variants keep float32's scores: the tables of mine_plugin_bf16
+and mine_plugin_bf16_dsprites.
 
 A variant keeps the metrics when, for MIG and for DCI disentanglement, the 95 %
 Welch interval of (variant - float32) over the seeds contains 0 and the mean
-difference is within `TOLERANCE` (issue rule; README "Speed"). The speed of each
+difference is within `TOLERANCE` (the shipping rule, README "Speed"). The speed of each
 variant is measured apart, by scripts/benchmark_training.py on an idle machine.
 """
+import os
+
 import numpy as np
 
 from mine_plugin.evaluation import statistics
@@ -12,6 +15,9 @@ from mine_plugin.records import run_files
 from mine_plugin.records import study_records
 
 BASELINE = "beta_tc_vae_fp32"
+# The studies' models by model.name (config/studies.py BF16_VARIANTS).
+VARIANTS = (BASELINE, "beta_tc_vae_bf16", "beta_tc_vae_bf16_dense_fp32",
+            "beta_tc_vae_bf16_conv_only")
 RULE_METRICS = ("MIG", "DCI disentanglement")
 TOLERANCE = 0.02
 
@@ -49,10 +55,16 @@ def common_seeds(runs):
   """(runs of the seeds every model ran, sorted list of the runs left out).
 
   A study still running has finished some variants of its last seed only: those
-  wait until the seed is complete, so every variant is compared on the same seeds.
+  are left out, so every variant is compared on the same seeds.
   """
   check_runs(runs)
-  seeds = set.intersection(*[set(group["seed"]) for _, group in runs.groupby("model")])
+  by_model = {model: set(group["seed"]) for model, group in runs.groupby("model")}
+  seeds = set.intersection(*by_model.values())
+  if not seeds:
+    raise ValueError("No seed that every model ran ({}): nothing to compare "
+                     "yet.".format("; ".join(
+                         "{} seeds {}".format(m, sorted(int(x) for x in s))
+                         for m, s in sorted(by_model.items()))))
   kept = runs["seed"].isin(seeds)
   return runs[kept], sorted("{} seed {:.0f}".format(r.model, r.seed)
                             for r in runs[~kept].itertuples())
@@ -99,6 +111,8 @@ def variant_rows(runs, baseline=BASELINE):
 def to_markdown(rows):
   """One line per variant: mean ± sd of each score, the differences and the rule."""
   def mean_sd(value):
+    if not np.isfinite(value.sd):  # one seed
+      return "{:.3f}".format(value.mean)
     return "{:.3f} ± {:.3f}".format(value.mean, value.sd)
 
   lines = ["| variant | seeds | MIG | DCI disentanglement | reconstruction loss | "
@@ -120,6 +134,13 @@ def to_markdown(rows):
   return "\n".join(lines) + "\n"
 
 
+def _shown_path(path):
+  """`path` relative to the working directory where it lies under it (no machine's
+  own directories in the docs), else as given."""
+  relative = os.path.relpath(os.path.abspath(path))
+  return path if relative.startswith(os.pardir) else relative
+
+
 def make_table(results_path):
   """The Markdown table of a mine_plugin_bf16* results file (dlib's aggregate),
   headed by its data set, steps and seeds; runs of seeds that not every variant has
@@ -132,11 +153,17 @@ def make_table(results_path):
   runs["reconstruction loss"] = runs["model_dir"].map(dict(zip(
       frame["path"].map(run_files.model_output_dir), losses)))
   runs, left_out = common_seeds(runs)
-  heading = "**{}**, {} steps, seeds {} ({}):\n\n".format(
+  steps = sorted(set(runs["steps"].dropna()))
+  missing = [v for v in VARIANTS if v not in set(runs["model"])]
+  heading = "**{}**, {} steps, seeds {} (`{}`):\n\n".format(
       ", ".join(sorted(set(runs["dataset"]))),
-      ", ".join("{:,.0f}".format(s) for s in sorted(set(runs["steps"].dropna()))),
+      ", ".join("{:,.0f}".format(s) for s in steps) if steps else "?",
       ", ".join("{:.0f}".format(s) for s in sorted(set(runs["seed"]))),
-      results_path)
-  note = ("\nLeft out until every variant has finished the seed: {}.\n".format(
-      ", ".join(left_out)) if left_out else "")
-  return heading + to_markdown(variant_rows(runs)) + note
+      _shown_path(results_path))
+  notes = ""
+  if left_out:
+    notes += ("\nLeft out (not every variant has a finished run of these seeds): "
+              "{}.\n".format(", ".join(left_out)))
+  if missing:
+    notes += "\nNo finished run yet: {}.\n".format(", ".join(missing))
+  return heading + to_markdown(variant_rows(runs)) + notes

@@ -18,7 +18,8 @@ class Progress(object):
     stream: where the lines (and, on a terminal, the bar) go.
     model_dirs: {model number: directory} of the run's models, for the bar.
     on_done: called with no arguments after each model that finished in this run
-      (the study's results.json is brought up to date there).
+      (the study's results.json is brought up to date there). Best effort: an
+      error in it is reported on a line of its own and the run goes on.
   """
 
   def __init__(self, name, total, stream, model_dirs=None, on_done=None):
@@ -57,7 +58,11 @@ class Progress(object):
             self.name, outcome.model_num,
             chain_progress.format_seconds(outcome.seconds), outcome.message))
       if outcome.status == "done" and self._on_done is not None:
-        self._on_done()
+        try:
+          self._on_done()
+        except Exception as e:  # pylint: disable=broad-except
+          self._bar.write("[{}] After model {}: {}: {} (the run goes on).\n".format(
+              self.name, outcome.model_num, type(e).__name__, e))
     _, left, elapsed, eta = self._summary()
     self._bar.write(
         "[{}] {}/{} finished ({} run now, {} skipped), {} failed, {} left | "

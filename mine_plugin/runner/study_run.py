@@ -132,12 +132,7 @@ def run_study(study_name, output_directory, model_nums=None, backend="auto",
     def aggregate_finished():
       """results.json of the models finished so far: a run of many sessions, killed
       at the end of each, has its finished models' results without a rerun."""
-      try:
-        aggregation.aggregate(output_directory, expected, aggregate_path,
-                              settings_of)
-      except OSError as e:
-        stream.write("[{}] Could not bring {} up to date ({}); the run goes on and "
-                     "writes it at its end.\n".format(study_name, aggregate_path, e))
+      aggregation.aggregate(output_directory, expected, aggregate_path, settings_of)
 
     with progress_lib.Progress(study_name, len(jobs), stream, {
         job.model_num: job.model_dir for job in jobs},

@@ -17,13 +17,11 @@ writes the page; the papers' numbers and protocols are in `papers` (quoted from
 of the verdicts in `verdicts`, the figures in `figures`.
 No TensorFlow: pandas, numpy and matplotlib only.
 """
-import collections
 import json
 import os
 
 import numpy as np
 
-from mine_plugin.config import studies
 from mine_plugin.config import sweeps
 from mine_plugin.evaluation import compare
 from mine_plugin.evaluation import statistics
@@ -210,9 +208,13 @@ def mi_constrained_section(results_path, figure_dir):
 
 
 # ---------------------------------------------------------------------- lambda-beta
+LAMBDA_BETA_METRICS = ("MIG", "SAP", "DCI disentanglement", "DCI informativeness")
+ABLATION_METRICS = ("BetaVAE score", "DCI completeness", "MIG")
+
+
 def lambda_beta_section(results_path, figure_dir):
   """The page's section on the lambda-beta-VAE, as lines; draws its figure."""
-  metrics = ("MIG", "SAP", "DCI disentanglement", "DCI informativeness")
+  metrics = LAMBDA_BETA_METRICS
   runs = study_records.runs_with_scores(study_records.load_results(results_path),
                                         metrics)
   out = ["## λβ-VAE (Vu, Wan, Wei 2026): the L2 term against MI collapse", "",
@@ -275,8 +277,8 @@ def lambda_beta_section(results_path, figure_dir):
   figure = os.path.join(figure_dir, "lambda_beta.png")
   figures.lambda_beta(runs, figure)
   out += learning_table(learning_rows)
-  out += in_progress_lines(results_path, models_per_dataset(
-      studies.STUDIES["mine_plugin_lambda_beta"]), metrics)
+  out += in_progress_lines(os.path.dirname(results_path), "mine_plugin_lambda_beta",
+                           metrics)
   return out + tables + ["", "![lambda-beta-VAE](reproductions/{})".format(
       os.path.basename(figure)), ""]
 
@@ -431,7 +433,7 @@ def allocation_summary(entry):
 def allocator_section(results_path, allocations_path, figure_dir):
   """The page's section on the allocator's ablation, as lines; draws its figure."""
   table = study_records.scores_with_seed(study_records.load_results(results_path))
-  metrics = ("BetaVAE score", "DCI completeness", "MIG")
+  metrics = ABLATION_METRICS
   out = ["## MINE Disentangle VAE: the allocator's ablation", "",
          papers.ALLOCATOR_PROTOCOL,
          "{} trained models (`docs/reproductions/allocator_ablation/"
@@ -440,7 +442,8 @@ def allocator_section(results_path, allocations_path, figure_dir):
              _runs_found(results_path),
              _missing_datasets(results_path, sweeps.ABLATION_DATASETS) +
              _earlier_lengths(results_path, {
-                 dataset: (steps,) for dataset, steps in sweeps.ABLATION_STEPS.items()}))]
+                 dataset: (steps,)
+                 for dataset, steps in sweeps.ABLATION_STEPS.items()}))]
   found = []
   learning_rows = []
   runs = study_records.runs_with_scores(study_records.load_results(results_path),
@@ -498,8 +501,8 @@ def allocator_section(results_path, allocations_path, figure_dir):
           "vanilla VAE (`vae`) learned the factors; paper: without "
           "attention {:+.0f} %, and above β-VAE and the vanilla VAE):".format(
               papers.PAPER_ABLATION_DROP)] + found
-  out += in_progress_lines(results_path, models_per_dataset(
-      studies.STUDIES["mine_plugin_allocator_ablation"]), metrics)
+  out += in_progress_lines(os.path.dirname(results_path),
+                           "mine_plugin_allocator_ablation", metrics)
   out += ["", "The allocation per seed (latent dimensions per slot: the column "
           "sums of A, `attention_allocation.json`; learned for "
           "`attention_mine_vae`, the constant hard partition for "
@@ -565,55 +568,57 @@ def _earlier_lengths(results_path, study_steps):
 IN_PROGRESS = "in_progress.json"
 
 
-def models_per_dataset(study):
-  """{data set: number of models} of a PluginStudy (mine_plugin.config.studies)."""
-  counts = collections.Counter()
-  for config in study.config:
-    counts[study_records.unquote(config["dataset.name"])] += 1
-  return dict(counts)
-
-
-def collect(run_results, docs_results, study_models, allocations_path=None):
+def collect(run_results, docs_results, study_name, allocations_path=None):
   """Takes a study's runs/<study>/results.json into docs/ (and its allocations).
 
-  A data set with all its models finished (`study_models`: {data set: number of
-  models}) replaces its records in `docs_results` (`study_records.merge_by_dataset`)
-  and leaves IN_PROGRESS. One with fewer goes to IN_PROGRESS beside `docs_results`:
-  the page keeps the earlier records and their verdicts, and shows the run's finished
+  A data set with all its models finished (`sweeps.models_per_dataset(study_name)`)
+  replaces its records in `docs_results` (`study_records.merge_by_dataset`) and
+  leaves IN_PROGRESS. One with fewer goes to IN_PROGRESS beside `docs_results`: the
+  page keeps the earlier records and their verdicts, and shows the run's finished
   models apart, so a rerun of many sessions is committed model by model.
-  Returns ({"complete": [...], "in progress": [...]}, allocations collected or None).
+  Returns ({"complete": [...], "in_progress": [...]}, allocations collected or None).
   """
-  runs = study_records.per_run(study_records.load_results(run_results))
-  counts = runs.groupby("dataset").size()
-  complete = sorted(d for d, n in counts.items() if n >= study_models.get(d, 0))
-  partial = sorted(d for d in counts.index if d not in complete)
+  taken = {"complete": [], "in_progress": []}
+  frame = study_records.load_results(run_results, allow_empty=True)
+  if frame.empty:
+    return taken, None
+  study_models = sweeps.models_per_dataset(study_name)
+  counts = study_records.per_run(frame).groupby("dataset").size()
+  foreign = sorted(set(counts.index) - set(study_models))
+  if foreign:
+    raise ValueError("{} holds results on {}, which {} does not train (its data "
+                     "sets: {}): results of another study?".format(
+                         run_results, ", ".join(foreign), study_name,
+                         ", ".join(sorted(study_models))))
+  taken["complete"] = sorted(d for d, n in counts.items() if n >= study_models[d])
+  taken["in_progress"] = sorted(set(counts.index) - set(taken["complete"]))
   in_progress = os.path.join(os.path.dirname(docs_results), IN_PROGRESS)
   allocations = None
-  if complete:
-    study_records.merge_by_dataset(run_results, docs_results, complete)
-    study_records.drop_datasets(in_progress, complete)
+  if taken["complete"]:
+    study_records.merge_by_dataset(run_results, docs_results, taken["complete"])
+    study_records.drop_datasets(in_progress, taken["complete"])
     if allocations_path is not None:
-      allocations = study_records.collect_allocations(run_results, allocations_path,
-                                                      complete)
-  if partial:
-    study_records.merge_by_dataset(run_results, in_progress, partial)
-  return {"complete": complete, "in progress": partial}, allocations
+      allocations = study_records.collect_allocations(
+          run_results, allocations_path, taken["complete"])
+  if taken["in_progress"]:
+    study_records.merge_by_dataset(run_results, in_progress, taken["in_progress"])
+  return taken, allocations
 
 
-def in_progress_lines(results_path, study_models, metrics):
+def in_progress_lines(section_dir, study_name, metrics):
   """Lines on the data sets of a section whose rerun is under way, or []: per data
   set, how many of its models finished and each finished model's scores."""
-  path = os.path.join(os.path.dirname(results_path), IN_PROGRESS)
+  path = os.path.join(section_dir, IN_PROGRESS)
   if not os.path.isfile(path):
     return []
+  study_models = sweeps.models_per_dataset(study_name)
   runs = study_records.runs_with_scores(study_records.load_results(path), metrics)
   out = []
   for dataset, part in sorted(runs.groupby("dataset")):
     out += ["", "**{}: rerun in progress** ({} of {} models finished, "
-            "`{}`; the verdicts above wait for all of them):".format(
-                dataset, len(part), study_models.get(dataset, "?"),
-                os.path.relpath(path, os.path.dirname(os.path.dirname(
-                    os.path.dirname(path))))), "",
+            "`docs/reproductions/{}/{}`; the verdicts above wait for all of "
+            "them):".format(dataset, len(part), study_models.get(dataset, "?"),
+                            os.path.basename(section_dir), IN_PROGRESS), "",
             "| model | β | λ | seed | steps | " + " | ".join(metrics) + " |",
             "|---|---:|---:|---:|---:|" + "---:|" * len(metrics)]
     for _, row in part.sort_values(["model", "beta", "lam", "seed"]).iterrows():
@@ -663,7 +668,9 @@ def make_page(docs_dir, page_path):
     out += lambda_beta_section(lb_results, figure_dir)
   else:
     out += ["## λβ-VAE (Vu, Wan, Wei 2026): the L2 term against MI collapse", "",
-            papers.LAMBDA_BETA_PROTOCOL, "Not run yet: no {}.".format(lb_results), ""]
+            papers.LAMBDA_BETA_PROTOCOL, "Not run yet: no {}.".format(lb_results)]
+    out += in_progress_lines(os.path.dirname(lb_results), "mine_plugin_lambda_beta",
+                             LAMBDA_BETA_METRICS) + [""]
   curve_results = os.path.join(figure_dir, "learning_curve", "results.json")
   if os.path.isfile(curve_results):
     out += learning_curve_section(curve_results,
@@ -672,7 +679,9 @@ def make_page(docs_dir, page_path):
     out += allocator_section(ab_results, ab_allocations, figure_dir)
   else:
     out += ["## MINE Disentangle VAE: the allocator's ablation", "",
-            papers.ALLOCATOR_PROTOCOL, "Not run yet: no {}.".format(ab_results), ""]
+            papers.ALLOCATOR_PROTOCOL, "Not run yet: no {}.".format(ab_results)]
+    out += in_progress_lines(os.path.dirname(ab_results),
+                             "mine_plugin_allocator_ablation", ABLATION_METRICS) + [""]
   out += celeba_section()
   with open(page_path, "w") as f:
     f.write("\n".join(out) + "\n")
