@@ -62,6 +62,10 @@ def test_each_variant_is_judged_against_float32_on_both_metrics():
   verdicts = {r["model"]: r["keeps the metrics"] for r in rows}
   assert verdicts["same"] is True and verdicts["lower_dci"] is False
   assert verdicts["one_nan"].startswith("not judged")
+  line = [l for l in precision_variants.to_markdown(rows).splitlines()
+          if l.startswith("| one_nan |")][0]
+  assert line.endswith("| — | -0.017 [-0.140, +0.107] | not judged (fewer than 2 "
+                       "finite scores) |")
   table = precision_variants.to_markdown(rows)
   # DCI 0.1 lower on every seed: inside the seeds' spread (sd 0.05 on both sides,
   # 4 Welch degrees of freedom: half-width 2.776 * 0.05 * sqrt(2/3) = 0.113), but

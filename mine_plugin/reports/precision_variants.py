@@ -124,7 +124,8 @@ def to_markdown(rows):
     for metric in RULE_METRICS:
       if metric + " difference" in row:
         difference, (low, high) = row[metric + " difference"]
-        cells.append("{:+.3f} [{:+.3f}, {:+.3f}]".format(difference, low, high))
+        cells.append("{:+.3f} [{:+.3f}, {:+.3f}]".format(difference, low, high)
+                     if np.isfinite(difference) else "—")
       else:
         cells.append("(baseline)")
     kept = row["keeps the metrics"]
