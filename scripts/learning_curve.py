@@ -58,7 +58,7 @@ def main(argv):
         continue
       for seed in range(args.num_seeds):
         key = "{}/seed_{}".format(name, seed)
-        curve_bindings = bindings + studies.SHORT_RUN_BINDINGS + [
+        curve_bindings = bindings + studies.REPRODUCTION_BINDINGS + [
             "dataset.name = '{}'".format(args.dataset),
             "model.random_seed = {}".format(seed)]
         rows[key] = learning_curve.run_curve(

@@ -1,15 +1,17 @@
 """The tables of mine_plugin_bf16*: which bf16 rewrite variants keep float32's scores.
 
     .venv/bin/python scripts/make_precision_report.py \
-        --results docs/speed/bf16_results.json <more results.json> \
+        --results docs/speed/bf16_results.json docs/speed/bf16_dsprites_results.json \
         --output docs/speed/precision_variants.md
 
-(mine_plugin_bf16's results are docs/speed/bf16_results.json; add
-runs/<mine_plugin_bf16_dsprites>/results.json once that study has run.)
+(mine_plugin_bf16's results and mine_plugin_bf16_dsprites' results, as far as that
+study has run, are committed there; after running a study, pass its
+runs/<study>/results.json.)
 
 One table per results file (a data set). Per variant: MIG, DCI disentanglement and
-reconstruction loss (mean ± sd over seeds), each metric's difference from float32 with its 95 % Welch interval, and
-whether the variant keeps the metrics (mine_plugin/reports/precision_variants.py).
+reconstruction loss (mean ± sd over seeds), each metric's difference from float32
+with its 95 % Welch interval, and whether the variant keeps the metrics
+(mine_plugin/reports/precision_variants.py).
 """
 import argparse
 import sys

@@ -37,6 +37,14 @@ def parse_args(argv):
   return parser.parse_args(argv)
 
 
+def _say(study_name, taken, allocations=None):
+  print("{}: taken in: {}; in progress (docs/reproductions/<section>/{}): {}{}".format(
+      study_name, ", ".join(taken["complete"]) or "none", reproductions.IN_PROGRESS,
+      ", ".join(taken["in_progress"]) or "none",
+      "" if allocations is None else "; {} allocations collected".format(
+          allocations)))
+
+
 def main(argv):
   args = parse_args(argv)
   base = os.path.join(args.docs_dir, "reproductions")
@@ -44,15 +52,14 @@ def main(argv):
     taken, _ = reproductions.collect(
         args.lambda_beta, os.path.join(base, "lambda_beta", "results.json"),
         "mine_plugin_lambda_beta")
-    print("mine_plugin_lambda_beta:", taken)
+    _say("mine_plugin_lambda_beta", taken)
   if args.allocator_ablation:
     taken, count = reproductions.collect(
         args.allocator_ablation,
         os.path.join(base, "allocator_ablation", "results.json"),
         "mine_plugin_allocator_ablation",
         os.path.join(base, "allocator_ablation", "allocations.json"))
-    print("mine_plugin_allocator_ablation:", taken,
-          "{} allocations collected.".format(count))
+    _say("mine_plugin_allocator_ablation", taken, count)
   print("Page written to", reproductions.make_page(
       args.docs_dir, os.path.join(args.docs_dir, "reproductions.md")))
   return 0

@@ -32,10 +32,10 @@ def test_a_variant_keeps_a_metric_only_near_float32_and_inside_its_spread():
 def test_the_table_of_the_study_puts_float32_first_and_judges_each_variant():
   completed = subprocess.run(
       [sys.executable, os.path.join(ROOT, "scripts", "make_precision_report.py"),
-       "--results", RESULTS], capture_output=True, text=True, check=True)
+       "--results", RESULTS], capture_output=True, text=True, check=True, cwd=ROOT)
   lines = completed.stdout.splitlines()
   assert lines[0] == ("**synthetic_squares**, 2,000 steps, seeds 0, 1, 2, 3, 4 "
-                      "(`{}`):".format(os.path.relpath(RESULTS)))
+                      "(`{}`):".format(os.path.relpath(RESULTS, ROOT)))
   assert lines[4].startswith("| beta_tc_vae_fp32 |") and "(baseline)" in lines[4]
   variants = lines[5:]
   assert variants and all(line.rstrip(" |").endswith(("yes", "**no**"))
@@ -125,3 +125,11 @@ def test_the_variant_names_are_the_studies():
     study = studies.STUDIES[name]
     assert sorted({config["model.name"] for config in study.config}) == sorted(
         precision_variants.VARIANTS)
+
+
+def test_no_seed_in_common_is_explained():
+  with pytest.raises(ValueError, match=r"No seed that every model ran "
+                     r"\(beta_tc_vae_fp32 seeds \[0, 1\]; late seeds \[2\]\)"):
+    precision_variants.common_seeds(_runs({
+        "beta_tc_vae_fp32": [(0, .2, .5, 1.), (1, .3, .6, 1.)],
+        "late": [(2, .2, .5, 1.)]}))

@@ -337,11 +337,10 @@ def bf16_dsprites_study():
 # fresh Adam, lambda * L2 added (lambda = 0: the same continuation without it). Their
 # 150k + 50k steps at Adam 1e-4: on squares scaled to what two CPU cores run in a
 # session, on the dSprites stand-in kept (sweeps.LAMBDA_BETA_STEPS, 3 : 1 split), at
-# Adam 1e-3 on both (the rate of the dSprites learning curve; the name
-# SHORT_RUN_BINDINGS is from when every run was short). Their architecture (dlib's
-# conv encoder/decoder, 10 latents, batch 64); 32x32 squares use its 32x32 version.
-# The data sets, betas and seeds: sweeps.LAMBDA_BETA_DATASETS.
-SHORT_RUN_BINDINGS = ["vae/AdamOptimizer.learning_rate = 0.001",
+# Adam 1e-3 on both (the rate of the dSprites learning curve). Their architecture
+# (dlib's conv encoder/decoder, 10 latents, batch 64); 32x32 squares use its 32x32
+# version. The data sets, betas and seeds: sweeps.LAMBDA_BETA_DATASETS.
+REPRODUCTION_BINDINGS = ["vae/AdamOptimizer.learning_rate = 0.001",
                       "model.eval_steps = 20"]
 
 
@@ -380,7 +379,7 @@ def lambda_beta_study():
   return PluginStudy(
       "mine_plugin_lambda_beta", configs, _shared_config(),
       _postprocess_configs(["mean"]), _light_metrics("mig", "sap_score", "dci"),
-      extra_bindings=SHORT_RUN_BINDINGS)
+      extra_bindings=REPRODUCTION_BINDINGS)
 
 
 # The MINE Disentangle VAE's ablation (PAPERS.md): the model, the same model without
@@ -397,16 +396,18 @@ def allocator_ablation_study():
     attention_config = [("model.model", "@attention_mine_vae()"),
                         ("attention_mine_vae.num_factors",
                          sweeps.NUM_FACTORS[dataset])]
-    models = (
-        ("attention_mine_vae", attention_config),
-        ("attention_mine_vae_fixed", attention_config + [
+    # By model.name, in the order of sweeps.ABLATION_MODEL_NAMES.
+    models = {
+        "attention_mine_vae": attention_config,
+        "attention_mine_vae_fixed": attention_config + [
             ("attention_mine_vae.allocator", "fixed"),
-            ("attention_mine_vae.alpha", 0.), ("attention_mine_vae.gamma", 0.)]),
-        ("beta_vae", [("model.model", "@vae()"), ("vae.beta", 4.)]),
-        ("vae", [("model.model", "@vae()"), ("vae.beta", 1.)]),
-    )
+            ("attention_mine_vae.alpha", 0.), ("attention_mine_vae.gamma", 0.)],
+        "beta_vae": [("model.model", "@vae()"), ("vae.beta", 4.)],
+        "vae": [("model.model", "@vae()"), ("vae.beta", 1.)],
+    }
     for seed in range(num_seeds):
-      for name, bindings in models:
+      for name in sweeps.ABLATION_MODEL_NAMES:
+        bindings = models[name]
         config = dict([("dataset.name", dataset), ("model.random_seed", seed),
                        ("model.training_steps", sweeps.ABLATION_STEPS[dataset])] +
                       bindings +
@@ -416,7 +417,7 @@ def allocator_ablation_study():
   return PluginStudy(
       "mine_plugin_allocator_ablation", configs, _shared_config(),
       _postprocess_configs(["mean"]), _light_metrics("beta_vae_sklearn", "dci", "mig"),
-      extra_bindings=SHORT_RUN_BINDINGS,
+      extra_bindings=REPRODUCTION_BINDINGS,
       model_files={"attention_mine_vae_fixed": "attention_mine_vae"})
 
 

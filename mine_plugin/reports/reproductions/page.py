@@ -605,9 +605,10 @@ def collect(run_results, docs_results, study_name, allocations_path=None):
   return taken, allocations
 
 
-def in_progress_lines(section_dir, study_name, metrics):
+def in_progress_lines(section_dir, study_name, metrics, verdicts_above=True):
   """Lines on the data sets of a section whose rerun is under way, or []: per data
-  set, how many of its models finished and each finished model's scores."""
+  set, how many of its models finished and each finished model's scores
+  (`verdicts_above`: whether the section shows verdicts from earlier results)."""
   path = os.path.join(section_dir, IN_PROGRESS)
   if not os.path.isfile(path):
     return []
@@ -615,10 +616,12 @@ def in_progress_lines(section_dir, study_name, metrics):
   runs = study_records.runs_with_scores(study_records.load_results(path), metrics)
   out = []
   for dataset, part in sorted(runs.groupby("dataset")):
-    out += ["", "**{}: rerun in progress** ({} of {} models finished, "
-            "`docs/reproductions/{}/{}`; the verdicts above wait for all of "
-            "them):".format(dataset, len(part), study_models.get(dataset, "?"),
-                            os.path.basename(section_dir), IN_PROGRESS), "",
+    out += ["", "**{}: {} in progress** ({} of {} models finished, "
+            "`docs/reproductions/{}/{}`; {} wait for all of them):".format(
+                dataset, "rerun" if verdicts_above else "run", len(part),
+                study_models.get(dataset, "?"), os.path.basename(section_dir),
+                IN_PROGRESS, "the verdicts above" if verdicts_above else "verdicts"),
+            "",
             "| model | β | λ | seed | steps | " + " | ".join(metrics) + " |",
             "|---|---:|---:|---:|---:|" + "---:|" * len(metrics)]
     for _, row in part.sort_values(["model", "beta", "lam", "seed"]).iterrows():
@@ -670,7 +673,7 @@ def make_page(docs_dir, page_path):
     out += ["## λβ-VAE (Vu, Wan, Wei 2026): the L2 term against MI collapse", "",
             papers.LAMBDA_BETA_PROTOCOL, "Not run yet: no {}.".format(lb_results)]
     out += in_progress_lines(os.path.dirname(lb_results), "mine_plugin_lambda_beta",
-                             LAMBDA_BETA_METRICS) + [""]
+                             LAMBDA_BETA_METRICS, verdicts_above=False) + [""]
   curve_results = os.path.join(figure_dir, "learning_curve", "results.json")
   if os.path.isfile(curve_results):
     out += learning_curve_section(curve_results,
@@ -681,7 +684,8 @@ def make_page(docs_dir, page_path):
     out += ["## MINE Disentangle VAE: the allocator's ablation", "",
             papers.ALLOCATOR_PROTOCOL, "Not run yet: no {}.".format(ab_results)]
     out += in_progress_lines(os.path.dirname(ab_results),
-                             "mine_plugin_allocator_ablation", ABLATION_METRICS) + [""]
+                             "mine_plugin_allocator_ablation", ABLATION_METRICS,
+                             verdicts_above=False) + [""]
   out += celeba_section()
   with open(page_path, "w") as f:
     f.write("\n".join(out) + "\n")
