@@ -4,9 +4,8 @@
         --results docs/speed/bf16_results.json docs/speed/bf16_dsprites_results.json \
         --output docs/speed/precision_variants.md
 
-(mine_plugin_bf16's results and mine_plugin_bf16_dsprites' results, as far as that
-study has run, are committed there; after running a study, pass its
-runs/<study>/results.json.)
+(mine_plugin_bf16's and mine_plugin_bf16_dsprites' results are committed there;
+after running a study, pass its runs/<study>/results.json, also while it runs.)
 
 One table per results file (a data set). Per variant: MIG, DCI disentanglement and
 reconstruction loss (mean ± sd over seeds), each metric's difference from float32
