@@ -138,13 +138,21 @@ def test_dlib_train_with_bf16_records_it_or_names_what_the_cpu_lacks(tmp_path):
   assert "mixed_precision.float32_ops = %mixed_precision.DENSE_LAYER_OPS" in recorded
 
 
-def test_dlib_train_runs_float32_by_default_also_on_a_cpu_with_bf16(tmp_path):
+def test_dlib_train_runs_float32_by_default_also_on_a_cpu_with_bf16(tmp_path,
+                                                                   monkeypatch):
   """The shipped default (README "Speed"): no bf16 variant kept float32's MIG and DCI
   by the rule of docs/speed/precision_variants.md, so the rewrite stays off whatever
   the CPU's flags; this checks it on the machine the tests run on."""
   gin.clear_config()
-  assert precision.settings() == (False, ())
+  try:
+    assert precision.settings() == (False, ())
+    assert precision.run_config_kwargs({}) == {}  # no bf16 session config
+  finally:
+    gin.clear_config()
+  monkeypatch.setenv("TF_CPP_MIN_LOG_LEVEL", "0")  # the rewrite's log lines shown
   default = dlib_train(tmp_path / "default")
   assert default.returncode == 0, default.stderr[-3000:]
   assert "auto_mixed_precision_onednn_bfloat16" not in default.stderr
   assert "nodes to bfloat16" not in default.stderr
+  with open(tmp_path / "default" / "results" / "gin" / "train.gin") as f:
+    assert "mixed_precision.bfloat16 = False" in f.read()
