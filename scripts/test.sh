@@ -1,7 +1,14 @@
 #!/usr/bin/env bash
 # Sets up .venv (scripts/setup.sh) and runs every test: mine_plugin's and dlib's own
-# unit tests (about 20 minutes on 2 CPU cores). Extra arguments go to pytest.
+# unit tests (about 20 minutes on 2 CPU cores). Extra arguments go to pytest; a test
+# file or folder among them runs that alone.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 bash scripts/setup.sh
-exec .venv/bin/python -m pytest tests "$@"
+# Arguments naming a test file or folder (tests/test_compat.py, tests/x.py::test_y)
+# choose what runs; without one, the whole tests/ folder runs.
+targets=(tests)
+for arg in "$@"; do
+  if [[ "$arg" != -* && -e "${arg%%::*}" ]]; then targets=(); break; fi
+done
+exec .venv/bin/python -m pytest "${targets[@]}" "$@"
