@@ -15,6 +15,7 @@ import re
 import shlex
 import subprocess
 import sys
+import tempfile
 
 import pytest
 
@@ -123,6 +124,45 @@ def check_setup_command(command):
         assert spec in setup_sh, "README installs {}, setup.sh does not".format(spec)
 
 
+def pytest_arguments_of(script, args):
+  """What `bash script ARGS` passes to pytest: the script runs in a copy of the
+  checkout's layout whose scripts/setup.sh does nothing and whose .venv/bin/python
+  prints its arguments, one per line, instead of running them."""
+  with tempfile.TemporaryDirectory() as tmp:
+    tmp = pathlib.Path(tmp)
+    (tmp / "scripts").mkdir()
+    (tmp / "scripts" / pathlib.Path(script).name).write_text((ROOT / script).read_text())
+    (tmp / "scripts" / "setup.sh").write_text("")
+    (tmp / ".venv" / "bin").mkdir(parents=True)
+    python = tmp / ".venv" / "bin" / "python"
+    python.write_text('#!/bin/sh\nprintf "%s\\n" "$@"\n')
+    python.chmod(0o755)
+    (tmp / "tests").mkdir()
+    for arg in args:  # The test files the arguments name exist in the copy too.
+      path = arg.split("::")[0]
+      if not arg.startswith("-") and (ROOT / path).exists():
+        (tmp / path).parent.mkdir(parents=True, exist_ok=True)
+        (tmp / path).touch()
+    done = subprocess.run(["bash", str(tmp / script)] + list(args), cwd=tmp,
+                          capture_output=True, text=True, timeout=60)
+  assert done.returncode == 0, done.stderr
+  return done.stdout.splitlines()
+
+
+def test_test_sh_runs_every_test_or_the_named_file():
+  # CI's command: the whole tests/ folder, with its options.
+  assert pytest_arguments_of("scripts/test.sh", ["-q", "-rfEs"]) == [
+      "-m", "pytest", "tests", "-q", "-rfEs"]
+  # The README's example: the named file alone, not tests/ as well.
+  assert pytest_arguments_of("scripts/test.sh", ["tests/test_compat.py", "-x"]) == [
+      "-m", "pytest", "tests/test_compat.py", "-x"]
+  assert pytest_arguments_of("scripts/test.sh", ["-x", "tests/test_readme.py::test_x"]) == [
+      "-m", "pytest", "-x", "tests/test_readme.py::test_x"]
+  # An argument that is not a path (a -k expression) leaves the whole folder.
+  assert pytest_arguments_of("scripts/test.sh", ["-k", "compat"]) == [
+      "-m", "pytest", "tests", "-k", "compat"]
+
+
 @pytest.mark.parametrize("number", range(len(bash_blocks())))
 def test_every_readme_command_exists_and_accepts_its_flags(number):
   for command in commands(bash_blocks()[number]):
@@ -131,7 +171,9 @@ def test_every_readme_command_exists_and_accepts_its_flags(number):
       continue
     argv, args = program_and_help(command)
     if argv is None:  # A .sh without a .py twin hands its arguments to pytest.
-      assert 'pytest tests "$@"' in (ROOT / command[1]).read_text(), command
+      pytest_argv = pytest_arguments_of(command[1], args)
+      assert pytest_argv[:2] == ["-m", "pytest"], (command, pytest_argv)
+      assert pytest_argv[len(pytest_argv) - len(args):] == args, (command, pytest_argv)
       continue
     help_text = program_help(tuple(argv))
     for arg in args:
