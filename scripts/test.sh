@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Sets up .venv (scripts/setup.sh) and runs every test: mine_plugin's and dlib's own
-# unit tests (about 20 minutes on 2 CPU cores). Extra arguments go to pytest; a test
+# unit tests (about 35 minutes on 2 idle CPU cores). Extra arguments go to pytest; a test
 # file or folder among them runs that alone.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
