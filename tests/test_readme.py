@@ -137,7 +137,6 @@ def pytest_arguments_of(script, args):
     python = tmp / ".venv" / "bin" / "python"
     python.write_text('#!/bin/sh\nprintf "%s\\n" "$@"\n')
     python.chmod(0o755)
-    (tmp / "tests").mkdir()
     for arg in args:  # The test files the arguments name exist in the copy too.
       path = arg.split("::")[0]
       if not arg.startswith("-") and (ROOT / path).exists():
