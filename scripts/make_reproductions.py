@@ -4,9 +4,9 @@
 
 regenerates the page and its figures (docs/reproductions/*.png) from the committed
 results. After running the studies (docs/studies.md), take their results in first
-(a data set whose models have all finished replaces its own records, the others are
-kept; one with models still to run goes to <section>/in_progress.json, shown apart
-until it is complete):
+(each finished model goes to <section>/in_progress.json, beside those of earlier
+sessions, and is shown apart; a data set whose models have all finished there
+replaces its own records, the others are kept):
 
     .venv/bin/python scripts/make_reproductions.py \
         --lambda_beta=runs/mine_plugin_lambda_beta/results.json \
@@ -43,6 +43,11 @@ def _say(study_name, taken, allocations=None):
       ", ".join(taken["in_progress"]) or "none",
       "" if allocations is None else "; {} allocations collected".format(
           allocations)))
+  if taken["stale"]:
+    print("{}: dropped from {} the records of models trained with another config "
+          "than the study's now (rerun them): {}".format(
+              study_name, reproductions.IN_PROGRESS, ", ".join(
+                  "{} model {}".format(d, n) for d, n in taken["stale"])))
 
 
 def main(argv):

@@ -4,6 +4,8 @@ import json
 import os
 import shutil
 
+from mine_plugin.config import sweeps
+from mine_plugin.records import study_records
 from mine_plugin.reports.reproductions import page as reproductions
 from mine_plugin.reports.reproductions import verdicts
 import numpy as np
@@ -11,13 +13,15 @@ import pandas as pd
 import pytest
 
 
-def _record(root, dataset, model, seed, metric, results, config=(), kl=1.):
+def _record(root, dataset, model, seed, metric, results, config=(), kl=1.,
+            model_num=None):
   """One dlib aggregated record (as runner.aggregate writes it)."""
   model_dir = os.path.join(root, "{}-{}-{}-{}".format(
       dataset, model, seed, "-".join("{}{}".format(k, v) for k, v in config)))
   record = {"train_config.dataset.name": "'{}'".format(dataset),
             "train_config.model.name": "'{}'".format(model),
             "train_config.model.random_seed": seed,
+            "train_config.model.model_num": model_num,
             "train_results.kl_loss": kl,
             "train_results.global_step": 1500,
             "postprocess_config.postprocess.name": "'mean'",
@@ -253,10 +257,13 @@ def test_a_rerun_in_progress_is_kept_apart_until_all_its_models_finished(tmp_pat
   in_progress = str(section / reproductions.IN_PROGRESS)
 
   def results(name, models, mig):
-    """models: [(data set, seed)]"""
+    """models: [(data set, seed)], numbered as in the study (squares 0-44, then
+    dSprites 45-62)."""
     path = str(tmp_path / name)
     _write([_record(str(tmp_path / name), dataset, "vae", seed, "mig",
-                    {"discrete_mig": mig}) for dataset, seed in models], path)
+                    {"discrete_mig": mig},
+                    model_num=seed + (45 if dataset == "dsprites_full" else 0))
+            for dataset, seed in models], path)
     return path
 
   os.makedirs(str(section))
@@ -267,7 +274,7 @@ def test_a_rerun_in_progress_is_kept_apart_until_all_its_models_finished(tmp_pat
               [("synthetic_squares_32", s) for s in range(45)], .2),
       docs_results, "mine_plugin_lambda_beta")
   assert taken == {"complete": ["synthetic_squares_32"],
-                   "in_progress": ["dsprites_full"]}
+                   "in_progress": ["dsprites_full"], "stale": []}
   with open(docs_results) as f:
     merged = json.load(f)
   # The earlier dSprites records, untouched, and the squares ones taken in.
@@ -283,7 +290,7 @@ def test_a_rerun_in_progress_is_kept_apart_until_all_its_models_finished(tmp_pat
   taken, _ = reproductions.collect(
       results("run2.json", [("dsprites_full", s) for s in range(18)], .3),
       docs_results, "mine_plugin_lambda_beta")
-  assert taken == {"complete": ["dsprites_full"], "in_progress": []}
+  assert taken == {"complete": ["dsprites_full"], "in_progress": [], "stale": []}
   assert not os.path.exists(in_progress)
   assert reproductions.in_progress_lines(str(section), "mine_plugin_lambda_beta",
                                          ("MIG",)) == []
@@ -291,6 +298,91 @@ def test_a_rerun_in_progress_is_kept_apart_until_all_its_models_finished(tmp_pat
     merged = json.load(f)
   assert sorted(merged["evaluation_results.discrete_mig"].values()) == (
       [.2] * 45 + [.3] * 18)
+
+
+def _study_record(root, model_num, mig, **changed):
+  """A record of mine_plugin_lambda_beta's model `model_num` in `root`, its
+  train_config as the study's config writes it (gin strings quoted), with
+  `changed` parameters ("model.training_steps") overriding the study's."""
+  config = dict(sweeps.study_configs("mine_plugin_lambda_beta")[model_num])
+  config.update({k.replace("__", "."): v for k, v in changed.items()})
+  record = {"train_config." + k: (
+      "'{}'".format(v) if isinstance(v, str) and not v.startswith("@") else str(v))
+            for k, v in config.items()}
+  model_dir = os.path.join(root, str(model_num))
+  record.update({"train_config.model.model_num": str(model_num),
+                 "train_results.global_step": config["model.training_steps"],
+                 "postprocess_config.postprocess.name": "'mean'",
+                 "evaluation_config.evaluation.name": "'mig'",
+                 "evaluation_results.discrete_mig": mig,
+                 "path": os.path.join(model_dir, "metrics", "mean", "mig", "results",
+                                      "aggregate", "evaluation.json")})
+  return record
+
+
+def test_a_rerun_gathers_models_finished_in_run_directories_that_are_gone(
+    tmp_path):
+  # Sessions on machines that do not keep the run's directory: each session's
+  # runs/<study>/results.json holds only the models it finished. Their records
+  # gather in in_progress.json model by model; a model run again replaces its own
+  # records; a record trained with another config than the study's now (other
+  # steps) is dropped and named; the data set is complete when all 18 are there.
+  section = tmp_path / "docs" / "reproductions" / "lambda_beta"
+  docs_results = str(section / "results.json")
+  in_progress = str(section / reproductions.IN_PROGRESS)
+
+  def session(name, models, mig, **changed):
+    path = str(tmp_path / name / "results.json")
+    _write([_study_record(str(tmp_path / name), n, mig, **changed) for n in models],
+           path)
+    return path
+
+  stale = session("machine0", [62], .9, model__training_steps=1500)
+  os.makedirs(str(section))
+  shutil.copyfile(stale, in_progress)
+  taken, _ = reproductions.collect(session("machine1", range(45, 49), .1),
+                                   docs_results, "mine_plugin_lambda_beta")
+  assert taken == {"complete": [], "in_progress": ["dsprites_full"],
+                   "stale": [("dsprites_full", 62)]}
+  taken, _ = reproductions.collect(session("machine2", [48, 49, 59, 60], .2),
+                                   docs_results, "mine_plugin_lambda_beta")
+  assert taken["in_progress"] == ["dsprites_full"] and not taken["stale"]
+  assert study_records.models_by_dataset(in_progress) == {
+      "dsprites_full": [45, 46, 47, 48, 49, 59, 60]}
+  with open(in_progress) as f:
+    migs = json.load(f)["evaluation_results.discrete_mig"]
+  assert sorted(migs.values()) == [.1] * 3 + [.2] * 4  # 48 from its second run
+  lines = "\n".join(reproductions.in_progress_lines(
+      str(section), "mine_plugin_lambda_beta", ("MIG",)))
+  assert "(7 of 18 models finished" in lines
+  assert not os.path.exists(docs_results)
+
+  taken, _ = reproductions.collect(
+      session("machine3", [50] + list(range(51, 59)) + [61, 62], .3),
+      docs_results, "mine_plugin_lambda_beta")
+  assert taken == {"complete": ["dsprites_full"], "in_progress": [], "stale": []}
+  assert not os.path.exists(in_progress)
+  assert study_records.models_by_dataset(docs_results) == {
+      "dsprites_full": list(range(45, 63))}
+
+
+def test_the_committed_rerun_records_are_kept_by_the_next_session(tmp_path):
+  # The λβ dSprites rerun's records committed so far are of the study's models as
+  # configured now: a session that finishes another model adds it beside them
+  # (none is dropped as stale).
+  committed = os.path.join(os.path.dirname(os.path.dirname(__file__)), "docs",
+                           "reproductions", "lambda_beta", reproductions.IN_PROGRESS)
+  before = study_records.models_by_dataset(committed)["dsprites_full"]
+  section = tmp_path / "lambda_beta"
+  os.makedirs(str(section))
+  shutil.copyfile(committed, str(section / reproductions.IN_PROGRESS))
+  run = str(tmp_path / "run" / "results.json")
+  _write([_study_record(str(tmp_path / "run"), 62, .5)], run)
+  taken, _ = reproductions.collect(run, str(section / "results.json"),
+                                   "mine_plugin_lambda_beta")
+  assert taken["stale"] == [] and 62 not in before and before
+  assert study_records.models_by_dataset(
+      str(section / reproductions.IN_PROGRESS))["dsprites_full"] == before + [62]
 
 
 def test_collect_refuses_another_studys_data_set_and_takes_nothing_from_none(
@@ -306,7 +398,7 @@ def test_collect_refuses_another_studys_data_set_and_takes_nothing_from_none(
   with open(empty, "w") as f:
     f.write("{}")
   assert reproductions.collect(empty, docs_results, "mine_plugin_lambda_beta") == (
-      {"complete": [], "in_progress": []}, None)
+      {"complete": [], "in_progress": [], "stale": []}, None)
   assert not os.path.exists(docs_results)
 
 

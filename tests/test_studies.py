@@ -367,5 +367,5 @@ def test_model_counts_of_the_reproductions_without_tensorflow_are_the_studies():
     counts = collections.Counter(
         config["dataset.name"] for config in studies.STUDIES[name].config)
     assert sweeps.models_per_dataset(name) == dict(counts)
-  with pytest.raises(ValueError, match="No model count for study 'mine_plugin_v1'"):
+  with pytest.raises(ValueError, match="No model configs for study 'mine_plugin_v1'"):
     sweeps.models_per_dataset("mine_plugin_v1")

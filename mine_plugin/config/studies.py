@@ -345,37 +345,12 @@ REPRODUCTION_BINDINGS = ["vae/AdamOptimizer.learning_rate = 0.001",
 
 
 def lambda_beta_study():
-  """beta-VAE pre-training, then lambda in {0, 8} from each pre-trained model.
-
-  Per data set: first every pre-training (beta x seed, a dlib `vae`), then every
-  continuation (beta x seed x lambda, `lambda_beta_vae` with
-  `warm_start.study_model` = its pre-training's number), so that a serial run
-  meets each model's pre-training before it. On dSprites (stand-in) beta 1 and 32.
-  sweeps.LAMBDA_BETA_DATASETS: 5 seeds on squares, 3 on the dSprites stand-in.
+  """beta-VAE pre-training, then lambda in {0, 8} from each pre-trained model
+  (sweeps.lambda_beta_configs: pre-trainings first per data set). On dSprites
+  (stand-in) beta 1 and 32. sweeps.LAMBDA_BETA_DATASETS: 5 seeds on squares, 3 on
+  the dSprites stand-in.
   """
-  configs = []
-  for dataset, betas, num_seeds, fixed in sweeps.LAMBDA_BETA_DATASETS:
-    pretrained = {}
-    for beta in betas:
-      for seed in range(num_seeds):
-        pretrained[beta, seed] = len(configs)
-        configs.append(dict([
-            ("dataset.name", dataset), ("model.name", "beta_vae_pretraining"),
-            ("model.model", "@vae()"), ("vae.beta", beta),
-            ("model.random_seed", seed),
-            ("model.training_steps", sweeps.LAMBDA_BETA_STEPS[dataset][0])] +
-                            list(fixed)))
-    for beta in betas:
-      for seed in range(num_seeds):
-        for lam in sweeps.LAMBDA_BETA_LAMBDAS:
-          configs.append(dict([
-              ("dataset.name", dataset), ("model.name", "lambda_beta_vae"),
-              ("model.model", "@lambda_beta_vae()"),
-              ("lambda_beta_vae.beta", beta), ("lambda_beta_vae.lam", lam),
-              ("model.random_seed", seed),
-              ("warm_start.study_model", pretrained[beta, seed]),
-              ("model.training_steps", sweeps.LAMBDA_BETA_STEPS[dataset][1])] +
-                              list(fixed)))
+  configs = sweeps.lambda_beta_configs()
   return PluginStudy(
       "mine_plugin_lambda_beta", configs, _shared_config(),
       _postprocess_configs(["mean"]), _light_metrics("mig", "sap_score", "dci"),
@@ -390,30 +365,9 @@ def lambda_beta_study():
 
 
 def allocator_ablation_study():
-  """attention_mine_vae with and without its allocator, beta-VAE and VAE; seed-major."""
-  configs = []
-  for dataset, _, num_seeds, fixed in sweeps.ABLATION_DATASETS:
-    attention_config = [("model.model", "@attention_mine_vae()"),
-                        ("attention_mine_vae.num_factors",
-                         sweeps.NUM_FACTORS[dataset])]
-    # By model.name, in the order of sweeps.ABLATION_MODEL_NAMES.
-    models = {
-        "attention_mine_vae": attention_config,
-        "attention_mine_vae_fixed": attention_config + [
-            ("attention_mine_vae.allocator", "fixed"),
-            ("attention_mine_vae.alpha", 0.), ("attention_mine_vae.gamma", 0.)],
-        "beta_vae": [("model.model", "@vae()"), ("vae.beta", 4.)],
-        "vae": [("model.model", "@vae()"), ("vae.beta", 1.)],
-    }
-    for seed in range(num_seeds):
-      for name in sweeps.ABLATION_MODEL_NAMES:
-        bindings = models[name]
-        config = dict([("dataset.name", dataset), ("model.random_seed", seed),
-                       ("model.training_steps", sweeps.ABLATION_STEPS[dataset])] +
-                      bindings +
-                      list(fixed))
-        config["model.name"] = name
-        configs.append(config)
+  """attention_mine_vae with and without its allocator, beta-VAE and VAE; seed-major
+  (sweeps.allocator_ablation_configs)."""
+  configs = sweeps.allocator_ablation_configs()
   return PluginStudy(
       "mine_plugin_allocator_ablation", configs, _shared_config(),
       _postprocess_configs(["mean"]), _light_metrics("beta_vae_sklearn", "dci", "mig"),

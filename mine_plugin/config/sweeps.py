@@ -92,7 +92,7 @@ LAMBDA_BETA_STEPS = {"synthetic_squares_32": (1500, 500),
 ABLATION_STEPS = {"synthetic_squares_32": 1500, "dsprites_full": 200000}
 # The continuations' lambdas (mine_plugin_lambda_beta) and the ablation's models by
 # model.name, in the study's order (mine_plugin_allocator_ablation); their bindings:
-# config/studies.py.
+# lambda_beta_configs and allocator_ablation_configs below.
 LAMBDA_BETA_LAMBDAS = (0., 8.)
 ABLATION_MODEL_NAMES = ("attention_mine_vae", "attention_mine_vae_fixed", "beta_vae",
                         "vae")
@@ -100,11 +100,79 @@ ABLATION_MODEL_NAMES = ("attention_mine_vae", "attention_mine_vae_fixed", "beta_
 
 def models_per_dataset(study_name):
   """{data set: number of models} of mine_plugin_lambda_beta or
-  mine_plugin_allocator_ablation, without building the study (no TensorFlow)."""
-  if study_name == "mine_plugin_lambda_beta":
-    return {d.name: len(d.betas) * d.seeds * (1 + len(LAMBDA_BETA_LAMBDAS))
-            for d in LAMBDA_BETA_DATASETS}
-  if study_name == "mine_plugin_allocator_ablation":
-    return {d.name: d.seeds * len(ABLATION_MODEL_NAMES) for d in ABLATION_DATASETS}
-  raise ValueError("No model count for study {!r}: mine_plugin_lambda_beta or "
-                   "mine_plugin_allocator_ablation.".format(study_name))
+  mine_plugin_allocator_ablation (`study_configs`), without building the study (no
+  TensorFlow)."""
+  return dict(collections.Counter(
+      config["dataset.name"] for config in study_configs(study_name)))
+
+
+def lambda_beta_configs():
+  """mine_plugin_lambda_beta's models, as {gin parameter: value} in study order.
+
+  Per data set: first every pre-training (beta x seed, a dlib `vae`), then every
+  continuation (beta x seed x lambda, `lambda_beta_vae` with
+  `warm_start.study_model` = its pre-training's number), so that a serial run meets
+  each model's pre-training before it.
+  """
+  configs = []
+  for dataset, betas, num_seeds, fixed in LAMBDA_BETA_DATASETS:
+    pretrained = {}
+    for beta in betas:
+      for seed in range(num_seeds):
+        pretrained[beta, seed] = len(configs)
+        configs.append(dict([
+            ("dataset.name", dataset), ("model.name", "beta_vae_pretraining"),
+            ("model.model", "@vae()"), ("vae.beta", beta),
+            ("model.random_seed", seed),
+            ("model.training_steps", LAMBDA_BETA_STEPS[dataset][0])] + list(fixed)))
+    for beta in betas:
+      for seed in range(num_seeds):
+        for lam in LAMBDA_BETA_LAMBDAS:
+          configs.append(dict([
+              ("dataset.name", dataset), ("model.name", "lambda_beta_vae"),
+              ("model.model", "@lambda_beta_vae()"),
+              ("lambda_beta_vae.beta", beta), ("lambda_beta_vae.lam", lam),
+              ("model.random_seed", seed),
+              ("warm_start.study_model", pretrained[beta, seed]),
+              ("model.training_steps", LAMBDA_BETA_STEPS[dataset][1])] +
+                              list(fixed)))
+  return configs
+
+
+def allocator_ablation_configs():
+  """mine_plugin_allocator_ablation's models, as {gin parameter: value}: per data
+  set and seed, ABLATION_MODEL_NAMES in order (attention_mine_vae with and without
+  its allocator, beta-VAE at beta = 4, the VAE)."""
+  configs = []
+  for dataset, _, num_seeds, fixed in ABLATION_DATASETS:
+    attention = [("model.model", "@attention_mine_vae()"),
+                 ("attention_mine_vae.num_factors", NUM_FACTORS[dataset])]
+    models = {
+        "attention_mine_vae": attention,
+        "attention_mine_vae_fixed": attention + [
+            ("attention_mine_vae.allocator", "fixed"),
+            ("attention_mine_vae.alpha", 0.), ("attention_mine_vae.gamma", 0.)],
+        "beta_vae": [("model.model", "@vae()"), ("vae.beta", 4.)],
+        "vae": [("model.model", "@vae()"), ("vae.beta", 1.)],
+    }
+    for seed in range(num_seeds):
+      for name in ABLATION_MODEL_NAMES:
+        config = dict([("dataset.name", dataset), ("model.random_seed", seed),
+                       ("model.training_steps", ABLATION_STEPS[dataset])] +
+                      models[name] + list(fixed))
+        config["model.name"] = name
+        configs.append(config)
+  return configs
+
+
+STUDY_CONFIGS = {"mine_plugin_lambda_beta": lambda_beta_configs,
+                 "mine_plugin_allocator_ablation": allocator_ablation_configs}
+
+
+def study_configs(study_name):
+  """The model configs of mine_plugin_lambda_beta or mine_plugin_allocator_ablation
+  (index: model number), without building the study (no TensorFlow)."""
+  if study_name not in STUDY_CONFIGS:
+    raise ValueError("No model configs for study {!r}: {}.".format(
+        study_name, " or ".join(sorted(STUDY_CONFIGS))))
+  return STUDY_CONFIGS[study_name]()

@@ -270,6 +270,52 @@ def merge_by_dataset(results_path, output_path, datasets=None):
   return sorted(replaced)
 
 
+MODEL_NUM = "train_config.model.model_num"
+
+
+def _model_key(row, path):
+  """(data set, model number) of a record; ValueError if it has not both."""
+  if DATASET not in row or MODEL_NUM not in row:
+    raise ValueError("{}: a record without {} and {} cannot be merged model by "
+                     "model.".format(path, DATASET, MODEL_NUM))
+  return unquote(row[DATASET]), int(float(unquote(str(row[MODEL_NUM]))))
+
+
+def merge_by_model(results_path, output_path, keep=None):
+  """Writes `results_path`'s records into the aggregated file `output_path` model by
+  model: the records of each (data set, model number) in `results_path` replace
+  that model's records there; the other models' records are kept where `keep(row)`
+  is true (all, without `keep`). A study rerun over many sessions, on machines that
+  do not all keep the run's directory, so gathers every model it finished. Atomic.
+  Returns the (data set, model number) of the records `keep` dropped, sorted."""
+  new = list(_rows(_columns(results_path)).values())
+  replaced = {_model_key(row, results_path) for row in new}
+  kept, dropped = [], set()
+  if os.path.isfile(output_path):
+    for row in _rows(_columns(output_path)).values():
+      key = _model_key(row, output_path)
+      if key in replaced:
+        continue
+      if keep is not None and not keep(row):
+        dropped.add(key)
+        continue
+      kept.append(row)
+  _write_rows(output_path, kept + new)
+  return sorted(dropped)
+
+
+def models_by_dataset(path):
+  """{data set: sorted model numbers} of the records in an aggregated file ({} when
+  it does not exist)."""
+  if not os.path.isfile(path):
+    return {}
+  models = collections.defaultdict(set)
+  for row in _rows(_columns(path)).values():
+    dataset, model_num = _model_key(row, path)
+    models[dataset].add(model_num)
+  return {dataset: sorted(nums) for dataset, nums in models.items()}
+
+
 def drop_datasets(output_path, datasets):
   """Removes the records of `datasets` from the aggregated file `output_path` (the
   file, when none is left). Atomic."""

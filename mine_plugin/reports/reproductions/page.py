@@ -571,38 +571,69 @@ IN_PROGRESS = "in_progress.json"
 def collect(run_results, docs_results, study_name, allocations_path=None):
   """Takes a study's runs/<study>/results.json into docs/ (and its allocations).
 
-  A data set with all its models finished (`sweeps.models_per_dataset(study_name)`)
-  replaces its records in `docs_results` (`study_records.merge_by_dataset`) and
-  leaves IN_PROGRESS. One with fewer goes to IN_PROGRESS beside `docs_results`: the
-  page keeps the earlier records and their verdicts, and shows the run's finished
-  models apart, so a rerun of many sessions is committed model by model.
-  Returns ({"complete": [...], "in_progress": [...]}, allocations collected or None).
+  The run's finished models go into IN_PROGRESS beside `docs_results` model by
+  model (`study_records.merge_by_model`): each replaces its own earlier records
+  there, and the models an earlier session finished stay, even where that
+  session's run directory is gone (a machine that did not keep it), unless their
+  records no longer match the study's config of that model number (other steps,
+  seeds or parameters: `stale`, dropped). A data set with all its models there
+  (`sweeps.models_per_dataset(study_name)`) replaces its records in `docs_results`
+  (`study_records.merge_by_dataset`) and leaves IN_PROGRESS; until then the page
+  keeps the earlier records and their verdicts, and shows the finished models
+  apart, so a rerun of many sessions is committed model by model. Allocations are
+  read from the model directories of the records (those of a directory that is
+  gone are not found).
+  Returns ({"complete": [...], "in_progress": [...], "stale": [(data set, model
+  number), ...]}, allocations collected or None).
   """
-  taken = {"complete": [], "in_progress": []}
+  taken = {"complete": [], "in_progress": [], "stale": []}
   frame = study_records.load_results(run_results, allow_empty=True)
   if frame.empty:
     return taken, None
   study_models = sweeps.models_per_dataset(study_name)
-  counts = study_records.per_run(frame).groupby("dataset").size()
-  foreign = sorted(set(counts.index) - set(study_models))
+  datasets = set(study_records.per_run(frame)["dataset"])
+  foreign = sorted(datasets - set(study_models))
   if foreign:
     raise ValueError("{} holds results on {}, which {} does not train (its data "
                      "sets: {}): results of another study?".format(
                          run_results, ", ".join(foreign), study_name,
                          ", ".join(sorted(study_models))))
-  taken["complete"] = sorted(d for d, n in counts.items() if n >= study_models[d])
-  taken["in_progress"] = sorted(set(counts.index) - set(taken["complete"]))
+  configs = sweeps.study_configs(study_name)
   in_progress = os.path.join(os.path.dirname(docs_results), IN_PROGRESS)
+  taken["stale"] = study_records.merge_by_model(
+      run_results, in_progress, keep=lambda row: _is_current(row, configs))
+  finished = study_records.models_by_dataset(in_progress)
+  taken["complete"] = sorted(d for d in datasets
+                             if len(finished.get(d, ())) >= study_models[d])
+  taken["in_progress"] = sorted(datasets - set(taken["complete"]))
   allocations = None
   if taken["complete"]:
-    study_records.merge_by_dataset(run_results, docs_results, taken["complete"])
+    study_records.merge_by_dataset(in_progress, docs_results, taken["complete"])
     study_records.drop_datasets(in_progress, taken["complete"])
     if allocations_path is not None:
       allocations = study_records.collect_allocations(
-          run_results, allocations_path, taken["complete"])
-  if taken["in_progress"]:
-    study_records.merge_by_dataset(run_results, in_progress, taken["in_progress"])
+          docs_results, allocations_path, taken["complete"])
   return taken, allocations
+
+
+def _is_current(row, configs):
+  """Whether a record was trained with the study's current config of its model
+  number: each of its parameters recorded (train_config.*) with the same value."""
+  model_num = int(float(study_records.unquote(str(row[study_records.MODEL_NUM]))))
+  if not 0 <= model_num < len(configs):
+    return False
+  for parameter, value in configs[model_num].items():
+    recorded = row.get("train_config." + parameter)
+    if recorded is None:
+      return False
+    recorded = study_records.unquote(str(recorded))
+    try:
+      same = float(recorded) == float(value)
+    except (TypeError, ValueError):
+      same = recorded == str(value)
+    if not same:
+      return False
+  return True
 
 
 def in_progress_lines(section_dir, study_name, metrics, verdicts_above=True):
