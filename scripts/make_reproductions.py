@@ -12,8 +12,9 @@ replaces its own records, the others are kept):
         --lambda_beta=runs/mine_plugin_lambda_beta/results.json \
         --allocator_ablation=runs/mine_plugin_allocator_ablation/results.json
 
-(the ablation's learned allocations are read from its model directories then, and
-kept in docs/reproductions/allocator_ablation/allocations.json). The learning
+(the ablation's learned allocations are read from its model directories then, kept
+in docs/reproductions/allocator_ablation/in_progress_allocations.json until their data
+set is complete, then in allocations.json). The learning
 criterion's floors (untrained encoders, noise codes) are measured by
 scripts/measure_untrained.py into docs/reproductions/<section>/. See
 mine_plugin/reports/reproductions/.
@@ -29,11 +30,12 @@ def parse_args(argv):
   parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
   parser.add_argument("--docs_dir", default="docs")
   parser.add_argument("--lambda_beta", default=None,
-                      help="results.json of mine_plugin_lambda_beta (its data sets "
-                           "replace theirs)")
+                      help="results.json of mine_plugin_lambda_beta (its finished "
+                           "models join in_progress.json; a data set with all its "
+                           "models there replaces its records)")
   parser.add_argument("--allocator_ablation", default=None,
-                      help="results.json of mine_plugin_allocator_ablation (its data "
-                           "sets replace theirs)")
+                      help="results.json of mine_plugin_allocator_ablation (as "
+                           "--lambda_beta; its allocations too)")
   return parser.parse_args(argv)
 
 

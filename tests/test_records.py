@@ -130,26 +130,66 @@ def test_merge_takes_only_the_data_sets_asked_for_and_drop_removes_them(tmp_path
   study_records.drop_datasets(docs, ["dsprites"])  # no file: nothing to do
 
 
-def test_collected_allocations_of_a_rerun_data_set_replace_only_its_own(tmp_path):
+def test_allocations_gather_model_by_model_then_move_with_their_data_set(tmp_path):
+  # merge_allocations: the run's attention models' allocations (read from their
+  # model directories) replace the entries of the same (data set, model, seed);
+  # the others stay. move_allocations: a data set's entries replace its own in the
+  # docs' file and leave the in-progress one.
   run = _aggregate(tmp_path / "run.json", [("dsprites", 0, .3)],
                    model="attention_mine_vae")
   run_files.write_allocation(
       str(tmp_path / "dsprites" / "0" / "model" / "results" / "json" /
           run_files.ALLOCATION_FILE), np.eye(3), num_factors=2)
-  output = str(tmp_path / "allocations.json")
-  earlier = [{"dataset": "squares", "model": "attention_mine_vae", "seed": 0,
-              "slots": ["factor0", "nuisance"], "allocation": [[1., 0.]]},
-             {"dataset": "dsprites", "model": "attention_mine_vae", "seed": 0,
-              "slots": ["factor0", "nuisance"], "allocation": [[0., 1.]]}]
-  with open(output, "w") as f:
+  pending = str(tmp_path / "in_progress_allocations.json")
+  earlier = [{"dataset": "dsprites", "model": "attention_mine_vae", "seed": s,
+              "slots": ["factor0", "nuisance"], "allocation": [[0., 1.]]}
+             for s in (0, 1)]
+  with open(pending, "w") as f:
     json.dump(earlier, f)
-  assert study_records.collect_allocations(run, output) == 1
-  with open(output) as f:
-    collected = json.load(f)
-  assert collected[0] == earlier[0]
-  assert [(e["dataset"], e["allocation"]) for e in collected[1:]] == [
-      ("dsprites", np.eye(3).tolist())]
-  # Only the data sets asked for: the run's dSprites allocation is not taken.
-  assert study_records.collect_allocations(run, output, ["squares"]) == 0
-  with open(output) as f:
-    assert json.load(f) == collected
+  assert study_records.merge_allocations(run, pending) == 1
+  with open(pending) as f:
+    gathered = json.load(f)
+  assert [(e["seed"], e["allocation"]) for e in gathered] == [
+      (1, [[0., 1.]]), (0, np.eye(3).tolist())]
+  # keep=False for every record: nothing is read, nothing replaced.
+  assert study_records.merge_allocations(run, pending, keep=lambda row: False) == 0
+  with open(pending) as f:
+    assert json.load(f) == gathered
+
+  docs = str(tmp_path / "allocations.json")
+  squares = {"dataset": "squares", "model": "attention_mine_vae", "seed": 0,
+             "slots": ["factor0", "nuisance"], "allocation": [[1., 0.]]}
+  with open(docs, "w") as f:
+    json.dump([squares, dict(squares, dataset="dsprites", seed=4)], f)
+  assert study_records.move_allocations(pending, docs, ["dsprites"]) == 2
+  with open(docs) as f:
+    assert json.load(f) == [squares] + gathered
+  assert not os.path.exists(pending)
+
+
+def test_model_key_names_a_record_without_a_model_number(tmp_path):
+  row = {"train_config.dataset.name": "'dsprites_full'",
+         "train_config.model.model_num": "45", "path": "/runs/45/metrics"}
+  assert study_records.model_key(row, "run.json") == ("dsprites_full", 45)
+  for missing in (None, float("nan")):
+    with pytest.raises(ValueError, match=(
+        r"run.json: a record without train_config.model.model_num cannot be merged "
+        r"model by model \(its path: /runs/45/metrics\).*rerun that model")):
+      study_records.model_key(dict(row, **{"train_config.model.model_num": missing}),
+                              "run.json")
+
+
+def test_a_record_matches_its_config_as_gin_wrote_it():
+  config = {"dataset.name": "dsprites_full", "model.model": "@vae()",
+            "vae.beta": 32.0, "model.random_seed": 1, "model.training_steps": 150000}
+  row = {"train_config.dataset.name": "'dsprites_full'",
+         "train_config.model.model": "@vae()", "train_config.vae.beta": "32.0",
+         "train_config.model.random_seed": "1",
+         "train_config.model.training_steps": "150000"}
+  assert study_records.matches_config(row, config)
+  for column, other in (("train_config.vae.beta", "1.0"),
+                        ("train_config.model.training_steps", "1500"),
+                        ("train_config.dataset.name", "'shapes3d'")):
+    assert not study_records.matches_config(dict(row, **{column: other}), config)
+  del row["train_config.vae.beta"]  # not recorded: not the same model
+  assert not study_records.matches_config(row, config)

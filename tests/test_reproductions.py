@@ -5,6 +5,7 @@ import os
 import shutil
 
 from mine_plugin.config import sweeps
+from mine_plugin.records import run_files
 from mine_plugin.records import study_records
 from mine_plugin.reports.reproductions import page as reproductions
 from mine_plugin.reports.reproductions import verdicts
@@ -13,15 +14,13 @@ import pandas as pd
 import pytest
 
 
-def _record(root, dataset, model, seed, metric, results, config=(), kl=1.,
-            model_num=None):
+def _record(root, dataset, model, seed, metric, results, config=(), kl=1.):
   """One dlib aggregated record (as runner.aggregate writes it)."""
   model_dir = os.path.join(root, "{}-{}-{}-{}".format(
       dataset, model, seed, "-".join("{}{}".format(k, v) for k, v in config)))
   record = {"train_config.dataset.name": "'{}'".format(dataset),
             "train_config.model.name": "'{}'".format(model),
             "train_config.model.random_seed": seed,
-            "train_config.model.model_num": model_num,
             "train_results.kl_loss": kl,
             "train_results.global_step": 1500,
             "postprocess_config.postprocess.name": "'mean'",
@@ -38,6 +37,26 @@ def _record(root, dataset, model, seed, metric, results, config=(), kl=1.,
 def _write(records, path):
   os.makedirs(os.path.dirname(path), exist_ok=True)
   pd.DataFrame(records).to_json(path)
+
+
+def _study_record(root, model_num, mig, study="mine_plugin_lambda_beta", **changed):
+  """A record of `study`'s model `model_num` in `root`, its train_config as the
+  study's config writes it (gin strings quoted), with `changed` parameters
+  (model__training_steps=...) overriding the study's."""
+  config = dict(sweeps.study_configs(study)[model_num])
+  config.update({k.replace("__", "."): v for k, v in changed.items()})
+  record = {"train_config." + k: (
+      "'{}'".format(v) if isinstance(v, str) and not v.startswith("@") else str(v))
+            for k, v in config.items()}
+  model_dir = os.path.join(root, str(model_num))
+  record.update({"train_config.model.model_num": str(model_num),
+                 "train_results.global_step": config["model.training_steps"],
+                 "postprocess_config.postprocess.name": "'mean'",
+                 "evaluation_config.evaluation.name": "'mig'",
+                 "evaluation_results.discrete_mig": mig,
+                 "path": os.path.join(model_dir, "metrics", "mean", "mig", "results",
+                                      "aggregate", "evaluation.json")})
+  return record
 
 
 def test_mean_sd_counts_scores_that_are_not_finite():
@@ -257,21 +276,15 @@ def test_a_rerun_in_progress_is_kept_apart_until_all_its_models_finished(tmp_pat
   in_progress = str(section / reproductions.IN_PROGRESS)
 
   def results(name, models, mig):
-    """models: [(data set, seed)], numbered as in the study (squares 0-44, then
-    dSprites 45-62)."""
+    """models: the study's model numbers (squares 0-44, dSprites 45-62)."""
     path = str(tmp_path / name)
-    _write([_record(str(tmp_path / name), dataset, "vae", seed, "mig",
-                    {"discrete_mig": mig},
-                    model_num=seed + (45 if dataset == "dsprites_full" else 0))
-            for dataset, seed in models], path)
+    _write([_study_record(str(tmp_path / name), n, mig) for n in models], path)
     return path
 
   os.makedirs(str(section))
-  shutil.copyfile(results("earlier.json", [("dsprites_full", s) for s in range(18)],
-                          .01), docs_results)
+  shutil.copyfile(results("earlier.json", range(45, 63), .01), docs_results)
   taken, _ = reproductions.collect(
-      results("run1.json", [("dsprites_full", 0)] +
-              [("synthetic_squares_32", s) for s in range(45)], .2),
+      results("run1.json", range(46), .2),
       docs_results, "mine_plugin_lambda_beta")
   assert taken == {"complete": ["synthetic_squares_32"],
                    "in_progress": ["dsprites_full"], "stale": []}
@@ -284,11 +297,11 @@ def test_a_rerun_in_progress_is_kept_apart_until_all_its_models_finished(tmp_pat
       str(section), "mine_plugin_lambda_beta", ("MIG",)))
   assert ("**dsprites_full: rerun in progress** (1 of 18 models finished, "
           "`docs/reproductions/lambda_beta/in_progress.json`") in lines
-  assert "| vae | — | — | 0 | 1,500 | 0.200 |" in lines
+  assert "| beta_vae_pretraining | 1 | — | 0 | 150,000 | 0.200 |" in lines
   assert "synthetic_squares_32" not in lines
 
   taken, _ = reproductions.collect(
-      results("run2.json", [("dsprites_full", s) for s in range(18)], .3),
+      results("run2.json", range(45, 63), .3),
       docs_results, "mine_plugin_lambda_beta")
   assert taken == {"complete": ["dsprites_full"], "in_progress": [], "stale": []}
   assert not os.path.exists(in_progress)
@@ -298,26 +311,6 @@ def test_a_rerun_in_progress_is_kept_apart_until_all_its_models_finished(tmp_pat
     merged = json.load(f)
   assert sorted(merged["evaluation_results.discrete_mig"].values()) == (
       [.2] * 45 + [.3] * 18)
-
-
-def _study_record(root, model_num, mig, **changed):
-  """A record of mine_plugin_lambda_beta's model `model_num` in `root`, its
-  train_config as the study's config writes it (gin strings quoted), with
-  `changed` parameters ("model.training_steps") overriding the study's."""
-  config = dict(sweeps.study_configs("mine_plugin_lambda_beta")[model_num])
-  config.update({k.replace("__", "."): v for k, v in changed.items()})
-  record = {"train_config." + k: (
-      "'{}'".format(v) if isinstance(v, str) and not v.startswith("@") else str(v))
-            for k, v in config.items()}
-  model_dir = os.path.join(root, str(model_num))
-  record.update({"train_config.model.model_num": str(model_num),
-                 "train_results.global_step": config["model.training_steps"],
-                 "postprocess_config.postprocess.name": "'mean'",
-                 "evaluation_config.evaluation.name": "'mig'",
-                 "evaluation_results.discrete_mig": mig,
-                 "path": os.path.join(model_dir, "metrics", "mean", "mig", "results",
-                                      "aggregate", "evaluation.json")})
-  return record
 
 
 def test_a_rerun_gathers_models_finished_in_run_directories_that_are_gone(
@@ -366,23 +359,74 @@ def test_a_rerun_gathers_models_finished_in_run_directories_that_are_gone(
       "dsprites_full": list(range(45, 63))}
 
 
-def test_the_committed_rerun_records_are_kept_by_the_next_session(tmp_path):
-  # The λβ dSprites rerun's records committed so far are of the study's models as
-  # configured now: a session that finishes another model adds it beside them
-  # (none is dropped as stale).
-  committed = os.path.join(os.path.dirname(os.path.dirname(__file__)), "docs",
-                           "reproductions", "lambda_beta", reproductions.IN_PROGRESS)
-  before = study_records.models_by_dataset(committed)["dsprites_full"]
-  section = tmp_path / "lambda_beta"
-  os.makedirs(str(section))
-  shutil.copyfile(committed, str(section / reproductions.IN_PROGRESS))
-  run = str(tmp_path / "run" / "results.json")
-  _write([_study_record(str(tmp_path / "run"), 62, .5)], run)
-  taken, _ = reproductions.collect(run, str(section / "results.json"),
-                                   "mine_plugin_lambda_beta")
-  assert taken["stale"] == [] and 62 not in before and before
-  assert study_records.models_by_dataset(
-      str(section / reproductions.IN_PROGRESS))["dsprites_full"] == before + [62]
+def test_a_session_s_stale_records_and_allocations_across_sessions(tmp_path):
+  # A session's own records of another config than the study's now are left out
+  # and named too. The ablation's allocations gather like its records: those of a
+  # session whose directory is gone stay, and move to allocations.json with their
+  # data set.
+  section = tmp_path / "allocator_ablation"
+  docs_results = str(section / "results.json")
+  allocations = str(section / "allocations.json")
+  dsprites = [n for n, c in enumerate(
+      sweeps.study_configs("mine_plugin_allocator_ablation"))
+              if c["dataset.name"] == "dsprites_full"]
+
+  def session(name, models, **changed):
+    root = tmp_path / name
+    records = [_study_record(str(root), n, .5, "mine_plugin_allocator_ablation",
+                             **changed) for n in models]
+    for record in records:
+      if record["train_config.model.name"].startswith("'attention_mine_vae"):
+        run_files.write_allocation(os.path.join(
+            str(root), record["train_config.model.model_num"], "model", "results",
+            "json", run_files.ALLOCATION_FILE), np.eye(6), num_factors=5)
+    path = str(root / "results.json")
+    _write(records, path)
+    return path
+
+  first = session("machine1", dsprites[:6])
+  shutil.copyfile(first, str(tmp_path / "first.json"))
+  taken, found = reproductions.collect(first, docs_results,
+                                       "mine_plugin_allocator_ablation", allocations)
+  assert taken["in_progress"] == ["dsprites_full"] and found == 4  # 2 seeds x 2
+  shutil.rmtree(str(tmp_path / "machine1"))
+  taken, found = reproductions.collect(
+      session("machine2", dsprites[6:], model__training_steps=1500), docs_results,
+      "mine_plugin_allocator_ablation", allocations)
+  assert taken["stale"] == [("dsprites_full", n) for n in dsprites[6:]]
+  assert found == 0 and taken["in_progress"] == ["dsprites_full"]
+  taken, found = reproductions.collect(session("machine3", dsprites[6:]),
+                                       docs_results, "mine_plugin_allocator_ablation",
+                                       allocations)
+  assert taken == {"complete": ["dsprites_full"], "in_progress": [], "stale": []}
+  assert found == 2
+  with open(allocations) as f:
+    assert sorted((e["model"], e["seed"]) for e in json.load(f)) == sorted(
+        (model, seed) for model in ("attention_mine_vae", "attention_mine_vae_fixed")
+        for seed in range(3))
+  assert not os.path.exists(str(section / reproductions.IN_PROGRESS_ALLOCATIONS))
+
+
+def test_the_committed_rerun_records_match_the_study_config():
+  # The λβ dSprites rerun's records committed so far (in_progress.json; once the
+  # rerun is complete, results.json) are of the study's models as configured now:
+  # the next session's collect keeps them.
+  section = os.path.join(os.path.dirname(os.path.dirname(__file__)), "docs",
+                         "reproductions", "lambda_beta")
+  path = os.path.join(section, reproductions.IN_PROGRESS)
+  if not os.path.isfile(path):
+    path = os.path.join(section, "results.json")
+  with open(path) as f:
+    columns = json.load(f)
+  rows = [{column: values[index] for column, values in columns.items()
+           if index in values} for index in columns["path"]]
+  rows = [row for row in rows
+          if row["train_config.dataset.name"] == "'dsprites_full'"]
+  configs = sweeps.study_configs("mine_plugin_lambda_beta")
+  assert rows
+  for row in rows:
+    _, model_num = study_records.model_key(row, path)
+    assert study_records.matches_config(row, configs[model_num]), row["path"]
 
 
 def test_collect_refuses_another_studys_data_set_and_takes_nothing_from_none(

@@ -273,27 +273,58 @@ def merge_by_dataset(results_path, output_path, datasets=None):
 MODEL_NUM = "train_config.model.model_num"
 
 
-def _model_key(row, path):
-  """(data set, model number) of a record; ValueError if it has not both."""
-  if DATASET not in row or MODEL_NUM not in row:
-    raise ValueError("{}: a record without {} and {} cannot be merged model by "
-                     "model.".format(path, DATASET, MODEL_NUM))
-  return unquote(row[DATASET]), int(float(unquote(str(row[MODEL_NUM]))))
+def model_key(row, path):
+  """(data set, model number) of a record ({column: value}) of the file `path`;
+  ValueError if it lacks either."""
+  model_num = row.get(MODEL_NUM)
+  missing = [column for column, value in ((DATASET, row.get(DATASET)),
+                                          (MODEL_NUM, model_num))
+             if value is None or (isinstance(value, float) and np.isnan(value))]
+  if missing:
+    raise ValueError(
+        "{}: a record without {} cannot be merged model by model (its path: {}). "
+        "The study runner records both for every model; rerun that model with "
+        "scripts/run_study.py.".format(path, " or ".join(missing), row.get("path")))
+  return unquote(row[DATASET]), int(float(unquote(str(model_num))))
+
+
+def matches_config(row, config):
+  """Whether a record was trained with `config` ({gin parameter: value}, a study's
+  config of its model): each parameter recorded (train_config.<parameter>, as gin
+  writes it: "'dsprites_full'", "150000", "1.0", "@vae()") with the same value."""
+  for parameter, value in config.items():
+    recorded = row.get("train_config." + parameter)
+    if recorded is None:
+      return False
+    recorded = unquote(str(recorded))
+    try:
+      same = float(recorded) == float(value)
+    except (TypeError, ValueError):
+      same = recorded == str(value)
+    if not same:
+      return False
+  return True
 
 
 def merge_by_model(results_path, output_path, keep=None):
   """Writes `results_path`'s records into the aggregated file `output_path` model by
   model: the records of each (data set, model number) in `results_path` replace
-  that model's records there; the other models' records are kept where `keep(row)`
-  is true (all, without `keep`). A study rerun over many sessions, on machines that
-  do not all keep the run's directory, so gathers every model it finished. Atomic.
-  Returns the (data set, model number) of the records `keep` dropped, sorted."""
-  new = list(_rows(_columns(results_path)).values())
-  replaced = {_model_key(row, results_path) for row in new}
-  kept, dropped = [], set()
+  that model's records there; the other models' records are kept. Records, new or
+  kept, for which `keep(row)` is false are left out. A study rerun over many
+  sessions, on machines that do not all keep the run's directory, so gathers every
+  model it finished. Atomic. Returns the (data set, model number) of the records
+  `keep` left out, sorted."""
+  new, dropped = [], set()
+  for row in _rows(_columns(results_path)).values():
+    if keep is None or keep(row):
+      new.append(row)
+    else:
+      dropped.add(model_key(row, results_path))
+  replaced = {model_key(row, results_path) for row in new}
+  kept = []
   if os.path.isfile(output_path):
     for row in _rows(_columns(output_path)).values():
-      key = _model_key(row, output_path)
+      key = model_key(row, output_path)
       if key in replaced:
         continue
       if keep is not None and not keep(row):
@@ -311,7 +342,7 @@ def models_by_dataset(path):
     return {}
   models = collections.defaultdict(set)
   for row in _rows(_columns(path)).values():
-    dataset, model_num = _model_key(row, path)
+    dataset, model_num = model_key(row, path)
     models[dataset].add(model_num)
   return {dataset: sorted(nums) for dataset, nums in models.items()}
 
@@ -344,22 +375,36 @@ def _write_rows(output_path, rows):
   atomic_write.write_json_atomically(output_path, merged, indent=None)
 
 
-def collect_allocations(results_path, output_path, datasets=None):
-  """Copies each attention model's allocation (by dataset, model, seed) to one file.
+def _read_allocations(path):
+  """The entries of an allocations file ([] when it does not exist)."""
+  if not os.path.isfile(path):
+    return []
+  with open(path) as f:
+    return json.load(f)
+
+
+def _write_allocations(path, entries):
+  os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+  atomic_write.write_json_atomically(path, entries, indent=1)
+
+
+def _allocation_key(entry):
+  return entry["dataset"], entry["model"], entry["seed"]
+
+
+def merge_allocations(results_path, output_path, keep=None):
+  """Copies each attention model's allocation into one file, model by model.
 
   Reads `<model>/model/results/json/attention_allocation.json` of every
-  attention_mine_vae* run in the results (of the data sets in `datasets`, if given);
-  the entries of other data sets already in `output_path` are kept. Returns how many
-  were found.
+  attention_mine_vae* run in the results (of its records for which `keep(record)`
+  is true, all without `keep`); each replaces the entry of the same (data set,
+  model, seed) in `output_path`, the others stay (those of earlier sessions whose
+  model directories are gone). Returns how many were found.
   """
   frame = load_results(results_path)
-  if datasets is not None:
-    frame = frame[frame[DATASET].map(unquote).isin(set(datasets))]
-  replaced = set(frame[DATASET].map(unquote))
-  kept, collected = [], []
-  if os.path.isfile(output_path):
-    with open(output_path) as f:
-      kept = [entry for entry in json.load(f) if entry["dataset"] not in replaced]
+  if keep is not None:
+    frame = frame[[bool(keep(row)) for row in frame.to_dict("records")]]
+  collected = []
   for run in per_run(frame).itertuples():
     if (not str(run.model).startswith("attention_mine_vae") or not run.model_dir or
         not np.isfinite(run.seed)):
@@ -372,5 +417,26 @@ def collect_allocations(results_path, output_path, datasets=None):
       collected.append({"dataset": run.dataset, "model": run.model,
                         "seed": int(run.seed), "slots": content["slots"],
                         "allocation": content["allocation"]})
-  atomic_write.write_json_atomically(output_path, kept + collected, indent=1)
+  replaced = {_allocation_key(entry) for entry in collected}
+  kept = [entry for entry in _read_allocations(output_path)
+          if _allocation_key(entry) not in replaced]
+  _write_allocations(output_path, kept + collected)
   return len(collected)
+
+
+def move_allocations(source_path, output_path, datasets):
+  """The entries of `datasets` in the allocations file `source_path` replace those
+  data sets' entries in `output_path` and leave `source_path` (removed when none is
+  left). Returns how many moved."""
+  datasets = set(datasets)
+  source = _read_allocations(source_path)
+  moving = [entry for entry in source if entry["dataset"] in datasets]
+  staying = [entry for entry in source if entry["dataset"] not in datasets]
+  _write_allocations(output_path, [
+      entry for entry in _read_allocations(output_path)
+      if entry["dataset"] not in datasets] + moving)
+  if staying:
+    _write_allocations(source_path, staying)
+  elif os.path.isfile(source_path):
+    os.remove(source_path)
+  return len(moving)

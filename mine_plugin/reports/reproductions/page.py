@@ -17,6 +17,7 @@ writes the page; the papers' numbers and protocols are in `papers` (quoted from
 of the verdicts in `verdicts`, the figures in `figures`.
 No TensorFlow: pandas, numpy and matplotlib only.
 """
+import collections
 import json
 import os
 
@@ -574,23 +575,27 @@ def collect(run_results, docs_results, study_name, allocations_path=None):
   The run's finished models go into IN_PROGRESS beside `docs_results` model by
   model (`study_records.merge_by_model`): each replaces its own earlier records
   there, and the models an earlier session finished stay, even where that
-  session's run directory is gone (a machine that did not keep it), unless their
-  records no longer match the study's config of that model number (other steps,
-  seeds or parameters: `stale`, dropped). A data set with all its models there
-  (`sweeps.models_per_dataset(study_name)`) replaces its records in `docs_results`
-  (`study_records.merge_by_dataset`) and leaves IN_PROGRESS; until then the page
-  keeps the earlier records and their verdicts, and shows the finished models
-  apart, so a rerun of many sessions is committed model by model. Allocations are
-  read from the model directories of the records (those of a directory that is
-  gone are not found).
+  session's run directory is gone (a machine that did not keep it). Records, the
+  run's or earlier, that no longer match the study's config of their model number
+  (`sweeps.study_configs`: data set, steps, seed, model parameters) are left out
+  and returned as `stale`. A data set with every one of its models there replaces
+  its records in `docs_results` (`study_records.merge_by_dataset`) and leaves
+  IN_PROGRESS; until then the page keeps the earlier records and their verdicts
+  and shows the finished models apart, so a rerun of many sessions is committed
+  model by model. Allocations (with `allocations_path`) follow the same way: the
+  run's go to IN_PROGRESS_ALLOCATIONS beside `allocations_path` when collected, and
+  a complete data set's replace its own in `allocations_path`.
   Returns ({"complete": [...], "in_progress": [...], "stale": [(data set, model
-  number), ...]}, allocations collected or None).
+  number), ...]}, the run's allocations found or None).
   """
   taken = {"complete": [], "in_progress": [], "stale": []}
   frame = study_records.load_results(run_results, allow_empty=True)
   if frame.empty:
     return taken, None
-  study_models = sweeps.models_per_dataset(study_name)
+  configs = sweeps.study_configs(study_name)
+  study_models = collections.defaultdict(set)
+  for model_num, config in enumerate(configs):
+    study_models[config["dataset.name"]].add(model_num)
   datasets = set(study_records.per_run(frame)["dataset"])
   foreign = sorted(datasets - set(study_models))
   if foreign:
@@ -598,42 +603,38 @@ def collect(run_results, docs_results, study_name, allocations_path=None):
                      "sets: {}): results of another study?".format(
                          run_results, ", ".join(foreign), study_name,
                          ", ".join(sorted(study_models))))
-  configs = sweeps.study_configs(study_name)
+
+  def current(row):
+    _, model_num = study_records.model_key(row, run_results)
+    return (0 <= model_num < len(configs) and
+            study_records.matches_config(row, configs[model_num]))
+
   in_progress = os.path.join(os.path.dirname(docs_results), IN_PROGRESS)
-  taken["stale"] = study_records.merge_by_model(
-      run_results, in_progress, keep=lambda row: _is_current(row, configs))
+  taken["stale"] = study_records.merge_by_model(run_results, in_progress,
+                                                keep=current)
+  allocations = None
+  if allocations_path is not None:
+    allocations = study_records.merge_allocations(
+        run_results, _in_progress_allocations(allocations_path), keep=current)
   finished = study_records.models_by_dataset(in_progress)
   taken["complete"] = sorted(d for d in datasets
-                             if len(finished.get(d, ())) >= study_models[d])
+                             if set(finished.get(d, ())) >= study_models[d])
   taken["in_progress"] = sorted(datasets - set(taken["complete"]))
-  allocations = None
   if taken["complete"]:
     study_records.merge_by_dataset(in_progress, docs_results, taken["complete"])
     study_records.drop_datasets(in_progress, taken["complete"])
     if allocations_path is not None:
-      allocations = study_records.collect_allocations(
-          docs_results, allocations_path, taken["complete"])
+      study_records.move_allocations(_in_progress_allocations(allocations_path),
+                                     allocations_path, taken["complete"])
   return taken, allocations
 
 
-def _is_current(row, configs):
-  """Whether a record was trained with the study's current config of its model
-  number: each of its parameters recorded (train_config.*) with the same value."""
-  model_num = int(float(study_records.unquote(str(row[study_records.MODEL_NUM]))))
-  if not 0 <= model_num < len(configs):
-    return False
-  for parameter, value in configs[model_num].items():
-    recorded = row.get("train_config." + parameter)
-    if recorded is None:
-      return False
-    recorded = study_records.unquote(str(recorded))
-    try:
-      same = float(recorded) == float(value)
-    except (TypeError, ValueError):
-      same = recorded == str(value)
-    if not same:
-      return False
-  return True
+# Beside a section's allocations.json: the allocations of a rerun not finished yet.
+IN_PROGRESS_ALLOCATIONS = "in_progress_allocations.json"
+
+
+def _in_progress_allocations(allocations_path):
+  return os.path.join(os.path.dirname(allocations_path), IN_PROGRESS_ALLOCATIONS)
 
 
 def in_progress_lines(section_dir, study_name, metrics, verdicts_above=True):
