@@ -331,8 +331,11 @@ def test_a_rerun_gathers_models_finished_in_run_directories_that_are_gone(
     return path
 
   stale = session("machine0", [62], .9, model__training_steps=1500)
-  os.makedirs(str(section))
-  shutil.copyfile(stale, in_progress)
+  taken, _ = reproductions.collect(stale, docs_results, "mine_plugin_lambda_beta")
+  assert taken["stale"] == [("dsprites_full", 62)]
+  assert not os.path.exists(in_progress)  # nothing left: no (empty) file
+  os.makedirs(str(section), exist_ok=True)
+  shutil.copyfile(stale, in_progress)  # as if an earlier session had taken it in
   taken, _ = reproductions.collect(session("machine1", range(45, 49), .1),
                                    docs_results, "mine_plugin_lambda_beta")
   assert taken == {"complete": [], "in_progress": ["dsprites_full"],

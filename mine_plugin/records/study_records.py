@@ -312,8 +312,8 @@ def merge_by_model(results_path, output_path, keep=None):
   that model's records there; the other models' records are kept. Records, new or
   kept, for which `keep(row)` is false are left out. A study rerun over many
   sessions, on machines that do not all keep the run's directory, so gathers every
-  model it finished. Atomic. Returns the (data set, model number) of the records
-  `keep` left out, sorted."""
+  model it finished. Atomic; no file when no record is left. Returns the (data set,
+  model number) of the records `keep` left out, sorted."""
   new, dropped = [], set()
   for row in _rows(_columns(results_path)).values():
     if keep is None or keep(row):
@@ -331,7 +331,10 @@ def merge_by_model(results_path, output_path, keep=None):
         dropped.add(key)
         continue
       kept.append(row)
-  _write_rows(output_path, kept + new)
+  if kept or new:
+    _write_rows(output_path, kept + new)
+  elif os.path.isfile(output_path):
+    os.remove(output_path)
   return sorted(dropped)
 
 
@@ -420,7 +423,8 @@ def merge_allocations(results_path, output_path, keep=None):
   replaced = {_allocation_key(entry) for entry in collected}
   kept = [entry for entry in _read_allocations(output_path)
           if _allocation_key(entry) not in replaced]
-  _write_allocations(output_path, kept + collected)
+  if kept or collected:
+    _write_allocations(output_path, kept + collected)
   return len(collected)
 
 
