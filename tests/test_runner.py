@@ -12,6 +12,7 @@ import pytest
 from disentanglement_lib.utils import aggregate_results
 from mine_plugin import pipeline
 from mine_plugin import runner
+from mine_plugin.runner import backends
 from mine_plugin.runner import cli
 from mine_plugin.runner import job_spec
 
@@ -459,6 +460,24 @@ def test_a_continuation_whose_pretraining_is_outside_the_run_needs_it_finished(
       "not run: it continues from model 0 (warm_start.study_model), which is not "
       "part of this run and has not finished with its settings. Run model 0 first")
   assert not os.path.exists(os.path.join(output, "1"))
+
+
+def test_a_serial_run_takes_each_pretraining_then_its_continuations():
+  # mine_plugin_lambda_beta on dSprites: pre-trainings 45-50, continuations 51-62
+  # (two per pre-training). A run cut short leaves whole groups.
+  study = runner.load_study("mine_plugin_lambda_beta")
+
+  def order(model_nums):
+    jobs = [job_spec.model_job("mine_plugin_lambda_beta", study, n, "/study/%d" % n)
+            for n in model_nums]
+    dependencies = job_spec.study_dependencies(study, "mine_plugin_lambda_beta",
+                                               model_nums)
+    return [job.model_num for job in backends.serial_order(jobs, dependencies)]
+
+  assert order(list(range(62, 44, -1))) == [45, 51, 52, 46, 53, 54, 47, 55, 56,
+                                            48, 57, 58, 49, 59, 60, 50, 61, 62]
+  # A continuation whose pre-training is not in the run keeps that one's place.
+  assert order([60, 51, 49, 46]) == [51, 46, 49, 60]
 
 
 def test_a_continuation_numbered_before_its_pretraining_still_runs_after_it(

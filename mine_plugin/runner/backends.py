@@ -25,11 +25,23 @@ def ray_available():
     return False
 
 
+def serial_order(jobs, dependencies):
+  """The jobs in the order a serial run takes them: by model number, each
+  pre-training followed by its continuations ({continuation: pre-training} in
+  `dependencies`; one level deep). A continuation needs its pre-training's
+  checkpoint on the same disk: a run cut short, on a machine that may not keep its
+  directory, then leaves whole groups finished rather than pre-trainings alone."""
+  return sorted(jobs, key=lambda job: (
+      dependencies.get(job.model_num, job.model_num), job.model_num in dependencies,
+      job.model_num))
+
+
 def run_serial(jobs, progress, dependencies=None):
-  """Runs the jobs in order; a job whose warm-start model failed is not started."""
+  """Runs the jobs in `serial_order`; a job whose warm-start model failed is not
+  started."""
   dependencies = dependencies or {}
   outcomes, failed = [], set()
-  for job in jobs:
+  for job in serial_order(jobs, dependencies):
     dependency = dependencies.get(job.model_num)
     if dependency in failed and not markers.is_finished(
         job.model_dir, job.result_files, job.settings):

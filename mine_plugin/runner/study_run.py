@@ -151,9 +151,7 @@ def run_study(study_name, output_directory, model_nums=None, backend="auto",
                                     num_gpus_per_model, output_directory,
                                     dependencies)
       else:
-        # Pre-trainings first (continuations are one level deep).
-        outcomes = backends.run_serial(sorted(jobs, key=lambda j: (
-            j.model_num in dependencies, j.model_num)), progress, dependencies)
+        outcomes = backends.run_serial(jobs, progress, dependencies)
     outcomes = sorted(outcomes + blocked, key=lambda o: o.model_num)
     count = aggregation.aggregate(output_directory, expected, aggregate_path,
                                   settings_of)
