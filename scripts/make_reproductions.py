@@ -46,8 +46,9 @@ def _say(study_name, taken, allocations=None):
       "" if allocations is None else "; {} allocations collected".format(
           allocations)))
   if taken["stale"]:
-    print("{}: dropped from {} the records of models trained with another config "
-          "than the study's now (rerun them): {}".format(
+    print("{}: left out of {} (not taken in, or dropped from it): the records of "
+          "models trained with another config than the study's now, or continued "
+          "from a pre-training that was trained again; rerun them: {}".format(
               study_name, reproductions.IN_PROGRESS, ", ".join(
                   "{} model {}".format(d, n) for d, n in taken["stale"])))
 

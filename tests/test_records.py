@@ -177,6 +177,11 @@ def test_model_key_names_a_record_without_a_model_number(tmp_path):
         r"model by model \(its path: /runs/45/metrics\).*rerun that model")):
       study_records.model_key(dict(row, **{"train_config.model.model_num": missing}),
                               "run.json")
+  with pytest.raises(ValueError, match=(
+      r"run.json: the record of dsprites_full has the model number 'None', not a "
+      r"number \(its path: /runs/45/metrics\); rerun that model")):
+    study_records.model_key(dict(row, **{"train_config.model.model_num": "None"}),
+                            "run.json")
 
 
 def test_a_record_matches_its_config_as_gin_wrote_it():

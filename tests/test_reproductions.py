@@ -50,6 +50,7 @@ def _study_record(root, model_num, mig, study="mine_plugin_lambda_beta", **chang
             for k, v in config.items()}
   model_dir = os.path.join(root, str(model_num))
   record.update({"train_config.model.model_num": str(model_num),
+                 "train_results.uuid": "{}-{}".format(root, model_num),
                  "train_results.global_step": config["model.training_steps"],
                  "postprocess_config.postprocess.name": "'mean'",
                  "evaluation_config.evaluation.name": "'mig'",
@@ -353,8 +354,16 @@ def test_a_rerun_gathers_models_finished_in_run_directories_that_are_gone(
   assert "(7 of 18 models finished" in lines
   assert not os.path.exists(docs_results)
 
+  # A fresh machine trains 49 again (its directory was gone, with 59 and 60 not
+  # yet finished, say): the continuations of its earlier training are left out, so
+  # that each pair of continuations shares one pre-training.
+  taken, _ = reproductions.collect(session("machine2b", [49], .2), docs_results,
+                                   "mine_plugin_lambda_beta")
+  assert taken["stale"] == [("dsprites_full", 59), ("dsprites_full", 60)]
+  assert study_records.models_by_dataset(in_progress) == {
+      "dsprites_full": [45, 46, 47, 48, 49]}
   taken, _ = reproductions.collect(
-      session("machine3", [50] + list(range(51, 59)) + [61, 62], .3),
+      session("machine3", [49, 50] + list(range(51, 63)), .3),
       docs_results, "mine_plugin_lambda_beta")
   assert taken == {"complete": ["dsprites_full"], "in_progress": [], "stale": []}
   assert not os.path.exists(in_progress)
@@ -387,9 +396,8 @@ def test_a_session_s_stale_records_and_allocations_across_sessions(tmp_path):
     _write(records, path)
     return path
 
-  first = session("machine1", dsprites[:6])
-  shutil.copyfile(first, str(tmp_path / "first.json"))
-  taken, found = reproductions.collect(first, docs_results,
+  taken, found = reproductions.collect(session("machine1", dsprites[:6]),
+                                       docs_results,
                                        "mine_plugin_allocator_ablation", allocations)
   assert taken["in_progress"] == ["dsprites_full"] and found == 4  # 2 seeds x 2
   shutil.rmtree(str(tmp_path / "machine1"))
@@ -408,28 +416,6 @@ def test_a_session_s_stale_records_and_allocations_across_sessions(tmp_path):
         (model, seed) for model in ("attention_mine_vae", "attention_mine_vae_fixed")
         for seed in range(3))
   assert not os.path.exists(str(section / reproductions.IN_PROGRESS_ALLOCATIONS))
-
-
-def test_the_committed_rerun_records_match_the_study_config():
-  # The λβ dSprites rerun's records committed so far (in_progress.json; once the
-  # rerun is complete, results.json) are of the study's models as configured now:
-  # the next session's collect keeps them.
-  section = os.path.join(os.path.dirname(os.path.dirname(__file__)), "docs",
-                         "reproductions", "lambda_beta")
-  path = os.path.join(section, reproductions.IN_PROGRESS)
-  if not os.path.isfile(path):
-    path = os.path.join(section, "results.json")
-  with open(path) as f:
-    columns = json.load(f)
-  rows = [{column: values[index] for column, values in columns.items()
-           if index in values} for index in columns["path"]]
-  rows = [row for row in rows
-          if row["train_config.dataset.name"] == "'dsprites_full'"]
-  configs = sweeps.study_configs("mine_plugin_lambda_beta")
-  assert rows
-  for row in rows:
-    _, model_num = study_records.model_key(row, path)
-    assert study_records.matches_config(row, configs[model_num]), row["path"]
 
 
 def test_collect_refuses_another_studys_data_set_and_takes_nothing_from_none(

@@ -111,8 +111,8 @@ def lambda_beta_configs():
 
   Per data set: first every pre-training (beta x seed, a dlib `vae`), then every
   continuation (beta x seed x lambda, `lambda_beta_vae` with
-  `warm_start.study_model` = its pre-training's number), so that a serial run meets
-  each model's pre-training before it.
+  `warm_start.study_model` = its pre-training's number). A serial run takes each
+  pre-training followed by its continuations (runner.backends.serial_order).
   """
   configs = []
   for dataset, betas, num_seeds, fixed in LAMBDA_BETA_DATASETS:

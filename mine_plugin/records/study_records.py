@@ -285,7 +285,14 @@ def model_key(row, path):
         "{}: a record without {} cannot be merged model by model (its path: {}). "
         "The study runner records both for every model; rerun that model with "
         "scripts/run_study.py.".format(path, " or ".join(missing), row.get("path")))
-  return unquote(row[DATASET]), int(float(unquote(str(model_num))))
+  try:
+    number = int(float(unquote(str(model_num))))
+  except ValueError:
+    raise ValueError("{}: the record of {} has the model number {!r}, not a number "
+                     "(its path: {}); rerun that model with scripts/run_study.py."
+                     .format(path, unquote(row[DATASET]), model_num,
+                             row.get("path"))) from None
+  return unquote(row[DATASET]), number
 
 
 def matches_config(row, config):
@@ -304,6 +311,14 @@ def matches_config(row, config):
     if not same:
       return False
   return True
+
+
+def records(path):
+  """The records of an aggregated file as {column: value} dicts, values as written
+  ([] when it does not exist)."""
+  if not os.path.isfile(path):
+    return []
+  return list(_rows(_columns(path)).values())
 
 
 def merge_by_model(results_path, output_path, keep=None):
@@ -378,7 +393,7 @@ def _write_rows(output_path, rows):
   atomic_write.write_json_atomically(output_path, merged, indent=None)
 
 
-def _read_allocations(path):
+def read_allocations(path):
   """The entries of an allocations file ([] when it does not exist)."""
   if not os.path.isfile(path):
     return []
@@ -395,14 +410,15 @@ def _allocation_key(entry):
   return entry["dataset"], entry["model"], entry["seed"]
 
 
-def merge_allocations(results_path, output_path, keep=None):
+def merge_allocations(results_path, output_path, keep=None, models=None):
   """Copies each attention model's allocation into one file, model by model.
 
   Reads `<model>/model/results/json/attention_allocation.json` of every
   attention_mine_vae* run in the results (of its records for which `keep(record)`
   is true, all without `keep`); each replaces the entry of the same (data set,
   model, seed) in `output_path`, the others stay (those of earlier sessions whose
-  model directories are gone). Returns how many were found.
+  model directories are gone), if among `models` ((data set, model, seed); all
+  without `models`). Returns how many were found.
   """
   frame = load_results(results_path)
   if keep is not None:
@@ -421,8 +437,9 @@ def merge_allocations(results_path, output_path, keep=None):
                         "seed": int(run.seed), "slots": content["slots"],
                         "allocation": content["allocation"]})
   replaced = {_allocation_key(entry) for entry in collected}
-  kept = [entry for entry in _read_allocations(output_path)
-          if _allocation_key(entry) not in replaced]
+  kept = [entry for entry in read_allocations(output_path)
+          if _allocation_key(entry) not in replaced and (
+              models is None or _allocation_key(entry) in models)]
   if kept or collected:
     _write_allocations(output_path, kept + collected)
   return len(collected)
@@ -433,11 +450,11 @@ def move_allocations(source_path, output_path, datasets):
   data sets' entries in `output_path` and leave `source_path` (removed when none is
   left). Returns how many moved."""
   datasets = set(datasets)
-  source = _read_allocations(source_path)
+  source = read_allocations(source_path)
   moving = [entry for entry in source if entry["dataset"] in datasets]
   staying = [entry for entry in source if entry["dataset"] not in datasets]
   _write_allocations(output_path, [
-      entry for entry in _read_allocations(output_path)
+      entry for entry in read_allocations(output_path)
       if entry["dataset"] not in datasets] + moving)
   if staying:
     _write_allocations(source_path, staying)

@@ -30,7 +30,8 @@ def serial_order(jobs, dependencies):
   pre-training followed by its continuations ({continuation: pre-training} in
   `dependencies`; one level deep). A continuation needs its pre-training's
   checkpoint on the same disk: a run cut short, on a machine that may not keep its
-  directory, then leaves whole groups finished rather than pre-trainings alone."""
+  directory, then leaves at most one group unfinished rather than every
+  continuation."""
   return sorted(jobs, key=lambda job: (
       dependencies.get(job.model_num, job.model_num), job.model_num in dependencies,
       job.model_num))

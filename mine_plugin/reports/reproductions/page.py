@@ -10,6 +10,8 @@ Reads the committed results of three studies (dlib_aggregate_results' format,
   docs/reproductions/learning_curve/results.json scripts/learning_curve.py
 
 and states the protocol of mine_plugin_celeba, which needs data not available here.
+A rerun in progress (`collect`) is read from <section>/in_progress.json beside its
+results.json (its allocations wait in in_progress_allocations.json, not shown).
 
 and writes the page with one figure per paper under docs/reproductions/. This module
 writes the page; the papers' numbers and protocols are in `papers` (quoted from
@@ -510,10 +512,7 @@ def allocator_section(results_path, allocations_path, figure_dir):
           "`attention_mine_vae_fixed`):", "",
           "| data set | model | seed | latent dimensions per slot |",
           "|---|---|---:|---|"]
-  allocations = []
-  if os.path.isfile(allocations_path):
-    with open(allocations_path) as f:
-      allocations = json.load(f)
+  allocations = study_records.read_allocations(allocations_path)
   for entry in sorted(allocations, key=lambda e: (e["dataset"], e["model"],
                                                   e["seed"])):
     out.append("| {} | `{}` | {} | {} |".format(
@@ -567,6 +566,9 @@ def _earlier_lengths(results_path, study_steps):
 # Beside a section's results.json: the data sets of a study whose rerun has not
 # finished all its models yet (`collect`).
 IN_PROGRESS = "in_progress.json"
+# Beside a section's allocations.json: the allocations of a rerun not finished yet
+# (not shown on the page until their data set is complete).
+IN_PROGRESS_ALLOCATIONS = "in_progress_allocations.json"
 
 
 def collect(run_results, docs_results, study_name, allocations_path=None):
@@ -604,22 +606,19 @@ def collect(run_results, docs_results, study_name, allocations_path=None):
                          run_results, ", ".join(foreign), study_name,
                          ", ".join(sorted(study_models))))
 
-  def current(row):
-    _, model_num = study_records.model_key(row, run_results)
-    return (0 <= model_num < len(configs) and
-            study_records.matches_config(row, configs[model_num]))
-
   in_progress = os.path.join(os.path.dirname(docs_results), IN_PROGRESS)
+  current = _current_records(run_results, in_progress, configs)
   taken["stale"] = study_records.merge_by_model(run_results, in_progress,
                                                 keep=current)
   allocations = None
   if allocations_path is not None:
     allocations = study_records.merge_allocations(
-        run_results, _in_progress_allocations(allocations_path), keep=current)
+        run_results, _in_progress_allocations(allocations_path), keep=current,
+        models=_models_with_seeds(in_progress))
   finished = study_records.models_by_dataset(in_progress)
-  taken["complete"] = sorted(d for d in datasets
-                             if set(finished.get(d, ())) >= study_models[d])
-  taken["in_progress"] = sorted(datasets - set(taken["complete"]))
+  taken["complete"] = sorted(d for d in finished
+                             if set(finished[d]) >= study_models[d])
+  taken["in_progress"] = sorted(set(finished) - set(taken["complete"]))
   if taken["complete"]:
     study_records.merge_by_dataset(in_progress, docs_results, taken["complete"])
     study_records.drop_datasets(in_progress, taken["complete"])
@@ -629,8 +628,56 @@ def collect(run_results, docs_results, study_name, allocations_path=None):
   return taken, allocations
 
 
-# Beside a section's allocations.json: the allocations of a rerun not finished yet.
-IN_PROGRESS_ALLOCATIONS = "in_progress_allocations.json"
+TRAIN_UUID = "train_results.uuid"
+
+
+def _current_records(run_results, in_progress, configs):
+  """keep(record) for `collect`: whether a record, of the run or already in
+  IN_PROGRESS, is of the study's model as configured now (`configs`, by model
+  number) and, for a continuation, whether it continued from the pre-training that
+  stays: one whose record is current, and, for a continuation not trained in this
+  run, the same training of it (train_results.uuid) that it started from. A
+  pre-training trained again (its directory was gone) leaves the continuations of
+  its earlier training out, so that each pair of continuations shares one
+  pre-training."""
+  def fits(row):
+    _, model_num = study_records.model_key(row, run_results)
+    return (0 <= model_num < len(configs) and
+            study_records.matches_config(row, configs[model_num]))
+
+  run_rows = study_records.records(run_results)
+  earlier_rows = study_records.records(in_progress)
+  in_run = {study_records.model_key(row, run_results) for row in run_rows}
+  earlier = {study_records.model_key(row, in_progress): row.get(TRAIN_UUID)
+             for row in earlier_rows}
+  staying = {}  # (data set, model number) -> uuid of the training that stays
+  for row in run_rows + earlier_rows:
+    key = study_records.model_key(row, run_results)
+    if key not in staying and fits(row):
+      staying[key] = row.get(TRAIN_UUID)
+
+  def current(row):
+    if not fits(row):
+      return False
+    dataset, model_num = study_records.model_key(row, run_results)
+    pretraining = configs[model_num].get("warm_start.study_model")
+    if pretraining is None:
+      return True
+    source = (dataset, pretraining)
+    if source not in staying:
+      return False
+    return ((dataset, model_num) in in_run or
+            earlier.get(source) == staying[source])
+  return current
+
+
+def _models_with_seeds(path):
+  """{(data set, model name, seed)} of the records in an aggregated file."""
+  if not os.path.isfile(path):
+    return set()
+  runs = study_records.per_run(study_records.load_results(path))
+  return {(run.dataset, run.model, int(run.seed)) for run in runs.itertuples()
+          if np.isfinite(run.seed)}
 
 
 def _in_progress_allocations(allocations_path):
