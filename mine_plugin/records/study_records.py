@@ -314,9 +314,10 @@ def matches_config(row, config):
 
 
 def records(path):
-  """The records of an aggregated file as {column: value} dicts, values as written
-  ([] when it does not exist)."""
-  if not os.path.isfile(path):
+  """The records of an aggregated file (or a directory of model results, as
+  `_columns` reads it) as {column: value} dicts, values as written ([] when there
+  is nothing at `path`)."""
+  if not os.path.exists(path):
     return []
   return list(_rows(_columns(path)).values())
 
@@ -330,22 +331,21 @@ def merge_by_model(results_path, output_path, keep=None):
   model it finished. Atomic; no file when no record is left. Returns the (data set,
   model number) of the records `keep` left out, sorted."""
   new, dropped = [], set()
-  for row in _rows(_columns(results_path)).values():
+  for row in records(results_path):
     if keep is None or keep(row):
       new.append(row)
     else:
       dropped.add(model_key(row, results_path))
   replaced = {model_key(row, results_path) for row in new}
   kept = []
-  if os.path.isfile(output_path):
-    for row in _rows(_columns(output_path)).values():
-      key = model_key(row, output_path)
-      if key in replaced:
-        continue
-      if keep is not None and not keep(row):
-        dropped.add(key)
-        continue
-      kept.append(row)
+  for row in records(output_path):
+    key = model_key(row, output_path)
+    if key in replaced:
+      continue
+    if keep is not None and not keep(row):
+      dropped.add(key)
+      continue
+    kept.append(row)
   if kept or new:
     _write_rows(output_path, kept + new)
   elif os.path.isfile(output_path):
@@ -356,10 +356,8 @@ def merge_by_model(results_path, output_path, keep=None):
 def models_by_dataset(path):
   """{data set: sorted model numbers} of the records in an aggregated file ({} when
   it does not exist)."""
-  if not os.path.isfile(path):
-    return {}
   models = collections.defaultdict(set)
-  for row in _rows(_columns(path)).values():
+  for row in records(path):
     dataset, model_num = model_key(row, path)
     models[dataset].add(model_num)
   return {dataset: sorted(nums) for dataset, nums in models.items()}
